@@ -1,0 +1,31 @@
+# groundswell: `make demo` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO   := demo
+EXTRAS ?= test
+
+.PHONY: demo test test-fast venv clean bench
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+demo: venv
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/groundswell simulate --posts 20000 --seed 7 --format twitter-v2 --out $(DEMO)/sim
+	$(BIN)/groundswell ingest $(DEMO)/sim --db $(DEMO)/groundswell.duckdb
+	$(BIN)/groundswell info --db $(DEMO)/groundswell.duckdb
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow"
+
+clean:
+	rm -rf $(VENV) $(DEMO) build *.egg-info .pytest_cache

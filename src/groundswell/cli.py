@@ -1,0 +1,220 @@
+"""The ``groundswell`` command line: thin wrappers around library calls.
+
+Data goes to stdout; progress and messages to stderr. Errors are one line
+that says how to fix them, and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import sys
+from typing import Any, Callable, Sequence
+
+from groundswell import __version__
+from groundswell.errors import GroundswellError, UsageError
+from groundswell.store.duck import DEFAULT_DB
+
+# feature packages that add their own subcommands: module with register(subparsers)
+_PLUGINS = (
+    "groundswell.simulate.cli",
+    "groundswell.content.cli",
+    "groundswell.analysis.cli",
+    "groundswell.report.cli",
+    "groundswell.web.cli",
+    "groundswell.live.cli",
+    "groundswell.privacy_cli",
+)
+
+
+def _db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
+                   help=f"the store file (default: {DEFAULT_DB})")
+
+
+def _columns(value: str) -> dict[str, str]:
+    out = {}
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise argparse.ArgumentTypeError(f"--columns wants NAME=COLUMN pairs, got {part!r}")
+        k, v = part.split("=", 1)
+        out[k.strip().lower()] = v.strip()
+    return out
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from groundswell.ingest import ingest
+    from groundswell.store import open_store
+
+    with open_store(args.db) as store:
+        def on_file(res: Any) -> None:
+            if res.error:
+                print(f"error: {res.error}", file=sys.stderr)
+            elif res.skipped:
+                print(f"{res.path}: already ingested ({res.format}); nothing added", file=sys.stderr)
+            elif not args.quiet:
+                resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
+                print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
+                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
+                      f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
+
+        summary = ingest(store, args.paths, format=args.format, columns=args.columns,
+                         platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
+                         batch_records=args.batch_records, max_line_bytes=args.max_line_bytes)
+        if summary.total("rejected"):
+            rows = store.con.execute(
+                "SELECT source_file, source_line, reason FROM rejects WHERE source_file IN "
+                "(SELECT unnest(?::VARCHAR[])) ORDER BY 1, 2 LIMIT 10", [list(args.paths)]).fetchall()
+            print(f"rejected {summary.total('rejected'):,} records (see the rejects table), first ones:",
+                  file=sys.stderr)
+            for f, ln, reason in rows:
+                print(f"  {f}:{ln}: {reason}", file=sys.stderr)
+    d = summary.as_dict()
+    if args.json:
+        print(json.dumps(d, default=str))
+    else:
+        print(f"ingested {len(args.paths)} file(s): {d['posts_read']:,} posts read, {d['new_posts']:,} new, "
+              f"{d['rejected']:,} rejected -> {args.db}", file=sys.stderr)
+    return 0 if summary.ok else 1
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from groundswell.queries import info
+    from groundswell.store import open_store
+
+    with open_store(args.db, read_only=True) as store:
+        d = info(store)
+    if args.json:
+        print(json.dumps(d, default=str))
+        return 0
+    print(f"store      {d['db']}")
+    print(f"posts      {d['posts']:,} ({d['referenced']:,} seen only inside other records, {d['deleted']:,} deleted)")
+    for k, v in d["platforms"].items():
+        print(f"  {k:<10} {v:,}")
+    print("kinds")
+    for k, v in d["kinds"].items():
+        print(f"  {k:<10} {v:,}")
+    print(f"accounts   {d['accounts']:,} ({d['authors']:,} authors)")
+    print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}")
+    if d["volume_buckets"]:
+        print(f"volumes    {d['volume_buckets']:,} buckets, {d['volume_posts']:,} posts counted by the platform")
+    print("top hashtags")
+    for h in d["top_hashtags"]:
+        print(f"  #{h['hashtag']:<30} {h['posts']:,}")
+    print(f"rejected   {d['rejected']:,}")
+    for r in d["rejects"][:10]:
+        print(f"  {r['file']}:{r['line']}: {r['reason']}")
+    return 0
+
+
+def cmd_hashtags(args: argparse.Namespace) -> int:
+    from groundswell.queries import hashtag_counts
+    from groundswell.store import open_store
+
+    with open_store(args.db, read_only=True) as store:
+        rows = hashtag_counts(store, args.limit)
+    if args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["hashtag", "tweets"])
+        w.writerows(rows)
+    else:
+        for h, n in rows:
+            print(f"{n:>10,}  #{h}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from groundswell.export import export
+    from groundswell.store import open_store
+
+    with open_store(args.db, read_only=True) as store:
+        n = export(store, args.format, args.output, table=args.table, platform=args.platform,
+                   include_referenced=args.include_referenced, raw=args.raw)
+    print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from groundswell.formats.detect import FORMAT_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="groundswell",
+        description="How a hashtag movement is born, how it spreads and whom it reaches.")
+    parser.add_argument("--version", action="version", version=f"groundswell {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="read archive files into the store",
+                       description="Read archive files (twarc, twarc2, Bluesky Jetstream, Mastodon, CSV; "
+                                   "gzip/zstd too; '-' for stdin) into the store.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _db(p)
+    p.add_argument("--format", choices=FORMAT_NAMES, help="force a format instead of detecting it")
+    p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
+                   help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
+    p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    p.add_argument("--max-line-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
+                   help="longer lines are rejected (default 64 MiB)")
+    p.add_argument("--batch-records", type=int, default=50_000, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("info", help="what the store holds")
+    _db(p)
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("hashtags", help="posts per hashtag")
+    _db(p)
+    p.add_argument("--limit", type=int, default=None, metavar="N")
+    p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
+    p.set_defaults(func=cmd_hashtags)
+
+    p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines")
+    _db(p)
+    p.add_argument("--format", required=True, choices=("csv", "parquet", "jsonl"))
+    p.add_argument("--output", required=True, metavar="PATH", help="file to write ('-' for stdout)")
+    p.add_argument("--table", default="posts",
+                   choices=("posts", "accounts", "volumes", "deletions", "rejects"))
+    p.add_argument("--platform", help="only this platform's posts")
+    p.add_argument("--include-referenced", action="store_true",
+                   help="also posts seen only inside other records (twarc-csv's --inline-referenced-tweets)")
+    p.add_argument("--raw", action="store_true", help="parquet/jsonl: include the original JSON")
+    p.set_defaults(func=cmd_export)
+
+    for mod in _PLUGINS:
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name and (mod.startswith(e.name) or e.name == mod):
+                continue  # that part is not there
+            raise
+        register: Callable[[Any], None] = getattr(m, "register")
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except GroundswellError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""What every format parser shares: the sink it writes to and small helpers.
+
+A JSON format module exposes::
+
+    NAME: str                      # e.g. "twitter-v2"
+    def sniff(obj: Any) -> bool    # does this decoded first record look like mine?
+    def parse(obj: Any, sink: Sink) -> None
+
+``parse`` receives one decoded JSON value (one line of a JSON-lines file, or
+one element of a whole-document JSON array, or the whole document) and calls
+``sink.post`` / ``sink.account`` / ``sink.volume`` / ``sink.deletion`` for
+what it finds, and ``sink.reject(reason)`` for a part it cannot read (then it
+goes on with the rest: one bad tweet never loses the other 99 of its page).
+It raises :class:`RecordError` when the whole record is unreadable.
+The driver (``groundswell.ingest``) sets the provenance (file, line).
+
+Records are plain dicts keyed by the column names in :mod:`groundswell.model`;
+missing keys are NULL (lists: empty). Times are naive UTC ``datetime``
+objects (use :func:`iso_time` / :func:`twitter_v1_time`). Ids are ``str``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+from groundswell.errors import RecordError
+
+__all__ = [
+    "RecordError",
+    "Sink",
+    "ListSink",
+    "iso_time",
+    "twitter_v1_time",
+    "epoch_time",
+    "as_id",
+    "fold_tag",
+    "HASHTAG_RE",
+]
+
+
+class Sink(Protocol):
+    def post(self, rec: dict[str, Any]) -> None: ...
+    def account(self, rec: dict[str, Any]) -> None: ...
+    def volume(self, rec: dict[str, Any]) -> None: ...
+    def deletion(self, rec: dict[str, Any]) -> None: ...
+    def reject(self, reason: str) -> None: ...
+
+
+class ListSink:
+    """A sink that keeps everything in lists (tests, small inputs)."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.accounts: list[dict[str, Any]] = []
+        self.volumes: list[dict[str, Any]] = []
+        self.deletions: list[dict[str, Any]] = []
+        self.rejects: list[str] = []
+
+    def post(self, rec: dict[str, Any]) -> None:
+        self.posts.append(rec)
+
+    def account(self, rec: dict[str, Any]) -> None:
+        self.accounts.append(rec)
+
+    def volume(self, rec: dict[str, Any]) -> None:
+        self.volumes.append(rec)
+
+    def deletion(self, rec: dict[str, Any]) -> None:
+        self.deletions.append(rec)
+
+    def reject(self, reason: str) -> None:
+        self.rejects.append(reason)
+
+
+_UTC = timezone.utc
+
+
+def iso_time(value: Any) -> datetime | None:
+    """ISO 8601 ('2021-09-22T12:00:00.000Z', with offset or not) -> naive UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"time is not a string: {type(value).__name__}")
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"unreadable time {value[:40]!r}") from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(_UTC).replace(tzinfo=None)
+    return dt
+
+
+def twitter_v1_time(value: Any) -> datetime | None:
+    """'Wed Oct 10 20:19:24 +0000 2018' -> naive UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"time is not a string: {type(value).__name__}")
+    try:
+        dt = datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")
+    except ValueError:
+        try:
+            dt = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            raise RecordError(f"unreadable time {value[:40]!r}") from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(_UTC).replace(tzinfo=None)
+    return dt
+
+
+def epoch_time(value: Any, unit: str = "s") -> datetime | None:
+    """Seconds (or 'ms', 'us') since the epoch -> naive UTC."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(f"epoch time is not a number: {type(value).__name__}")
+    div = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
+    return datetime.fromtimestamp(value / div, _UTC).replace(tzinfo=None)
+
+
+def as_id(value: Any) -> str | None:
+    """An id as a string; ints are exact, floats are refused (they corrupt ids)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise RecordError("id is a boolean")
+    if isinstance(value, int):
+        return str(value)
+    raise RecordError(f"id is a {type(value).__name__}, not a string or integer")
+
+
+def fold_tag(tag: str) -> str:
+    """Case-fold a hashtag for counting (what #MeToo, #metoo, #METOO share)."""
+    return tag.casefold()
+
+
+# hashtags in plain text (for formats without entities): '#' then letters, digits, '_'
+HASHTAG_RE = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")

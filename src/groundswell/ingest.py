@@ -1,0 +1,645 @@
+"""Ingest: read archive files in any known format into the store.
+
+For each input the driver opens it (plain, gzip or zstd, ``-`` for stdin),
+picks its format (:mod:`groundswell.formats.detect`, or ``--format``), feeds
+each record to the format's parser and writes what the parser emits to the
+store in batches, one transaction each. A record that cannot be read is
+skipped and recorded in ``rejects`` with its file, line and reason; the rest
+of the file goes on. Each batch also records how far the file got, so an
+ingest killed at any moment and run again resumes where the last batch ended
+and ends with exactly the store an uninterrupted run makes; a file already
+ingested whole is skipped, and re-reading one adds nothing twice (posts are
+merged by ``(platform, id)``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import IO, Any, Callable, Iterable, Iterator
+
+import orjson
+import pyarrow as pa
+
+from groundswell import model
+from groundswell.errors import FormatError, GroundswellError, RecordError, UsageError
+from groundswell.formats import detect
+from groundswell.store.duck import Store, merge_post
+
+MAX_LINE_BYTES = 64 * 1024 * 1024
+BATCH_RECORDS = 50_000
+_EPOCH = datetime(1970, 1, 1)
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+
+
+def records_to_table(table: str, recs: list[dict[str, Any]]) -> pa.Table:
+    """Dict records -> an Arrow table of the model's schema for ``table``."""
+    schema = model.SCHEMAS[table]
+    arrays = []
+    for f in schema:
+        name = f.name
+        if pa.types.is_list(f.type):
+            col = [r.get(name) or [] for r in recs]
+        elif f.type == pa.bool_():
+            col = [bool(r.get(name)) if r.get(name) is not None else (False if name in ("is_reference", "deleted") else None) for r in recs]
+        else:
+            col = [r.get(name) for r in recs]
+        try:
+            arrays.append(pa.array(col, type=f.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
+            raise RecordError(f"column {name}: {type(e).__name__}") from None
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class BatchSink:
+    """Collects one batch of records, merged by key, with provenance."""
+
+    def __init__(self, source_file: str, fmt: str) -> None:
+        self.source_file = source_file
+        self.format = fmt
+        self.line = 0
+        self.line_bytes = 0
+        self.skip_through = 0  # resume: drop records from lines <= this
+        self.posts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.volumes: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.deletions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.rejects: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.n_posts = self.n_accounts = self.n_other = self.n_rejects = 0
+        self.records = 0
+
+    def __len__(self) -> int:
+        return len(self.posts) + len(self.accounts) + len(self.volumes) + len(self.deletions) + len(self.rejects)
+
+    def _skip(self) -> bool:
+        return self.line <= self.skip_through
+
+    def _prov(self, rec: dict[str, Any]) -> dict[str, Any]:
+        rec["source_file"] = self.source_file
+        rec["source_line"] = self.line
+        return rec
+
+    def post(self, rec: dict[str, Any]) -> None:
+        if self._skip():
+            return
+        pid, platform = rec.get("id"), rec.get("platform")
+        if not pid or not isinstance(pid, str) or not platform:
+            self.reject("post without a string id or platform")
+            return
+        self.n_posts += 1
+        key = (platform, pid)
+        self._prov(rec)
+        old = self.posts.get(key)
+        self.posts[key] = rec if old is None else merge_post(old, rec)
+
+    def account(self, rec: dict[str, Any]) -> None:
+        if self._skip():
+            return
+        if not rec.get("id") or not rec.get("platform"):
+            self.reject("account without id or platform")
+            return
+        if rec.get("observed_at") is None:
+            rec["observed_at"] = _EPOCH
+        key = (rec["platform"], rec["id"], rec["observed_at"])
+        if key not in self.accounts:
+            self.n_accounts += 1
+            self.accounts[key] = self._prov(rec)
+
+    def volume(self, rec: dict[str, Any]) -> None:
+        if self._skip():
+            return
+        rec.setdefault("query", "")
+        if rec.get("query") is None:
+            rec["query"] = ""
+        key = (rec.get("platform"), rec["query"], rec.get("start"), rec.get("end"))
+        if None in key[:1] or rec.get("start") is None or rec.get("end") is None:
+            self.reject("volume bucket without platform, start or end")
+            return
+        self.n_other += 1
+        self.volumes.setdefault(key, self._prov(rec))
+
+    def deletion(self, rec: dict[str, Any]) -> None:
+        if self._skip():
+            return
+        if not rec.get("id") or not rec.get("platform"):
+            self.reject("deletion without id or platform")
+            return
+        self.n_other += 1
+        self.deletions.setdefault((rec["platform"], rec["id"]), self._prov(rec))
+
+    def reject(self, reason: str) -> None:
+        if self._skip():
+            return
+        key = (self.source_file, self.line, reason)
+        if key not in self.rejects:
+            self.n_rejects += 1
+            self.rejects[key] = {"source_file": self.source_file, "source_line": self.line,
+                                 "format": self.format, "reason": reason, "bytes": self.line_bytes}
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {}
+        for name, d in (("posts", self.posts), ("accounts", self.accounts), ("volumes", self.volumes),
+                        ("deletions", self.deletions), ("rejects", self.rejects)):
+            if d:
+                out[name] = records_to_table(name, list(d.values()))
+        return out
+
+    def clear(self) -> None:
+        for d in (self.posts, self.accounts, self.volumes, self.deletions, self.rejects):
+            d.clear()
+
+
+@dataclass
+class FileResult:
+    path: str
+    format: str | None = None
+    lines: int = 0
+    posts_read: int = 0
+    accounts_read: int = 0
+    other_read: int = 0
+    rejected: int = 0
+    new_posts: int = 0
+    seconds: float = 0.0
+    skipped: bool = False
+    resumed_from: int = 0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.error is None for f in self.files)
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": [f.as_dict() for f in self.files],
+            "posts_read": self.total("posts_read"),
+            "new_posts": self.total("new_posts"),
+            "accounts_read": self.total("accounts_read"),
+            "rejected": self.total("rejected"),
+            "errors": [f"{f.path}: {f.error}" for f in self.files if f.error],
+        }
+
+
+class Progress:
+    """A one-line progress meter on stderr (silent when not a terminal or quiet)."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._last = 0.0
+
+    def update(self, path: str, lines: int, posts: int, started: float, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not final and now - self._last < 0.25:
+            return
+        self._last = now
+        rate = posts / max(now - started, 1e-9)
+        sys.stderr.write(f"\r{path}: {lines:,} lines, {posts:,} posts, {rate:,.0f} posts/s\x1b[K")
+        if final:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# -- opening inputs -----------------------------------------------------------
+
+def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
+    """Open a path or '-' for binary reading, decompressing by magic bytes.
+
+    Returns the stream, the underlying file, and whether byte offsets in the
+    stream are file offsets (a seekable plain file).
+    """
+    if path == "-":
+        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
+        seekable = False
+    else:
+        try:
+            raw = open(path, "rb")
+        except FileNotFoundError:
+            raise UsageError(f"no such file: {path}") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path} is a directory: give the files in it (e.g. {path}/*.jsonl)") from None
+        except PermissionError:
+            raise UsageError(f"cannot read {path}: permission denied") from None
+        seekable = True
+    magic = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    if magic[:2] == _GZIP:
+        return gzip.GzipFile(fileobj=raw), raw, False  # type: ignore[return-value]
+    if magic == _ZSTD:
+        import zstandard
+
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw)), raw, False  # type: ignore[arg-type]
+    return raw, raw, seekable
+
+
+def fingerprint(path: str) -> str | None:
+    """A cheap identity for a regular file: size plus its first and last MiB."""
+    if path == "-":
+        return None
+    st = os.stat(path)
+    h = hashlib.sha256(str(st.st_size).encode())
+    with open(path, "rb") as f:
+        h.update(f.read(1 << 20))
+        if st.st_size > 2 << 20:
+            f.seek(-(1 << 20), os.SEEK_END)
+            h.update(f.read(1 << 20))
+    return h.hexdigest()
+
+
+def _lines(f: IO[bytes], max_bytes: int) -> Iterator[tuple[bytes | None, int]]:
+    """Yield (line, byte length); a line over ``max_bytes`` is yielded as None."""
+    readline = f.readline
+    while True:
+        line = readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            total = len(line)
+            while True:
+                chunk = readline(1 << 20)
+                total += len(chunk)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            yield None, total
+            continue
+        yield line, len(line)
+
+
+def _decode_reason(line: bytes) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"not valid UTF-8 (byte {e.start})"
+    return "not valid JSON"
+
+
+def _parse_safely(parse: Callable[[Any, Any], None], obj: Any, sink: BatchSink, fmt: str) -> None:
+    try:
+        parse(obj, sink)
+    except RecordError as e:
+        sink.reject(str(e) or "unreadable record")
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as e:
+        # never echo values: they may hold post text
+        detail = f" {e.args[0]!r}" if isinstance(e, KeyError) and e.args and isinstance(e.args[0], str) else ""
+        sink.reject(f"{fmt}: {type(e).__name__}{detail}")
+
+
+class _Run:
+    """Ingest of one file."""
+
+    def __init__(self, store: Store, path: str, fmt: str | None, options: dict[str, Any],
+                 progress: Progress, batch_records: int) -> None:
+        self.store, self.path, self.forced = store, path, fmt
+        self.options, self.progress, self.batch_records = options, progress, batch_records
+        self.result = FileResult(path=path)
+
+    def run(self) -> FileResult:
+        started = time.monotonic()
+        res = self.result
+        fp = fingerprint(self.path) if self.path != "-" and os.path.isfile(self.path) else None
+        prior = self.store.source(fp) if fp else None
+        if prior and prior["complete"]:
+            res.skipped, res.format = True, prior["format"]
+            return res
+        f, raw, seekable = _open(self.path)
+        try:
+            head: list[tuple[bytes | None, int]] = []
+            it = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
+            for item in it:
+                head.append(item)
+                if len(head) >= 20:
+                    break
+            fmt = self.forced or self._detect(head)
+            res.format = fmt
+            resume_line = prior["lines_done"] if prior else 0
+            res.resumed_from = resume_line
+            self.fp = fp
+            before = self._count_posts()
+            if fmt == detect.CSV_FORMAT:
+                self._run_csv(f, head, it, resume_line)
+            else:
+                self._run_json(f, fmt, head, it, resume_line,
+                               prior["bytes_done"] if (prior and seekable) else None)
+            res.new_posts = self._count_posts() - before
+        finally:
+            if self.path != "-":
+                f.close()
+                raw.close()
+        res.seconds = time.monotonic() - started
+        self.progress.update(self.path, res.lines, res.posts_read, started, final=True)
+        return res
+
+    def _count_posts(self) -> int:
+        return int(self.store.con.execute("SELECT count(*) FROM posts").fetchone()[0])  # type: ignore[index]
+
+    def _detect(self, head: list[tuple[bytes | None, int]]) -> str:
+        tried = detect.available_json_formats()
+        first_text = None
+        for line, _n in head:
+            if line is None or not line.strip():
+                continue
+            if first_text is None:
+                first_text = line
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            name = detect.sniff_json(obj)
+            if name:
+                return name
+            break
+        if first_text is not None:
+            try:
+                header = first_text.decode("utf-8-sig").strip()
+            except UnicodeDecodeError:
+                header = ""
+            import csv as _csv
+
+            cols = next(_csv.reader([header]), []) if header else []
+            if cols and not header.startswith(("{", "[")):
+                try:
+                    if detect.sniff_csv_header(cols):
+                        return detect.CSV_FORMAT
+                except ImportError:
+                    pass
+            if first_text.lstrip()[:1] in (b"{", b"["):
+                return "__document__"
+        if first_text is None:
+            if any(line is None for line, _ in head):
+                raise FormatError(f"{self.path}: its first lines are longer than the line limit; "
+                                  "raise it with --max-line-bytes")
+            return "__empty__"
+        raise FormatError(
+            f"{self.path}: not in a known format (tried {', '.join(tried + ['csv'])}); "
+            "use --format to force one"
+        )
+
+    # -- JSON lines and whole documents ---------------------------------------
+    def _run_json(self, f: IO[bytes], fmt: str, head: list[tuple[bytes | None, int]],
+                  it: Iterator[tuple[bytes | None, int]], resume_line: int, resume_bytes: int | None) -> None:
+        res = self.result
+        if fmt == "__empty__":
+            res.format = None
+            self._finish(BatchSink(self.path, "empty"), 0, 0)
+            return
+        if fmt == "__document__":
+            self._run_document(head, it, None)
+            return
+        try:
+            parser = detect.json_format(fmt)
+        except KeyError:
+            raise UsageError(f"unknown format {fmt!r}; formats: {', '.join(detect.FORMAT_NAMES)}") from None
+        sink = BatchSink(self.path, fmt)
+        started = time.monotonic()
+        lines = chain(head, it)
+        line_no, nbytes = 0, 0
+        if resume_bytes:
+            # a plain file: jump to where the last batch ended
+            f.seek(resume_bytes)
+            lines = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
+            line_no, nbytes = resume_line, resume_bytes
+        else:
+            sink.skip_through = resume_line
+        loads, parse = orjson.loads, parser.parse
+        doc_candidate = True
+        for line, n in lines:
+            line_no += 1
+            nbytes += n
+            sink.line, sink.line_bytes = line_no, n
+            if line is None:
+                sink.reject(f"line too long ({n:,} bytes; limit {self.options.get('max_line_bytes', MAX_LINE_BYTES):,})")
+                continue
+            try:
+                obj = loads(line)
+            except orjson.JSONDecodeError:
+                if not line.strip():
+                    continue
+                if doc_candidate and line_no == 1 and line.lstrip()[:1] in (b"{", b"["):
+                    # a pretty-printed document: re-read it whole
+                    self._run_document([(line, n)], lines, fmt)
+                    return
+                sink.reject(_decode_reason(line))
+                continue
+            doc_candidate = False
+            if line_no <= sink.skip_through:
+                continue
+            sink.records += 1
+            if isinstance(obj, list):
+                for o in obj:
+                    _parse_safely(parse, o, sink, fmt)
+            else:
+                _parse_safely(parse, obj, sink, fmt)
+            if len(sink) >= self.batch_records:
+                self._flush(sink, line_no, nbytes, complete=False)
+                self.progress.update(self.path, line_no, res.posts_read, started)
+        res.lines = line_no
+        self._finish(sink, line_no, nbytes)
+
+    def _run_document(self, head: list[tuple[bytes | None, int]],
+                      rest: Iterable[tuple[bytes | None, int]], fmt: str | None) -> None:
+        """A whole-document JSON file (pretty-printed response, JSON array)."""
+        res = self.result
+        parts = [line for line, _ in chain(head, rest) if line is not None]
+        data = b"".join(parts)
+        sink = BatchSink(self.path, fmt or "json")
+        sink.line, sink.line_bytes = 1, len(data)
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            if fmt is None:
+                raise FormatError(f"{self.path}: not valid JSON and not in a known format; "
+                                  "use --format to force one") from None
+            sink.reject(_decode_reason(data))
+            self._finish(sink, 1, len(data))
+            return
+        name = fmt or detect.sniff_json(doc)
+        if name is None and isinstance(doc, dict):
+            name = None
+        if name is None:
+            raise FormatError(f"{self.path}: a JSON document in no known format (tried "
+                              f"{', '.join(detect.available_json_formats())}); use --format to force one")
+        res.format, sink.format = name, name
+        parse = detect.json_format(name).parse
+        items = doc if isinstance(doc, list) else [doc]
+        for i, obj in enumerate(items, 1):
+            sink.line = i  # record number within the document
+            sink.records += 1
+            _parse_safely(parse, obj, sink, name)
+            if len(sink) >= self.batch_records:
+                self._flush(sink, i, 0, complete=False)
+        res.lines = len(items)
+        self._finish(sink, len(items), 0)
+
+    # -- CSV -------------------------------------------------------------------
+    def _run_csv(self, f: IO[bytes], head: list[tuple[bytes | None, int]],
+                 it: Iterator[tuple[bytes | None, int]], resume_line: int) -> None:
+        from groundswell.formats import csv as csvfmt
+
+        res = self.result
+        sink = BatchSink(self.path, "csv")
+        sink.skip_through = resume_line
+        started = time.monotonic()
+
+        class _Chain(io.RawIOBase):
+            def __init__(self, items: Iterable[tuple[bytes | None, int]]) -> None:
+                self._it = iter(items)
+                self._buf = b""
+
+            def readable(self) -> bool:
+                return True
+
+            def readinto(self, b: Any) -> int:
+                while not self._buf:
+                    try:
+                        line, _ = next(self._it)
+                    except StopIteration:
+                        return 0
+                    if line is not None:
+                        self._buf = line
+                n = min(len(b), len(self._buf))
+                b[:n] = self._buf[:n]
+                self._buf = self._buf[n:]
+                return n
+
+        text = io.TextIOWrapper(io.BufferedReader(_Chain(chain(head, it))), encoding="utf-8-sig",
+                                errors="surrogateescape", newline="")
+        state = {"last": 0}
+
+        def set_line(n: int) -> None:
+            # a new record starts: the previous one is complete
+            prev = state["last"]
+            state["last"] = n
+            sink.line = n
+            if len(sink) >= self.batch_records and prev > 0:
+                self._flush(sink, prev, 0, complete=False)
+                self.progress.update(self.path, prev, res.posts_read, started)
+
+        checked = _Utf8CheckingSink(sink)
+        csvfmt.read(text, checked, columns=self.options.get("columns"),
+                    platform=self.options.get("platform"), set_line=set_line)
+        res.lines = state["last"]
+        self._finish(sink, state["last"], 0)
+
+    # -- writing ---------------------------------------------------------------
+    def _flush(self, sink: BatchSink, lines_done: int, bytes_done: int, complete: bool) -> None:
+        res = self.result
+        res.posts_read += sink.n_posts
+        res.accounts_read += sink.n_accounts
+        res.other_read += sink.n_other
+        res.rejected += sink.n_rejects
+        sink.n_posts = sink.n_accounts = sink.n_other = sink.n_rejects = 0
+        source = None
+        if self.fp:
+            source = {"fingerprint": self.fp, "path": self.path, "format": res.format,
+                      "lines_done": lines_done, "bytes_done": bytes_done,
+                      "records": res.posts_read + res.accounts_read + res.other_read,
+                      "rejected": res.rejected, "complete": complete}
+        self.store.write_batch(sink.tables(), source)
+        sink.clear()
+
+    def _finish(self, sink: BatchSink, lines_done: int, bytes_done: int) -> None:
+        self._flush(sink, lines_done, bytes_done, complete=True)
+
+
+class _Utf8CheckingSink:
+    """Rejects CSV records carrying bytes that were not UTF-8 (decoded as surrogates)."""
+
+    def __init__(self, sink: BatchSink) -> None:
+        self._sink = sink
+
+    def _bad(self, rec: dict[str, Any]) -> bool:
+        for v in rec.values():
+            if isinstance(v, str) and not v.isascii():
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        return False
+
+    def post(self, rec: dict[str, Any]) -> None:
+        if self._bad(rec):
+            self._sink.reject("not valid UTF-8")
+        else:
+            self._sink.post(rec)
+
+    def account(self, rec: dict[str, Any]) -> None:
+        if not self._bad(rec):
+            self._sink.account(rec)
+
+    def volume(self, rec: dict[str, Any]) -> None:
+        self._sink.volume(rec)
+
+    def deletion(self, rec: dict[str, Any]) -> None:
+        self._sink.deletion(rec)
+
+    def reject(self, reason: str) -> None:
+        self._sink.reject(reason)
+
+
+DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".txt")
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Files as given; a directory stands for the data files in it (recursively, sorted).
+
+    In a directory, files whose names end in .jsonl, .json, .ndjson, .csv (each
+    optionally .gz or .zst) are read; ``truth*`` files (a simulator's answer key) are not.
+    """
+    out: list[str] = []
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in files:
+                    base = name[:-3] if name.endswith(".gz") else name[:-4] if name.endswith(".zst") else name
+                    if name.startswith((".", "truth")) or not base.endswith(DATA_SUFFIXES):
+                        continue
+                    found.append(os.path.join(root, name))
+            out.extend(sorted(found))
+        else:
+            out.append(p)
+    return out
+
+
+def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
+           columns: dict[str, str] | None = None, platform: str | None = None,
+           progress: bool | None = None, batch_records: int = BATCH_RECORDS,
+           max_line_bytes: int = MAX_LINE_BYTES,
+           on_file: Callable[[FileResult], None] | None = None) -> IngestSummary:
+    """Ingest files into ``store``. Errors on one file never stop the others."""
+    if format is not None and format not in detect.FORMAT_NAMES:
+        raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
+    summary = IngestSummary()
+    meter = Progress(progress)
+    paths = expand_paths(paths)
+    options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes}
+    for path in paths:
+        run = _Run(store, path, format, options, meter, batch_records)
+        try:
+            res = run.run()
+        except GroundswellError as e:
+            res = run.result
+            res.error = str(e)
+        summary.files.append(res)
+        if on_file:
+            on_file(res)
+    return summary

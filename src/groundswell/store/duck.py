@@ -1,0 +1,292 @@
+"""The embedded DuckDB store.
+
+Tables follow :mod:`groundswell.model`. Writes come in batches, one
+transaction each, so an ingest killed at any moment leaves the store as it
+was after the last whole batch; the ``sources`` table records how far each
+input got, in the same transaction, so a re-run resumes there.
+
+Merging (one rule, applied within a batch by :func:`merge_post` and across
+batches by the ``ON CONFLICT`` clause below): a full sighting of a post beats
+one seen only embedded in another record (``is_reference``); otherwise the
+first value seen wins and later sightings only fill what is missing; counts
+come from the newest observation; a deletion is final and clears the text.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import duckdb
+import pyarrow as pa
+
+from groundswell import model
+from groundswell.errors import StoreError
+
+DEFAULT_DB = "groundswell.duckdb"
+SCHEMA_VERSION = "1"
+
+_SQL_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.timestamp("us"): "TIMESTAMP",
+    pa.int64(): "BIGINT",
+    pa.bool_(): "BOOLEAN",
+    pa.list_(pa.string()): "VARCHAR[]",
+}
+
+_KEYS = {
+    "posts": ("platform", "id"),
+    "accounts": ("platform", "id", "observed_at"),
+    "volumes": ("platform", "query", "start", "end"),
+    "deletions": ("platform", "id"),
+    "rejects": ("source_file", "source_line", "reason"),
+}
+
+COUNT_COLUMNS = ("repost_count", "reply_count", "like_count", "quote_count")
+# the epoch stands for "observed at an unknown time" in accounts.observed_at
+UNKNOWN_TIME = "1970-01-01 00:00:00"
+
+
+def _ddl(table: str) -> str:
+    keys = _KEYS[table]
+    cols = []
+    for name, typ, _doc in model.DOCS[table]:
+        null = " NOT NULL" if name in keys else ""
+        cols.append(f'"{name}" {_SQL_TYPES[typ]}{null}')
+    cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in keys) + ")")
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+_EXTRA_DDL = [
+    """CREATE TABLE IF NOT EXISTS sources (
+        fingerprint VARCHAR PRIMARY KEY,
+        path VARCHAR NOT NULL,
+        format VARCHAR,
+        lines_done BIGINT NOT NULL DEFAULT 0,
+        bytes_done BIGINT NOT NULL DEFAULT 0,
+        records BIGINT NOT NULL DEFAULT 0,
+        rejected BIGINT NOT NULL DEFAULT 0,
+        complete BOOLEAN NOT NULL DEFAULT false
+    )""",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    # the latest observation of each account
+    """CREATE OR REPLACE VIEW accounts_latest AS
+       SELECT * EXCLUDE (rn) FROM (
+         SELECT *, row_number() OVER (PARTITION BY platform, id
+                                      ORDER BY observed_at DESC, source_file, source_line) AS rn
+         FROM accounts) WHERE rn = 1""",
+    # one row per (post, hashtag): the table most analyses start from
+    """CREATE OR REPLACE VIEW post_hashtags AS
+       SELECT platform, id, author_id, created_at, kind, unnest(hashtags) AS hashtag
+       FROM posts""",
+    # links between posts: repost, reply, quote
+    """CREATE OR REPLACE VIEW post_links AS
+       SELECT platform, id AS source_id, author_id AS source_author_id, created_at,
+              'repost' AS type, repost_of_id AS target_id FROM posts WHERE repost_of_id IS NOT NULL
+       UNION ALL
+       SELECT platform, id, author_id, created_at, 'reply', reply_to_id FROM posts WHERE reply_to_id IS NOT NULL
+       UNION ALL
+       SELECT platform, id, author_id, created_at, 'quote', quote_of_id FROM posts WHERE quote_of_id IS NOT NULL""",
+]
+
+
+def _upsert_posts_sql() -> str:
+    keys = _KEYS["posts"]
+    full = "(posts.is_reference AND NOT EXCLUDED.is_reference)"
+    newer = ("(EXCLUDED.metrics_observed_at IS NOT NULL AND (posts.metrics_observed_at IS NULL"
+             " OR EXCLUDED.metrics_observed_at > posts.metrics_observed_at))")
+    sets = []
+    for name, typ, _doc in model.POST_FIELDS:
+        if name in keys:
+            continue
+        q = f'"{name}"'
+        if name == "is_reference":
+            expr = "posts.is_reference AND EXCLUDED.is_reference"
+        elif name == "deleted":
+            expr = "posts.deleted OR EXCLUDED.deleted"
+        elif name in ("text", "raw"):
+            expr = (f"CASE WHEN posts.deleted OR EXCLUDED.deleted THEN NULL WHEN {full} "
+                    f"THEN COALESCE(EXCLUDED.{q}, posts.{q}) ELSE COALESCE(posts.{q}, EXCLUDED.{q}) END")
+        elif name in COUNT_COLUMNS or name == "metrics_observed_at":
+            expr = (f"CASE WHEN {newer} THEN COALESCE(EXCLUDED.{q}, posts.{q}) "
+                    f"ELSE COALESCE(posts.{q}, EXCLUDED.{q}) END")
+        elif pa.types.is_list(typ):
+            expr = (f"CASE WHEN {full} AND len(EXCLUDED.{q}) > 0 THEN EXCLUDED.{q} "
+                    f"WHEN len(posts.{q}) = 0 THEN EXCLUDED.{q} ELSE posts.{q} END")
+        else:
+            expr = (f"CASE WHEN {full} THEN COALESCE(EXCLUDED.{q}, posts.{q}) "
+                    f"ELSE COALESCE(posts.{q}, EXCLUDED.{q}) END")
+        sets.append(f"{q} = {expr}")
+    return ("INSERT INTO posts SELECT * FROM _batch_posts ON CONFLICT (platform, id) DO UPDATE SET "
+            + ", ".join(sets))
+
+
+_UPSERT_POSTS = _upsert_posts_sql()
+
+
+def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Merge two sightings of one post, in the order they were seen (see module doc)."""
+    full = bool(old.get("is_reference")) and not new.get("is_reference")
+    first, second = (new, old) if full else (old, new)
+    out = dict(second)
+    out.update({k: v for k, v in first.items() if v is not None and v != []})
+    o_t, n_t = old.get("metrics_observed_at"), new.get("metrics_observed_at")
+    if n_t is not None and (o_t is None or n_t > o_t):
+        for c in COUNT_COLUMNS + ("metrics_observed_at",):
+            if new.get(c) is not None:
+                out[c] = new[c]
+    out["is_reference"] = bool(old.get("is_reference")) and bool(new.get("is_reference"))
+    if old.get("deleted") or new.get("deleted"):
+        out["deleted"], out["text"], out["raw"] = True, None, None
+    return out
+
+
+class Store:
+    """A groundswell store on DuckDB. Use :func:`open_store` to get one."""
+
+    engine = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    # -- schema -----------------------------------------------------------
+    def _create(self) -> None:
+        for table in model.DOCS:
+            self.con.execute(_ddl(table))
+        for stmt in _EXTRA_DDL:
+            self.con.execute(stmt)
+        self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    # -- reading ----------------------------------------------------------
+    def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
+        """Run SQL against the store and return an Arrow table."""
+        return self.con.execute(query, params or []).fetch_arrow_table()
+
+    def table(self, name: str) -> pa.Table:
+        """A whole table (``posts``, ``accounts``, ...) as Arrow."""
+        if name not in model.DOCS and name not in ("sources", "meta", "accounts_latest",
+                                                   "post_hashtags", "post_links"):
+            raise StoreError(f"no table {name!r}; tables: {', '.join(model.DOCS)}")
+        return self.sql(f"SELECT * FROM {name}")
+
+    def meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        self.con.execute("DELETE FROM meta WHERE key = ?", [key])
+        if value is not None:
+            self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+    # -- writing ----------------------------------------------------------
+    def write_batch(self, tables: dict[str, pa.Table], source: dict[str, Any] | None = None) -> None:
+        """Write one batch of normalized records in one transaction.
+
+        ``tables`` maps table names to Arrow tables of the model's schemas;
+        ``source`` (fingerprint, path, format, lines_done, bytes_done,
+        records, rejected, complete) records the progress of the input the
+        batch came from, in the same transaction.
+        """
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            posts = tables.get("posts")
+            if posts is not None and posts.num_rows:
+                con.register("_batch_posts", posts)
+                con.execute(_UPSERT_POSTS)
+                con.unregister("_batch_posts")
+            for name in ("accounts", "volumes", "deletions", "rejects"):
+                t = tables.get(name)
+                if t is not None and t.num_rows:
+                    con.register("_batch", t)
+                    con.execute(f"INSERT INTO {name} SELECT * FROM _batch ON CONFLICT DO NOTHING")
+                    con.unregister("_batch")
+            dels = tables.get("deletions")
+            if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
+                self._apply_deletions(posts, dels)
+            if source is not None:
+                con.execute(
+                    "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [source["fingerprint"], source["path"], source.get("format"),
+                     source.get("lines_done", 0), source.get("bytes_done", 0),
+                     source.get("records", 0), source.get("rejected", 0),
+                     source.get("complete", False)],
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _apply_deletions(self, posts: pa.Table | None, dels: pa.Table | None) -> None:
+        parts = []
+        if dels is not None and dels.num_rows:
+            self.con.register("_batch_dels", dels.select(["platform", "id"]))
+            parts.append("SELECT platform, id FROM _batch_dels")
+        if posts is not None and posts.num_rows:
+            self.con.register("_batch_keys", posts.select(["platform", "id"]))
+            parts.append("SELECT d.platform, d.id FROM deletions d JOIN _batch_keys k USING (platform, id)")
+        self.con.execute(
+            "UPDATE posts SET text = NULL, raw = NULL, deleted = true FROM ("
+            + " UNION ".join(parts)
+            + ") x WHERE posts.platform = x.platform AND posts.id = x.id AND NOT posts.deleted"
+        )
+        for name in ("_batch_dels", "_batch_keys"):
+            try:
+                self.con.unregister(name)
+            except Exception:  # noqa: BLE001 - not registered in this batch
+                pass
+
+    def add_posts(self, posts: Iterable[dict[str, Any]]) -> None:
+        """Insert (merge) posts given as dicts keyed by model column names."""
+        from groundswell.ingest import records_to_table
+
+        self.write_batch({"posts": records_to_table("posts", list(posts))})
+
+    def source(self, fingerprint: str) -> dict[str, Any] | None:
+        cur = self.con.execute("SELECT * FROM sources WHERE fingerprint = ?", [fingerprint])
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row))
+
+    def checkpoint(self) -> None:
+        self.con.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = False,
+               create: bool = True) -> Store:
+    """Open (and create, unless ``read_only`` or ``create=False``) a store file."""
+    p = str(path)
+    if (read_only or not create) and p != ":memory:" and not Path(p).exists():
+        raise StoreError(f"no store at {p}: run 'groundswell ingest FILE --db {p}' first")
+    try:
+        con = duckdb.connect(p, read_only=read_only)
+    except duckdb.IOException as e:
+        msg = str(e).splitlines()[0]
+        if "lock" in msg.lower():
+            raise StoreError(f"{p} is in use by another groundswell process (DuckDB allows one "
+                             f"writer); wait for it or open read-only: {msg}") from None
+        raise StoreError(f"cannot open {p}: {msg}") from None
+    except duckdb.Error as e:
+        raise StoreError(f"{p} is not a DuckDB store: {str(e).splitlines()[0]}") from None
+    store = Store(con, p, read_only)
+    if not read_only:
+        store._create()
+    else:
+        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "posts" not in have:
+            con.close()
+            raise StoreError(f"{p} is not a groundswell store (no posts table)")
+    return store
