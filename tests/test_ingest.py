@@ -175,7 +175,7 @@ def _big_input(tmp_path: Path, copies: int) -> Path:
 def test_kill_9_and_resume_gives_the_same_store(tmp_path: Path) -> None:
     big = _big_input(tmp_path, 40)
     clean = tmp_path / "clean.duckdb"
-    cmd = [sys.executable, "-m", "groundswell.cli", "ingest", str(big), "-q", "--batch-records", "400"]
+    cmd = [sys.executable, "-m", "groundswell.cli", "ingest", str(big), "-q", "--chunk-lines", "4"]
     subprocess.run(cmd + ["--db", str(clean)], check=True, cwd=ROOT, capture_output=True)
     want = store_digest(clean)
     rng = random.Random(7)

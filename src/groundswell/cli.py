@@ -64,7 +64,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
                          platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
-                         batch_records=args.batch_records, max_line_bytes=args.max_line_bytes)
+                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes)
         if summary.total("rejected"):
             rows = store.con.execute(
                 "SELECT source_file, source_line, reason FROM rejects WHERE source_file IN "
@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--max-line-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
                    help="longer lines are rejected (default 64 MiB)")
-    p.add_argument("--batch-records", type=int, default=50_000, help=argparse.SUPPRESS)
+    p.add_argument("--chunk-lines", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("info", help="what the store holds")

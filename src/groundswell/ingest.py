@@ -34,7 +34,10 @@ from groundswell.formats import detect
 from groundswell.store.duck import Store, merge_post
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
-BATCH_RECORDS = 50_000
+# one transaction per chunk: bounded by input bytes and lines (memory stays flat)
+CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_LINES = 20_000
+CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -291,6 +294,14 @@ def _decode_reason(line: bytes) -> str:
     return "not valid JSON"
 
 
+def _is_json(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def _parse_safely(parse: Callable[[Any, Any], None], obj: Any, sink: BatchSink, fmt: str) -> None:
     try:
         parse(obj, sink)
@@ -306,9 +317,13 @@ class _Run:
     """Ingest of one file."""
 
     def __init__(self, store: Store, path: str, fmt: str | None, options: dict[str, Any],
-                 progress: Progress, batch_records: int) -> None:
+                 progress: Progress) -> None:
         self.store, self.path, self.forced = store, path, fmt
-        self.options, self.progress, self.batch_records = options, progress, batch_records
+        self.options, self.progress = options, progress
+        self.chunk_bytes = options.get("chunk_bytes") or CHUNK_BYTES
+        self.chunk_lines = options.get("chunk_lines") or CHUNK_LINES
+        self.chunk_records = CHUNK_RECORDS if not options.get("chunk_lines") else options["chunk_lines"]
+        self.pending: list[dict[str, pa.Table]] = []  # fast-path tables awaiting the next flush
         self.result = FileResult(path=path)
 
     def run(self) -> FileResult:
@@ -395,6 +410,7 @@ class _Run:
     # -- JSON lines and whole documents ---------------------------------------
     def _run_json(self, f: IO[bytes], fmt: str, head: list[tuple[bytes | None, int]],
                   it: Iterator[tuple[bytes | None, int]], resume_line: int, resume_bytes: int | None) -> None:
+        """JSON lines, in chunks of lines: one chunk, one transaction."""
         res = self.result
         if fmt == "__empty__":
             res.format = None
@@ -407,39 +423,81 @@ class _Run:
             parser = detect.json_format(fmt)
         except KeyError:
             raise UsageError(f"unknown format {fmt!r}; formats: {', '.join(detect.FORMAT_NAMES)}") from None
+        first = next((line for line, _ in head if line is not None and line.strip()), None)
+        if first is not None and first is head[0][0] and first.lstrip()[:1] in (b"{", b"[") and not _is_json(first):
+            self._run_document(head, it, fmt)  # a pretty-printed document
+            return
         sink = BatchSink(self.path, fmt)
+        fast = detect.fast_path(fmt)
         started = time.monotonic()
-        lines = chain(head, it)
+        lines: Iterable[tuple[bytes | None, int]] = chain(head, it)
         line_no, nbytes = 0, 0
         if resume_bytes:
-            # a plain file: jump to where the last batch ended
+            # a plain file: jump to where the last committed chunk ended
             f.seek(resume_bytes)
             lines = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
             line_no, nbytes = resume_line, resume_bytes
         else:
             sink.skip_through = resume_line
-        loads, parse = orjson.loads, parser.parse
-        doc_candidate = True
+        chunk: list[tuple[int, bytes | None, int]] = []
+        size = 0
+        max_bytes, max_lines = self.chunk_bytes, self.chunk_lines
         for line, n in lines:
             line_no += 1
             nbytes += n
+            if line_no <= sink.skip_through:
+                continue
+            chunk.append((line_no, line, n))
+            size += n
+            if size >= max_bytes or len(chunk) >= max_lines:
+                self._chunk(chunk, parser, fast, sink, fmt)
+                self._flush(sink, line_no, nbytes, complete=False)
+                self.progress.update(self.path, line_no, res.posts_read, started)
+                chunk, size = [], 0
+        if chunk:
+            self._chunk(chunk, parser, fast, sink, fmt)
+        res.lines = line_no
+        self._finish(sink, line_no, nbytes)
+
+    def _chunk(self, chunk: list[tuple[int, bytes | None, int]], parser: Any, fast: Any,
+               sink: BatchSink, fmt: str) -> None:
+        """Parse one chunk of lines into ``sink`` (and, on the fast path, ``self.pending``)."""
+        todo = chunk
+        if fast is not None:
+            nums, texts, rest = [], [], []
+            for item in chunk:
+                line = item[1]
+                if line is None:
+                    rest.append(item)
+                    continue
+                try:
+                    texts.append(line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    rest.append(item)
+                    continue
+                nums.append(item[0])
+            if nums:
+                table = pa.table({"line": pa.array(nums, pa.int64()), "text": pa.array(texts, pa.string())})
+                tables, fallback = fast.convert(self.store.con, table, self.path)
+                self.pending.append(tables)
+                self.result.posts_read += tables["posts"].num_rows if "posts" in tables else 0
+                self.result.accounts_read += tables["accounts"].num_rows if "accounts" in tables else 0
+                back = set(fallback)
+                rest.extend(item for item in chunk if item[0] in back)
+                rest.sort(key=lambda item: item[0])
+            todo = rest
+        loads, parse = orjson.loads, parser.parse
+        limit = self.options.get("max_line_bytes", MAX_LINE_BYTES)
+        for line_no, line, n in todo:
             sink.line, sink.line_bytes = line_no, n
             if line is None:
-                sink.reject(f"line too long ({n:,} bytes; limit {self.options.get('max_line_bytes', MAX_LINE_BYTES):,})")
+                sink.reject(f"line too long ({n:,} bytes; limit {limit:,})")
                 continue
             try:
                 obj = loads(line)
             except orjson.JSONDecodeError:
-                if not line.strip():
-                    continue
-                if doc_candidate and line_no == 1 and line.lstrip()[:1] in (b"{", b"["):
-                    # a pretty-printed document: re-read it whole
-                    self._run_document([(line, n)], lines, fmt)
-                    return
-                sink.reject(_decode_reason(line))
-                continue
-            doc_candidate = False
-            if line_no <= sink.skip_through:
+                if line.strip():
+                    sink.reject(_decode_reason(line))
                 continue
             sink.records += 1
             if isinstance(obj, list):
@@ -447,11 +505,6 @@ class _Run:
                     _parse_safely(parse, o, sink, fmt)
             else:
                 _parse_safely(parse, obj, sink, fmt)
-            if len(sink) >= self.batch_records:
-                self._flush(sink, line_no, nbytes, complete=False)
-                self.progress.update(self.path, line_no, res.posts_read, started)
-        res.lines = line_no
-        self._finish(sink, line_no, nbytes)
 
     def _run_document(self, head: list[tuple[bytes | None, int]],
                       rest: Iterable[tuple[bytes | None, int]], fmt: str | None) -> None:
@@ -483,7 +536,7 @@ class _Run:
             sink.line = i  # record number within the document
             sink.records += 1
             _parse_safely(parse, obj, sink, name)
-            if len(sink) >= self.batch_records:
+            if len(sink) >= self.chunk_records:
                 self._flush(sink, i, 0, complete=False)
         res.lines = len(items)
         self._finish(sink, len(items), 0)
@@ -528,7 +581,7 @@ class _Run:
             prev = state["last"]
             state["last"] = n
             sink.line = n
-            if len(sink) >= self.batch_records and prev > 0:
+            if len(sink) >= self.chunk_records and prev > 0:
                 self._flush(sink, prev, 0, complete=False)
                 self.progress.update(self.path, prev, res.posts_read, started)
 
@@ -552,7 +605,9 @@ class _Run:
                       "lines_done": lines_done, "bytes_done": bytes_done,
                       "records": res.posts_read + res.accounts_read + res.other_read,
                       "rejected": res.rejected, "complete": complete}
-        self.store.write_batch(sink.tables(), source)
+        batches = self.pending + [sink.tables()]
+        self.pending = []
+        self.store.write_batch(batches, source)
         sink.clear()
 
     def _finish(self, sink: BatchSink, lines_done: int, bytes_done: int) -> None:
@@ -622,8 +677,8 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 
 def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            columns: dict[str, str] | None = None, platform: str | None = None,
-           progress: bool | None = None, batch_records: int = BATCH_RECORDS,
-           max_line_bytes: int = MAX_LINE_BYTES,
+           progress: bool | None = None, chunk_lines: int | None = None,
+           chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
            on_file: Callable[[FileResult], None] | None = None) -> IngestSummary:
     """Ingest files into ``store``. Errors on one file never stop the others."""
     if format is not None and format not in detect.FORMAT_NAMES:
@@ -631,9 +686,10 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
     summary = IngestSummary()
     meter = Progress(progress)
     paths = expand_paths(paths)
-    options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes}
+    options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
+               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes}
     for path in paths:
-        run = _Run(store, path, format, options, meter, batch_records)
+        run = _Run(store, path, format, options, meter)
         try:
             res = run.run()
         except GroundswellError as e:

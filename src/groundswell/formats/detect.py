@@ -40,6 +40,24 @@ def json_format(name: str) -> Any:
     raise KeyError(name)
 
 
+# formats with a DuckDB-native fast path: module with convert(con, lines, source_file)
+_FAST = {"twitter-v2": "groundswell.formats.twitter_v2_fast"}
+
+
+def fast_path(name: str) -> Any:
+    """The fast-path module for a format, or None (set GROUNDSWELL_NO_FAST_PATH=1 to disable)."""
+    import os
+
+    mod = _FAST.get(name)
+    if mod is None or os.environ.get("GROUNDSWELL_NO_FAST_PATH"):
+        return None
+    try:
+        m = importlib.import_module(mod)
+    except ImportError:
+        return None
+    return m if hasattr(m, "convert") else None
+
+
 def available_json_formats() -> list[str]:
     out = []
     for n, _, _ in _JSON_FORMATS:

@@ -182,31 +182,22 @@ class Store:
             self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
     # -- writing ----------------------------------------------------------
-    def write_batch(self, tables: dict[str, pa.Table], source: dict[str, Any] | None = None) -> None:
+    def write_batch(self, tables: dict[str, pa.Table] | list[dict[str, pa.Table]],
+                    source: dict[str, Any] | None = None, meta: dict[str, str] | None = None) -> None:
         """Write one batch of normalized records in one transaction.
 
-        ``tables`` maps table names to Arrow tables of the model's schemas;
+        ``tables`` maps table names to Arrow tables of the model's schemas
+        (or is a list of such maps, applied in order);
         ``source`` (fingerprint, path, format, lines_done, bytes_done,
         records, rejected, complete) records the progress of the input the
-        batch came from, in the same transaction.
+        batch came from, in the same transaction; so do ``meta`` entries
+        (a live source's cursor, for example).
         """
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
-            posts = tables.get("posts")
-            if posts is not None and posts.num_rows:
-                con.register("_batch_posts", posts)
-                con.execute(_UPSERT_POSTS)
-                con.unregister("_batch_posts")
-            for name in ("accounts", "volumes", "deletions", "rejects"):
-                t = tables.get(name)
-                if t is not None and t.num_rows:
-                    con.register("_batch", t)
-                    con.execute(f"INSERT INTO {name} SELECT * FROM _batch ON CONFLICT DO NOTHING")
-                    con.unregister("_batch")
-            dels = tables.get("deletions")
-            if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
-                self._apply_deletions(posts, dels)
+            for part in tables if isinstance(tables, list) else [tables]:
+                self._write(part)
             if source is not None:
                 con.execute(
                     "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -215,10 +206,29 @@ class Store:
                      source.get("records", 0), source.get("rejected", 0),
                      source.get("complete", False)],
                 )
+            for key, value in (meta or {}).items():
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _write(self, tables: dict[str, pa.Table]) -> None:
+        con = self.con
+        posts = tables.get("posts")
+        if posts is not None and posts.num_rows:
+            con.register("_batch_posts", posts)
+            con.execute(_UPSERT_POSTS)
+            con.unregister("_batch_posts")
+        for name in ("accounts", "volumes", "deletions", "rejects"):
+            t = tables.get(name)
+            if t is not None and t.num_rows:
+                con.register("_batch", t)
+                con.execute(f"INSERT INTO {name} SELECT * FROM _batch ON CONFLICT DO NOTHING")
+                con.unregister("_batch")
+        dels = tables.get("deletions")
+        if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
+            self._apply_deletions(posts, dels)
 
     def _apply_deletions(self, posts: pa.Table | None, dels: pa.Table | None) -> None:
         parts = []

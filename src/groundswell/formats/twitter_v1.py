@@ -1,0 +1,253 @@
+"""Twitter API v1.1 tweets, one per line, as twarc 1.x (and most v1 tools) write them.
+
+Each tweet line becomes a post and its ``user`` an account. The full text is
+``extended_tweet.full_text`` (streaming API, 280 characters), else
+``full_text`` (REST API in extended mode), else ``text``; entities are taken
+from the same place as the text. A retweet (``retweeted_status``) and a quote
+(``quoted_status``) carry the tweet they point at: each embedded tweet is
+emitted as a post too, marked ``is_reference``, with its author as an account
+(recursively: a retweet of a quote yields three posts).
+
+Kinds: a retweet is a ``repost`` (even of a reply); else a tweet with
+``in_reply_to_status_id`` is a ``reply`` (even when it also quotes); else a
+tweet quoting another (``quoted_status_id``) is a ``quote``; else ``original``.
+
+Media are ``extended_entities.media`` (all photos of a tweet; ``entities``
+holds only the first) as ``type:media_url_https``; links are
+``entities.urls[].expanded_url``.
+
+v1 tweets carry no collection time, so ``metrics_observed_at`` is NULL and
+accounts are observed at the tweet's ``created_at`` — unless the line has a
+twarc-style ``__twarc.retrieved_at`` (then that time is used for both).
+
+A users-lookup line (a bare v1.1 user object) becomes one account, observed
+at the creation time of the user's embedded latest ``status`` when present.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from groundswell.formats.base import RecordError, Sink, as_id, fold_tag, iso_time, twitter_v1_time
+
+NAME = "twitter-v1"
+
+__all__ = ["NAME", "sniff", "parse", "post_from_tweet", "account_from_user"]
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+def _time(value: Any) -> datetime | None:
+    """:func:`twitter_v1_time`, with a fast path for 'Wed Oct 10 20:19:24 +0000 2018'."""
+    if type(value) is str and len(value) == 30 and value[20:25] == "+0000":
+        month = _MONTHS.get(value[4:7])
+        if month is not None:
+            try:
+                return datetime(
+                    int(value[26:]), month, int(value[8:10]), int(value[11:13]), int(value[14:16]), int(value[17:19])
+                )
+            except ValueError:
+                pass
+    return twitter_v1_time(value)
+
+
+def _is_user(obj: dict[str, Any]) -> bool:
+    return "screen_name" in obj and "followers_count" in obj and ("id_str" in obj or "id" in obj)
+
+
+def sniff(obj: Any) -> bool:
+    """A v1.1 tweet (``user`` object, v1 ``created_at``) or a v1.1 user object."""
+    if not isinstance(obj, dict) or "data" in obj:
+        return False
+    if isinstance(obj.get("user"), dict) and ("id_str" in obj or "id" in obj):
+        return "text" in obj or "full_text" in obj or "extended_tweet" in obj
+    return _is_user(obj) and "user" not in obj
+
+
+def _id(obj: dict[str, Any], key: str = "id") -> str | None:
+    """v1 gives ids twice: ``id`` (a number) and ``id_str``; prefer the string."""
+    v = obj.get(key + "_str")
+    if v is None:
+        v = obj.get(key)
+    return as_id(v)
+
+
+def account_from_user(u: dict[str, Any], observed_at: datetime | None) -> dict[str, Any]:
+    """An ``accounts`` record from a v1.1 user object."""
+    uid = _id(u)
+    if uid is None:
+        raise RecordError("user has no id")
+    return {
+        "platform": "twitter",
+        "id": uid,
+        "observed_at": observed_at,
+        "handle": u.get("screen_name"),
+        "display_name": u.get("name"),
+        "followers": u.get("followers_count"),
+        "following": u.get("friends_count"),
+        "posts_count": u.get("statuses_count"),
+        "verified": u.get("verified"),
+        "created_at": _time(u.get("created_at")),
+        "description": u.get("description"),
+        "location": u.get("location"),
+        "raw": _dumps(u),
+    }
+
+
+def post_from_tweet(t: dict[str, Any], observed_at: datetime | None, is_reference: bool) -> dict[str, Any]:
+    """A ``posts`` record from one v1.1 tweet (embedded tweets are not followed)."""
+    tid = _id(t)
+    if tid is None:
+        raise RecordError("missing id")
+    user = t.get("user")
+    if user is None:
+        user = {}  # 2015 search results embed quoted tweets without their user
+    elif not isinstance(user, dict):
+        raise RecordError("user is not an object")
+
+    ext = t.get("extended_tweet")
+    if ext:
+        text = ext.get("full_text")
+        entities = ext.get("entities") or t.get("entities")
+        ext_entities = ext.get("extended_entities") or t.get("extended_entities")
+    else:
+        text = t.get("full_text")
+        if text is None:
+            text = t.get("text")
+        entities = t.get("entities")
+        ext_entities = t.get("extended_entities")
+    if text is not None and not isinstance(text, str):
+        raise RecordError("text is not a string")
+
+    rt = t.get("retweeted_status")
+    repost_of = _id(rt) if isinstance(rt, dict) else None
+    reply_to = _id(t, "in_reply_to_status_id")
+    quote_of = _id(t, "quoted_status_id")
+    if quote_of is None and isinstance(t.get("quoted_status"), dict):
+        quote_of = _id(t["quoted_status"])
+    if repost_of is not None:
+        kind = "repost"
+    elif reply_to is not None:
+        kind = "reply"
+    elif quote_of is not None:
+        kind = "quote"
+    else:
+        kind = "original"
+
+    hashtags: list[str] = []
+    hashtags_raw: list[str] = []
+    mentions: list[str] = []
+    mention_ids: list[str] = []
+    urls: list[str] = []
+    if entities:
+        for h in entities.get("hashtags") or ():
+            tag = h["text"]
+            hashtags_raw.append(tag)
+            hashtags.append(fold_tag(tag))
+        for m in entities.get("user_mentions") or ():
+            name = m.get("screen_name")
+            if name is not None:
+                mentions.append(name)
+            mid = _id(m)
+            if mid is not None:
+                mention_ids.append(mid)
+        for u in entities.get("urls") or ():
+            link = u.get("expanded_url") or u.get("url")
+            if link:
+                urls.append(link)
+    media: list[str] = []
+    for m in ((ext_entities or entities or {}).get("media") or ()):
+        media.append(f"{m.get('type') or 'photo'}:{m.get('media_url_https') or m.get('media_url') or _id(m)}")
+
+    place = country = None
+    p = t.get("place")
+    if p:
+        place = p.get("full_name")
+        country = p.get("country_code")
+
+    return {
+        "platform": "twitter",
+        "id": tid,
+        "author_id": _id(user),
+        "author_handle": user.get("screen_name"),
+        "created_at": _time(t.get("created_at")),
+        "text": text,
+        "lang": t.get("lang"),
+        "kind": kind,
+        "repost_of_id": repost_of,
+        "reply_to_id": reply_to,
+        "reply_to_author_id": _id(t, "in_reply_to_user_id"),
+        "quote_of_id": quote_of,
+        "conversation_id": None,
+        "hashtags": hashtags,
+        "hashtags_raw": hashtags_raw,
+        "mentions": mentions,
+        "mention_ids": mention_ids,
+        "urls": urls,
+        "media": media,
+        "place": place,
+        "country": country,
+        "source": t.get("source"),
+        "sensitive": t.get("possibly_sensitive"),
+        "repost_count": t.get("retweet_count"),
+        "reply_count": t.get("reply_count"),
+        "like_count": t.get("favorite_count"),
+        "quote_count": t.get("quote_count"),
+        "metrics_observed_at": observed_at,
+        "is_reference": is_reference,
+        "raw": _dumps(t),
+    }
+
+
+def _collected_at(obj: dict[str, Any]) -> datetime | None:
+    tw = obj.get("__twarc")
+    if isinstance(tw, dict):
+        try:
+            return iso_time(tw.get("retrieved_at"))
+        except RecordError:
+            return None
+    return None
+
+
+def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink: Sink, depth: int) -> None:
+    rec = post_from_tweet(t, observed, is_reference)
+    user = t.get("user")
+    acc = account_from_user(user, observed or rec["created_at"]) if user else None
+    sink.post(rec)
+    if acc is not None:
+        sink.account(acc)
+    if depth > 3:  # embedded tweets nest at most retweet -> quote; stop runaway input
+        return
+    for key in ("retweeted_status", "quoted_status"):
+        inner = t.get(key)
+        if isinstance(inner, dict):
+            try:
+                _emit(inner, observed, True, sink, depth + 1)
+            except (RecordError, KeyError, TypeError, AttributeError, ValueError) as exc:
+                why = exc if isinstance(exc, RecordError) else f"a field has the wrong type ({type(exc).__name__})"
+                sink.reject(f"{key}: {why}")
+
+
+def parse(obj: Any, sink: Sink) -> None:
+    """Read one v1.1 tweet line (or user-lookup line)."""
+    if not isinstance(obj, dict):
+        raise RecordError(f"not a v1.1 tweet: a JSON {type(obj).__name__}, not an object")
+    if "user" not in obj and _is_user(obj):
+        status = obj.get("status")
+        when = None
+        if isinstance(status, dict):
+            when = _time(status.get("created_at"))
+        sink.account(account_from_user(obj, _collected_at(obj) or when or twitter_v1_time(obj.get("created_at"))))
+        return
+    try:
+        _emit(obj, _collected_at(obj), False, sink, 0)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise RecordError(f"a field has the wrong type ({type(exc).__name__})") from None
