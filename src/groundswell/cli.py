@@ -77,7 +77,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d, default=str))
     else:
-        print(f"ingested {len(args.paths)} file(s): {d['posts_read']:,} posts read, {d['new_posts']:,} new, "
+        print(f"ingested {len(summary.files)} file(s): {d['posts_read']:,} posts read, {d['new_posts']:,} new, "
               f"{d['rejected']:,} rejected -> {args.db}", file=sys.stderr)
     return 0 if summary.ok else 1
 

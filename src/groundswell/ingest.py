@@ -363,7 +363,7 @@ class _Run:
         return res
 
     def _count_posts(self) -> int:
-        return int(self.store.con.execute("SELECT count(*) FROM posts").fetchone()[0])  # type: ignore[index]
+        return int(self.store.con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
 
     def _detect(self, head: list[tuple[bytes | None, int]]) -> str:
         tried = detect.available_json_formats()
@@ -478,7 +478,8 @@ class _Run:
                 nums.append(item[0])
             if nums:
                 table = pa.table({"line": pa.array(nums, pa.int64()), "text": pa.array(texts, pa.string())})
-                tables, fallback = fast.convert(self.store.con, table, self.path)
+                with self.store.con.cursor() as cur:
+                    tables, fallback = fast.convert(cur, table, self.path)
                 self.pending.append(tables)
                 self.result.posts_read += tables["posts"].num_rows if "posts" in tables else 0
                 self.result.accounts_read += tables["accounts"].num_rows if "accounts" in tables else 0

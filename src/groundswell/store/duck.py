@@ -173,8 +173,8 @@ class Store:
         return self.sql(f"SELECT * FROM {name}")
 
     def meta(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
 
     def set_meta(self, key: str, value: str | None) -> None:
         self.con.execute("DELETE FROM meta WHERE key = ?", [key])
@@ -257,10 +257,10 @@ class Store:
 
     def source(self, fingerprint: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM sources WHERE fingerprint = ?", [fingerprint])
-        row = cur.fetchone()
-        if row is None:
+        rows = cur.fetchall()
+        if not rows:
             return None
-        return dict(zip([d[0] for d in cur.description], row))
+        return dict(zip([d[0] for d in cur.description], rows[0]))
 
     def checkpoint(self) -> None:
         self.con.execute("CHECKPOINT")

@@ -1,0 +1,271 @@
+"""Cross-validated scores of the content models on the shared data. Numbers only.
+
+    python benchmarks/content_eval.py                   # fast model, 5 folds
+    python benchmarks/content_eval.py --models fast,accurate --folds 5 --json out.json
+
+What it measures (every figure on rows not used to train the model scoring them):
+
+1. MeTooMA (``metooma-bigmm/train_shared.csv``): folds grouped by normalized
+   text (so a retweet and its original never sit on both sides) and
+   stratified on stance. Stance macro-F1 over neither/support/oppose,
+   relevance F1, F1 of each dialogue act and hate/sarcasm label. Scored on
+   the non-empty texts (main figure) and on all rows, where an empty text
+   gets the training fold's majority answer (what a text-only model can do).
+   Beside them: TF-IDF + logistic regression on the same folds (the issue's
+   baseline), the majority class, and a label-noise ceiling: how well one
+   copy of a duplicated text predicts another copy's stance.
+2. Disclosure: the #WhyIDidntReport testimony texts and the antinetwork
+   ``story`` rows (positives) against the other antinetwork rows (human
+   judged not a first-person story); folds stratified; the test fold's texts
+   are removed from every training source, weak ones included. ROC AUC,
+   precision, recall and F1 of ``disclosure``, and the weak rule alone.
+3. Speed (posts/s): the fast model's labels alone and the whole labelling
+   (language and sentiment included); the accurate model on a sample.
+4. Sentiment: Pearson r of our shortened VADER with vaderSentiment's compound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from groundswell.content.features import hash_features  # noqa: E402
+from groundswell.content.training import (  # noqa: E402
+    METOOMA_BINARY,
+    load_sources,
+    metooma_targets,
+    text_key,
+    train_heads,
+)
+from groundswell.content.weak import movement_rule  # noqa: E402
+
+
+def _f1(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, p, zero_division=0))
+
+
+def _mf1(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, p, average="macro", labels=[0, 1, 2], zero_division=0))
+
+
+class Cached:
+    """A featurizer that computes each distinct text once (embeddings are slow)."""
+
+    def __init__(self, fn, texts: list[str]) -> None:  # type: ignore[no-untyped-def]
+        uniq = sorted(set(texts))
+        self.row = {t: i for i, t in enumerate(uniq)}
+        self.X = fn(uniq)
+
+    def __call__(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        return self.X[[self.row[t] for t in texts]]
+
+
+def featurizer(name: str, texts: list[str]):  # type: ignore[no-untyped-def]
+    if name == "fast":
+        return hash_features
+    from groundswell.content.accurate import embed
+
+    return Cached(embed, texts)
+
+
+def predict(heads, X):  # type: ignore[no-untyped-def]
+    return heads.predict(np.asarray(X @ heads.W) + heads.b)
+
+
+def metooma_cv(src, models: list[str], folds: int) -> dict:  # type: ignore[no-untyped-def]
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    rows = src.metooma
+    texts_all, y_all, stance_all = metooma_targets(rows, keep_empty=True)
+    empty = np.array([not (r["tweet"] or "").strip() for r in rows])
+    groups = [text_key(r["tweet"] or f"__empty{i}") or f"__empty{i}" for i, r in enumerate(rows)]
+    splits = list(StratifiedGroupKFold(folds, shuffle=True, random_state=7).split(np.zeros(len(rows)), stance_all, groups))
+    out: dict = {"rows": len(rows), "empty_rows": int(empty.sum()), "folds": folds}
+    labels = ["stance", *METOOMA_BINARY]
+    feats = {m: featurizer(m, [r["tweet"] for r in rows if (r["tweet"] or "").strip()]) for m in models}
+    preds = {k: {lab: np.zeros(len(rows), dtype=int) for lab in labels} for k in [*models, "tfidf_lr", "majority"]}
+    for tr, te in splits:
+        tr_rows = [rows[i] for i in tr]
+        te_ne = [i for i in te if not empty[i]]
+        te_e = [i for i in te if empty[i]]
+        tr_ne = [i for i in tr if not empty[i]]
+        # majority answers of the training fold (used for empty texts and the majority baseline)
+        major = {"stance": int(np.bincount(stance_all[tr]).argmax())}
+        major.update({lab: int(np.mean(y_all[lab][tr]) >= 0.5) for lab in METOOMA_BINARY})
+        for k in preds:
+            for lab in labels:
+                preds[k][lab][te_e] = major[lab]
+        for lab in labels:
+            preds["majority"][lab][te_ne] = major[lab]
+        # the issue's baseline: TF-IDF + logistic regression, default threshold
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        Xtr = vec.fit_transform([rows[i]["tweet"] for i in tr_ne])
+        Xte = vec.transform([rows[i]["tweet"] for i in te_ne])
+        for lab in labels:
+            y = stance_all if lab == "stance" else y_all[lab]
+            lr = LogisticRegression(max_iter=2000).fit(Xtr, y[tr_ne])
+            preds["tfidf_lr"][lab][te_ne] = lr.predict(Xte)
+        for m in models:
+            heads = train_heads(feats[m], src, name=m, features=m, metooma_rows=tr_rows, parts=("metooma",))
+            res = predict(heads, feats[m]([rows[i]["tweet"] for i in te_ne]))
+            for lab in labels:
+                preds[m][lab][te_ne] = res[lab][1]
+    ne = ~empty
+    for k, pr in preds.items():
+        d: dict = {}
+        for subset, mask in (("nonempty", ne), ("all_rows", np.ones(len(rows), dtype=bool))):
+            d[subset] = {"stance_macro_f1": round(_mf1(stance_all[mask], pr["stance"][mask]), 3)}
+            for lab in METOOMA_BINARY:
+                d[subset][f"{lab}_f1"] = round(_f1(y_all[lab][mask], pr[lab][mask]), 3)
+        out[k] = d
+    # label-noise ceiling: identical texts, stance of one copy vs another
+    by: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        if not empty[i]:
+            by.setdefault(groups[i], []).append(int(stance_all[i]))
+    ys, ps = [], []
+    for v in by.values():
+        if len(v) > 1:
+            for i in range(len(v)):
+                ys.append(v[i])
+                ps.append(v[(i + 1) % len(v)])
+    rel_by: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        if not empty[i]:
+            rel_by.setdefault(groups[i], []).append(int(y_all["relevant"][i]))
+    ry, rp = [], []
+    for v in rel_by.values():
+        if len(v) > 1:
+            for i in range(len(v)):
+                ry.append(v[i])
+                rp.append(v[(i + 1) % len(v)])
+    out["duplicate_ceiling"] = {
+        "duplicated_rows": len(ys),
+        "stance_macro_f1": round(_mf1(np.array(ys), np.array(ps)), 3),
+        "stance_agreement": round(float(np.mean(np.array(ys) == np.array(ps))), 3),
+        "relevant_f1": round(_f1(np.array(ry), np.array(rp)), 3),
+    }
+    return out
+
+
+def disclosure_cv(src, models: list[str], folds: int) -> dict:  # type: ignore[no-untyped-def]
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    items = [(t, 1) for t in src.testimony] + [(t, int(s)) for t, s in src.over100]
+    texts = [t for t, _ in items]
+    y = np.array([v for _, v in items])
+    out: dict = {"positives": int(y.sum()), "negatives": int((y == 0).sum()), "folds": folds}
+    rule = np.array([movement_rule(t) == "disclosure" for t in texts])
+    p, r, f, _ = precision_recall_fscore_support(y, rule, average="binary", zero_division=0)
+    out["weak_rule"] = {"precision": round(float(p), 3), "recall": round(float(r), 3), "f1": round(float(f), 3)}
+    from groundswell.content.training import movement_set
+
+    all_mv = movement_set(src)[0]
+    for m in models:
+        feat = featurizer(m, sorted(set(all_mv) | set(texts)))
+        score = np.zeros(len(y))
+        dec = np.zeros(len(y), dtype=bool)
+        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=7).split(np.zeros(len(y)), y):
+            excl = frozenset(text_key(texts[i]) for i in te)
+            heads = train_heads(feat, src, name=m, features=m, exclude=excl, parts=("movement",))
+            res = predict(heads, feat([texts[i] for i in te]))
+            pm, dm = res["movement"]
+            score[te] = pm[:, 0]
+            dec[te] = dm == 0
+        p, r, f, _ = precision_recall_fscore_support(y, dec, average="binary", zero_division=0)
+        out[m] = {
+            "roc_auc": round(float(roc_auc_score(y, score)), 3),
+            "precision": round(float(p), 3),
+            "recall": round(float(r), 3),
+            "f1": round(float(f), 3),
+        }
+    return out
+
+
+def speed(src, models: list[str]) -> dict:  # type: ignore[no-untyped-def]
+    from groundswell.content.classify import _logits, classify_batch, load_model
+
+    base = [t for t in src.scraped if t.strip()]
+    texts = (base * (20000 // max(len(base), 1) + 1))[:20000]
+    out: dict = {}
+    for m in models:
+        n = 20000 if m == "fast" else 300
+        sample = texts[:n]
+        heads = load_model(m)
+        _logits(m, heads, sample[:200])
+        best = 1e9
+        for _ in range(3 if m == "fast" else 1):
+            t0 = time.perf_counter()
+            heads.predict(_logits(m, heads, sample))
+            best = min(best, time.perf_counter() - t0)
+        full = 1e9
+        for _ in range(2 if m == "fast" else 1):
+            t0 = time.perf_counter()
+            classify_batch(sample, m)
+            full = min(full, time.perf_counter() - t0)
+        out[m] = {"texts": n, "labels_per_s": round(n / best), "with_language_and_sentiment_per_s": round(n / full)}
+    return out
+
+
+def sentiment_check(src) -> dict:  # type: ignore[no-untyped-def]
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from groundswell.content.sentiment import sentiment
+
+    texts = [r["tweet"] for r in src.metooma if (r["tweet"] or "").strip()]
+    ours = np.array(sentiment(texts))
+    sia = SentimentIntensityAnalyzer()
+    ref = np.array([sia.polarity_scores(t)["compound"] for t in texts])
+    sign = np.mean(np.sign(np.round(ours, 2)) == np.sign(np.round(ref, 2)))
+    return {"texts": len(texts), "pearson_r_with_vader": round(float(np.corrcoef(ours, ref)[0, 1]), 3),
+            "same_sign": round(float(sign), 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--models", default="fast", help="comma-separated: fast,accurate")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--parts", default="metooma,disclosure,speed,sentiment")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    a = ap.parse_args(argv)
+    warnings.simplefilter("ignore", category=UserWarning)
+    models = [m for m in a.models.split(",") if m]
+    parts = set(a.parts.split(","))
+    src = load_sources(a.data)
+    res: dict = {}
+    if "metooma" in parts:
+        res["metooma"] = metooma_cv(src, models, a.folds)
+        print(json.dumps({"metooma": res["metooma"]}), flush=True)
+    if "disclosure" in parts:
+        res["disclosure"] = disclosure_cv(src, models, a.folds)
+        print(json.dumps({"disclosure": res["disclosure"]}), flush=True)
+    if "speed" in parts:
+        res["speed"] = speed(src, models)
+        print(json.dumps({"speed": res["speed"]}), flush=True)
+    if "sentiment" in parts:
+        res["sentiment"] = sentiment_check(src)
+        print(json.dumps({"sentiment": res["sentiment"]}), flush=True)
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

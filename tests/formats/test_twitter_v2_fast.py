@@ -1,0 +1,208 @@
+"""The DuckDB fast path for twarc2 pages equals the Python parser, row for row.
+
+For every line ``convert`` handles, its tables equal what ``twitter_v2.parse`` +
+``BatchSink`` + ``records_to_table`` make of the same lines; the lines it hands
+back (``fallback``) are the ones it must not guess about. Post texts are never
+printed: only column names and counts appear in assertion messages.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pytest
+
+from groundswell import model
+from groundswell.formats import twitter_v2
+from groundswell.formats import twitter_v2_fast as fast
+from groundswell.ingest import BatchSink, _parse_safely
+
+from ..conftest import shared
+
+TWARC_CSV = "twarc-csv/test-data"
+# files that are not twarc2 tweet pages: every line falls back
+NOT_PAGES = {"counts.jsonl", "flat.jsonl", "lists.jsonl", "streaming_output_with_error.jsonl",
+             "tweets_compliance.jsonl", "users.jsonl", "users_compliance.jsonl"}
+OTHER_FILES = {
+    "twarc-network/test-data/tweets.jsonl": [],
+    "twarc-hashtags/test-data/tweets1.jsonl": [],
+    "sfm-twitter-harvester/v2_pages_2023.jsonl": [1],  # a meta-only page: nothing to read
+    "twarc-edits/test-data/tweets.jsonl": [],
+}
+
+
+def _lines(path: Path) -> pa.Table:
+    texts = path.read_text(encoding="utf-8").split("\n")
+    if texts and texts[-1] == "":
+        texts.pop()
+    return pa.table({"line": pa.array(range(1, len(texts) + 1), pa.int64()), "text": texts})
+
+
+def _python(path: Path, lines: set[int]) -> dict[str, pa.Table]:
+    sink = BatchSink(str(path), "twitter-v2")
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if n not in lines:
+                continue
+            sink.line, sink.line_bytes = n, len(raw)
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            _parse_safely(twitter_v2.parse, obj, sink, "twitter-v2")
+    return sink.tables()
+
+
+def _differing_columns(a: pa.Table, b: pa.Table, keys: list[str]) -> list[str]:
+    order = [(k, "ascending") for k in keys]
+    a, b = a.sort_by(order), b.sort_by(order)
+    assert a.num_rows == b.num_rows
+    return [c for c in a.column_names if not a[c].equals(b[c])]
+
+
+def _check(con: duckdb.DuckDBPyConnection, path: Path, start: int = 0, stop: int | None = None) -> list[int]:
+    """convert == Python on the handled lines (rows start:stop); returns the fallback lines."""
+    lines = _lines(path)
+    lines = lines.slice(start, (stop if stop is not None else lines.num_rows) - start)
+    tables, fallback = fast.convert(con, lines, str(path))
+    assert tables["posts"].schema == model.POSTS
+    assert tables["accounts"].schema == model.ACCOUNTS
+    assert fallback == sorted(set(fallback))
+    handled = set(lines["line"].to_pylist()) - set(fallback)
+    ref = _python(path, handled)
+    has_rejects = "rejects" in ref
+    assert not has_rejects, "a handled line has rejects in Python"
+    for name, keys in (("posts", ["id"]), ("accounts", ["id", "observed_at"])):
+        want = ref.get(name, model.SCHEMAS[name].empty_table())
+        got = tables[name]
+        assert got.num_rows == want.num_rows, name
+        assert _differing_columns(got, want, keys) == [], name
+    return fallback
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in Path(shared(TWARC_CSV)).glob("*.jsonl")))
+def test_twarc_csv_files(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    path = shared(f"{TWARC_CSV}/{name}")
+    fallback = _check(con, path)
+    if name in NOT_PAGES:
+        assert len(fallback) == _lines(path).num_rows
+    else:
+        assert fallback == []
+
+
+@pytest.mark.parametrize("rel", sorted(OTHER_FILES))
+def test_other_page_files(con: duckdb.DuckDBPyConnection, rel: str) -> None:
+    assert _check(con, shared(rel)) == OTHER_FILES[rel]
+
+
+def test_scaled_copies_in_chunks(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    out = tmp_path / "s3.jsonl"
+    tool = Path(shared("twarc-csv")).parent.parent / "tools" / "scale_twarc2.py"
+    subprocess.run([sys.executable, str(tool), str(out), "3"], check=True, capture_output=True)
+    assert _check(con, out) == []
+    # the same file in two chunks: each chunk is merged on its own
+    half = _lines(out).num_rows // 2
+    assert _check(con, out, 0, half) == []
+    assert _check(con, out, half) == []
+
+
+# -- synthetic pages: every rule, and what must fall back -------------------------------
+
+def _tweet(tid: str, **kw: Any) -> dict[str, Any]:
+    t = {"id": tid, "author_id": "10", "text": f"t{tid}", "created_at": "2021-01-02T03:04:05.000Z",
+         "lang": "en", "public_metrics": {"retweet_count": 1, "reply_count": 2, "like_count": 3,
+                                           "quote_count": 4}}
+    t.update(kw)
+    return {k: v for k, v in t.items() if v is not None}
+
+
+USERS = [{"id": "10", "username": "Alice", "name": "A", "public_metrics": {"followers_count": 5},
+          "verified": False, "verified_type": "none", "created_at": "2010-01-01T00:00:00.000Z"},
+         {"id": "11", "username": "bob", "verified_type": "blue"},
+         {"id": "10", "username": "alice2", "description": "later copy"}]
+
+
+def _page(data: Any, retrieved: Any = "2021-01-03T00:00:00+00:00", **includes: Any) -> dict[str, Any]:
+    page: dict[str, Any] = {"data": data, "includes": includes, "meta": {"result_count": 1}}
+    if retrieved is not None:
+        page["__twarc"] = {"url": "https://api.twitter.com/2/tweets/search/all", "retrieved_at": retrieved}
+    return page
+
+
+def _write(tmp_path: Path, pages: list[Any]) -> Path:
+    out = [orjson.dumps(p).decode() if not isinstance(p, str) else p for p in pages]
+    p = tmp_path / "pages.jsonl"
+    p.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return p
+
+
+def test_rules_on_synthetic_pages(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    ent = {"hashtags": [{"tag": "Straße"}, {"tag": "ΣΊΣΥΦΟΣ"}, {"tag": "MeToo"}],
+           "mentions": [{"username": "bob"}, {"username": "Alice"}, {"username": "nobody"},
+                        {"username": "x", "id": "77"}],
+           "urls": [{"url": "u1", "expanded_url": "e1"}, {"url": "u2", "expanded_url": ""}, {"url": ""}]}
+    media = [{"media_key": "3_1", "type": "photo", "url": "http://m/1"}, {"media_key": "7_2", "type": "video"},
+             {"media_key": "3_1", "type": "photo", "url": "http://m/1b"}]
+    places = [{"id": "p1", "full_name": "Paris, France", "country_code": "FR"}]
+    pages: list[Any] = [
+        # 1: kinds, entities, media, places, references repeated in includes
+        _page([_tweet("1", entities=ent, attachments={"media_keys": ["3_1", "7_2", "16_9", "99_1"]},
+                      geo={"place_id": "p1"}, possibly_sensitive=True),
+               _tweet("2", referenced_tweets=[{"type": "retweeted", "id": "1"}], author_id="11"),
+               _tweet("3", referenced_tweets=[{"type": "quoted", "id": "1"}, {"type": "replied_to", "id": "2"}],
+                      in_reply_to_user_id="11", conversation_id="2"),
+               _tweet("4", note_tweet={"text": "long", "entities": {"hashtags": [{"tag": "Note"}]}}),
+               _tweet("4", public_metrics={"like_count": 9})],
+              users=USERS, media=media, places=places,
+              tweets=[_tweet("1"), _tweet("50", public_metrics=None), _tweet("51", author_id="12")]),
+        # 2: a later page sees 50 in full and 1 again by reference, with newer counts
+        _page([_tweet("50", entities={"hashtags": [{"tag": "X"}]})], retrieved="2021-01-05T10:00:00.5Z",
+              tweets=[_tweet("1", public_metrics={"like_count": 100}), _tweet("52")], users=USERS[:1]),
+        # 3: no __twarc: accounts observed at their tweets' (or the newest) creation time
+        _page([_tweet("60", author_id="10", created_at="2021-02-01T00:00:00.000Z"),
+               _tweet("61", author_id="13", created_at="2021-03-01T00:00:00.123Z")], retrieved=None,
+              users=[{"id": "10", "username": "alice"}, {"id": "99", "username": "zed"}]),
+        # 4: retrieved_at with an offset, an earlier time than page 2: counts stay from page 2
+        _page([_tweet("52", public_metrics={"like_count": 7})], retrieved="2021-01-04T12:00:00-05:30"),
+        # 5: an empty page and 6: a meta-only page
+        _page([]),
+        {"meta": {"result_count": 0}},
+    ]
+    bad: list[Any] = [
+        _page(_tweet("70")),                                      # streaming: data is an object
+        _page([_tweet("71", id=71)]),                             # id not a string
+        _page([_tweet("72", created_at="2021-02-30T00:00:00.000Z")]),  # no such day
+        _page([_tweet("73", created_at="2021-01-02 03:04:05")]),  # not the API's form
+        _page([_tweet("74", public_metrics={"like_count": "3"})]),  # count not an integer
+        _page([_tweet("75", entities={"hashtags": [{"tag": 5}]})]),
+        _page([_tweet("76", referenced_tweets=[{"id": "1"}])]),   # reference without type
+        _page([_tweet("77", geo={"coordinates": {"type": "Point", "coordinates": [1e16, 2.5]}})]),
+        _page([_tweet("78", text="a\x1fb")]),                     # DuckDB writes \u001F
+        '{"data": [{"id": "79", "text": "x", "n": NaN}]}',
+        _page([{"tweet_count": 5, "start": "2021-01-01T00:00:00.000Z", "end": "2021-01-02T00:00:00.000Z"}]),
+        _page([{"id": "10", "username": "alice", "name": "A"}]),  # users lookup
+        _page([_tweet("80", entities={"mentions": [{"username": "Ünïcode"}]})], users=USERS),
+        _page([_tweet("81")], users=[{"id": 10, "username": "alice"}]),
+        "not json",
+        "",
+    ]
+    path = _write(tmp_path, pages + bad)
+    fallback = _check(con, path)
+    assert fallback == [6] + list(range(len(pages) + 1, len(pages) + len(bad) + 1))
+
+
+@pytest.mark.parametrize("tag", ["ß", "ς", "ﬁ", "İstanbul", "ǅ", "Ꭰ", "ẞ", "K"])
+def test_hashtags_fold_like_python(con: duckdb.DuckDBPyConnection, tmp_path: Path, tag: str) -> None:
+    path = _write(tmp_path, [_page([_tweet("1", entities={"hashtags": [{"tag": tag}, {"tag": tag.upper()}]})])])
+    assert _check(con, path) == []
