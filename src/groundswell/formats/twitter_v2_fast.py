@@ -376,11 +376,11 @@ FROM f
 
 _BAD_SQL = """
 WITH bad AS (
-  SELECT line FROM _gs_pg WHERE NOT ok
-  UNION SELECT line FROM _gs_tw WHERE NOT ok
-  UNION SELECT line FROM _gs_users WHERE NOT ok
-  UNION SELECT line FROM _gs_media WHERE NOT ok
-  UNION SELECT line FROM _gs_places WHERE NOT ok
+  SELECT line FROM _gs_pg WHERE ok IS NOT TRUE
+  UNION SELECT line FROM _gs_tw WHERE ok IS NOT TRUE
+  UNION SELECT line FROM _gs_users WHERE ok IS NOT TRUE
+  UNION SELECT line FROM _gs_media WHERE ok IS NOT TRUE
+  UNION SELECT line FROM _gs_places WHERE ok IS NOT TRUE
   UNION SELECT t.line FROM _gs_tw t LEFT JOIN _gs_umap m USING (line)
         WHERE t.needs_lookup AND NOT (coalesce(m.ascii, true) AND list_bool_and(list_transform(
           t.ms, lambda q: q.username IS NULL OR strlen(q.username) = length(q.username))))

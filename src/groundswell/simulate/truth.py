@@ -1,0 +1,319 @@
+"""The ground truth of a simulated movement.
+
+Written next to the posts: ``truth.json`` (summary-level truth),
+``truth_posts.parquet`` (one row per written post, streamed in row groups)
+and ``truth_accounts.parquet`` (one row per account). All ids and handles are
+the ones in the posts file(s) of the same run. docs/simulate.md describes
+every field.
+
+Takeoff is defined on the hourly series of posts carrying the movement
+hashtag (any kind, reposts included, counted by UTC hour): the *baseline* is
+the mean count over the whole hours before the onset's hour; *takeoff* is the
+start of the first hour, from the onset's hour on, whose count is at least
+``takeoff_factor`` x max(baseline, 1).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from groundswell.simulate.config import COMMUNITIES, LABELS, SimConfig
+from groundswell.simulate.network import Network
+from groundswell.simulate.process import HOUR_MS, Delete, Post, Simulation
+from groundswell.simulate.writers import Writer, iso_ms
+
+_UTC = timezone.utc
+_ts = pa.timestamp("us")
+
+POST_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("index", pa.int64()),
+    ("id", pa.string()),
+    ("created_at", _ts),
+    ("author_id", pa.string()),
+    ("author_handle", pa.string()),
+    ("account", pa.int32()),
+    ("kind", pa.string()),
+    ("topic", pa.string()),
+    ("origin", pa.string()),
+    ("label", pa.string()),
+    ("first_time", pa.bool_()),
+    ("parent_id", pa.string()),
+    ("true_parent_id", pa.string()),
+    ("seen_from", pa.string()),
+    ("cascade_id", pa.string()),
+    ("depth", pa.int32()),
+    ("conversation_id", pa.string()),
+    ("hashtags", pa.list_(pa.string())),
+    ("hashtags_raw", pa.list_(pa.string())),
+    ("community", pa.string()),
+    ("lang", pa.string()),
+    ("country", pa.string()),
+    ("notable", pa.bool_()),
+    ("coordinated", pa.bool_()),
+    ("deleted_at", _ts),
+    ("repost_count", pa.int64()),
+    ("reply_count", pa.int64()),
+    ("quote_count", pa.int64()),
+    ("like_count", pa.int64()),
+]
+POSTS_SCHEMA = pa.schema([pa.field(n, t) for n, t in POST_COLUMNS])
+BATCH = 16_384
+
+
+def _dt(ms: int | None) -> datetime | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, _UTC).replace(tzinfo=None)
+
+
+class TruthRecorder:
+    """Collects the truth as posts are written; writes it out at the end."""
+
+    def __init__(self, out: Path, cfg: SimConfig, net: Network, sim: Simulation, writer: Writer) -> None:
+        self.out = out
+        self.cfg = cfg
+        self.net = net
+        self.sim = sim
+        self.w = writer
+        self.cols: dict[str, list[Any]] = {n: [] for n, _ in POST_COLUMNS}
+        self.pq = pq.ParquetWriter(out / "truth_posts.parquet", POSTS_SCHEMA, compression="zstd")
+        self.tag = cfg.hashtag.casefold()
+        self.rel = cfg.related_hashtag.casefold() if cfg.related_hashtag else None
+        self.hour0 = sim.start // HOUR_MS
+        self.h_tag: list[int] = []
+        self.h_move: list[int] = []
+        self.h_rel: list[int] = []
+        self.kinds: Counter[str] = Counter()
+        self.topics: Counter[str] = Counter()
+        self.labels: Counter[str] = Counter()
+        self.first_time = 0
+        self.deleted: list[tuple[str, int]] = []
+        self.seed_post: Post | None = None
+        self.notable_posts: dict[int, str] = {}
+        self.coord_posts: list[str] = []
+        self.coord_reposts = 0
+        self.first_ms: int | None = None
+        self.last_ms = 0
+        self.n = 0
+
+    def post(self, p: Post) -> None:
+        net, w, c = self.net, self.w, self.cols
+        a = p.author
+        tags = [t for t, _, _ in p.tags]
+        folded = [t.casefold() for t in tags]
+        c["index"].append(p.i)
+        c["id"].append(p.id)
+        c["created_at"].append(p.t * 1000)
+        c["author_id"].append(w.account_id(a))
+        c["author_handle"].append(w.account_handle(a))
+        c["account"].append(a)
+        c["kind"].append(p.kind)
+        c["topic"].append(p.topic)
+        c["origin"].append(p.origin)
+        c["label"].append(p.label)
+        c["first_time"].append(p.first_time)
+        c["parent_id"].append(p.parent.id if p.parent is not None else None)
+        c["true_parent_id"].append(p.seen.id if p.seen is not None else None)
+        c["seen_from"].append(w.account_id(p.seen.author) if p.seen is not None else None)
+        c["cascade_id"].append(p.cascade)
+        c["depth"].append(p.depth)
+        c["conversation_id"].append(p.conv or p.id)
+        c["hashtags"].append(folded)
+        c["hashtags_raw"].append(tags)
+        c["community"].append(COMMUNITIES[net.community[a]][0])
+        c["lang"].append(p.lang)
+        c["country"].append(net.country[a])
+        c["notable"].append(a in self.sim.notable_set)
+        c["coordinated"].append(p.coord)
+        c["deleted_at"].append(p.deleted_at * 1000 if p.deleted_at is not None else None)
+        rep = p.kind == "repost"
+        c["repost_count"].append(p.n_repost)
+        c["reply_count"].append(p.n_reply)
+        c["quote_count"].append(p.n_quote)
+        c["like_count"].append(p.n_like)
+        if len(c["id"]) >= BATCH:
+            self._flush()
+
+        self.n += 1
+        if self.first_ms is None:
+            self.first_ms = p.t
+        self.last_ms = p.t
+        h = p.t // HOUR_MS - self.hour0
+        while len(self.h_tag) <= h:
+            self.h_tag.append(0)
+            self.h_move.append(0)
+            self.h_rel.append(0)
+        if h >= 0:
+            if self.tag in folded:
+                self.h_tag[h] += 1
+            if self.rel is not None and self.rel in folded:
+                self.h_rel[h] += 1
+            if p.topic == "movement":
+                self.h_move[h] += 1
+        self.kinds[p.kind] += 1
+        self.topics[p.topic] += 1
+        if p.topic == "movement" and not rep:
+            self.labels[p.label] += 1
+            self.first_time += p.first_time
+        if p.origin == "seed":
+            self.seed_post = p
+        elif p.origin == "notable":
+            self.notable_posts[a] = p.id
+        elif p.origin == "coordinated":
+            self.coord_posts.append(p.id)
+        if p.coord:
+            self.coord_reposts += 1
+
+    def delete(self, d: Delete) -> None:
+        self.deleted.append((d.post.id, d.t))
+
+    def _flush(self) -> None:
+        if not self.cols["id"]:
+            return
+        table = pa.Table.from_arrays(
+            [pa.array(self.cols[n], type=t) for n, t in POST_COLUMNS], schema=POSTS_SCHEMA
+        )
+        self.pq.write_table(table)
+        for v in self.cols.values():
+            v.clear()
+
+    def _takeoff(self, onset_h: int) -> tuple[float, int | None]:
+        before = self.h_tag[: max(0, onset_h)]
+        baseline = sum(before) / len(before) if before else 0.0
+        threshold = self.cfg.takeoff_factor * max(baseline, 1.0)
+        for h in range(max(0, onset_h), len(self.h_tag)):
+            if self.h_tag[h] >= threshold:
+                return baseline, h
+        return baseline, None
+
+    def _accounts(self) -> None:
+        net, w, sim = self.net, self.w, self.sim
+        n = net.n
+        joined = [_dt(int(t)) if t >= 0 else None for t in sim.joined.tolist()]
+        coord = set(net.coordinated)
+        table = pa.table(
+            {
+                "account": pa.array(range(n), type=pa.int32()),
+                "id": pa.array([w.account_id(a) for a in range(n)], type=pa.string()),
+                "handle": pa.array([w.account_handle(a) for a in range(n)], type=pa.string()),
+                "community": pa.array([COMMUNITIES[c][0] for c in net.community.tolist()], type=pa.string()),
+                "lang": pa.array(net.lang, type=pa.string()),
+                "country": pa.array(net.country, type=pa.string()),
+                "followers": pa.array(net.n_followers, type=pa.int64()),
+                "following": pa.array(net.n_following, type=pa.int64()),
+                "verified": pa.array(net.verified, type=pa.bool_()),
+                "notable": pa.array([a in sim.notable_set for a in range(n)], type=pa.bool_()),
+                "coordinated": pa.array([a in coord for a in range(n)], type=pa.bool_()),
+                "joined_at": pa.array(joined, type=_ts),
+            }
+        )
+        pq.write_table(table, self.out / "truth_accounts.parquet", compression="zstd")
+
+    def close(self, files: list[Path]) -> dict[str, Any]:
+        self._flush()
+        self.pq.close()
+        self._accounts()
+        cfg, net, sim, w = self.cfg, self.net, self.sim, self.w
+        onset_h = sim.onset // HOUR_MS - self.hour0
+        baseline, take_h = self._takeoff(onset_h)
+        seed = self.seed_post
+        origin_name = cfg.origin
+        notables = []
+        for a in net.notables:
+            notables.append({
+                "account_id": w.account_id(a),
+                "handle": w.account_handle(a),
+                "community": COMMUNITIES[net.community[a]][0],
+                "inside_origin": COMMUNITIES[net.community[a]][0] == origin_name,
+                "followers": int(net.n_followers[a]),
+                "is_seed": a == net.seed_account,
+                "joined_at": iso_ms(int(sim.joined[a])) if sim.joined[a] >= 0 else None,
+                "join_post_id": (seed.id if seed is not None and a == net.seed_account else self.notable_posts.get(a)),
+                "planned_join_at": iso_ms(sim.notable_plan[a]) if a in sim.notable_plan else None,
+            })
+        n_move = sum(self.labels.values())
+        truth: dict[str, Any] = {
+            "generator": "groundswell simulate",
+            "format": w.name,
+            "files": [p.name for p in files],
+            "config": cfg.as_dict(),
+            "posts": self.n,
+            "window": {"start": iso_ms(sim.start), "end": iso_ms(sim.end)},
+            "first_post_at": iso_ms(self.first_ms) if self.first_ms is not None else None,
+            "last_post_at": iso_ms(self.last_ms),
+            "collected_at": iso_ms(w.collected_ms),
+            "hashtag": cfg.hashtag,
+            "related_hashtag": cfg.related_hashtag,
+            "onset": iso_ms(sim.onset),
+            "seed": None if seed is None else {
+                "post_id": seed.id,
+                "account_id": w.account_id(seed.author),
+                "handle": w.account_handle(seed.author),
+                "community": COMMUNITIES[net.community[seed.author]][0],
+                "created_at": iso_ms(seed.t),
+                "has_hashtag": any(t.casefold() == self.tag for t, _, _ in seed.tags),
+                "reposts": seed.n_repost,
+                "replies": seed.n_reply,
+                "quotes": seed.n_quote,
+            },
+            "takeoff": {
+                "at": iso_ms((self.hour0 + take_h) * HOUR_MS) if take_h is not None else None,
+                "baseline_per_hour": baseline,
+                "factor": cfg.takeoff_factor,
+                "definition": "start of the first UTC hour from the onset's hour on in which posts carrying "
+                "the hashtag (any kind) >= factor * max(baseline, 1); baseline = mean hourly count over the "
+                "whole hours before the onset's hour",
+            },
+            "hourly": {
+                "start": iso_ms(self.hour0 * HOUR_MS),
+                "hashtag_posts": self.h_tag,
+                "related_hashtag_posts": self.h_rel,
+                "movement_posts": self.h_move,
+            },
+            "counts": {
+                "by_kind": dict(sorted(self.kinds.items())),
+                "by_topic": dict(sorted(self.topics.items())),
+                "movement_labels": {k: self.labels.get(k, 0) for k in LABELS},
+                "first_time_disclosures": self.first_time,
+                "deleted": len(self.deleted),
+            },
+            "label_shares": {
+                "configured": cfg.label_shares,
+                "observed": {k: (self.labels.get(k, 0) / n_move if n_move else 0.0) for k in LABELS},
+                "over": "movement posts that are not reposts",
+            },
+            "notables": notables,
+            "waves": [iso_ms(t) for t in sim.waves],
+            "coordinated": {
+                "leader": w.account_id(net.coordinated[0]) if net.coordinated else None,
+                "members": [w.account_id(a) for a in net.coordinated[1:]],
+                "leader_posts": self.coord_posts,
+                "reposts": self.coord_reposts,
+            },
+            "deleted": [{"id": i, "deleted_at": iso_ms(t)} for i, t in self.deleted],
+            "communities": [
+                {
+                    "name": name,
+                    "accounts": int((net.community == k).sum()),
+                    "origin": name == origin_name,
+                }
+                for k, (name, _, _) in enumerate(COMMUNITIES)
+            ],
+            "network": {
+                "accounts": net.n,
+                "follows": int(len(net.followers)),
+                "max_followers": int(net.n_followers.max()) if net.n else 0,
+                "mean_follower_followers": sim.fbar,
+            },
+        }
+        if net.n <= 20_000:
+            truth["accounts"] = {w.account_id(a): COMMUNITIES[net.community[a]][0] for a in range(net.n)}
+        (self.out / "truth.json").write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2) + b"\n")
+        return truth
