@@ -192,3 +192,14 @@ def test_kill_9_and_resume_gives_the_same_store(tmp_path: Path) -> None:
     subprocess.run(cmd + ["--db", str(killed)], check=True, cwd=ROOT, capture_output=True)
     assert kills >= 1
     assert store_digest(killed) == want
+
+
+def test_follower_edge_list(db: Path, tmp_path: Path) -> None:
+    f = tmp_path / "follows.csv"
+    f.write_text("follower_id,followed_id,platform\n1,2,bluesky\n2,3,\n,4,\n1,2,bluesky\n")
+    with open_store(db) as st:
+        res = ingest(st, [str(f)], progress=False, platform="twitter")
+        rows = st.con.execute("SELECT platform, follower_id, followed_id, source_line FROM follows ORDER BY 4").fetchall()
+    assert res.files[0].format == "follows"
+    assert rows == [("bluesky", "1", "2", 2), ("twitter", "2", "3", 3)]
+    assert res.files[0].rejected == 1

@@ -75,12 +75,14 @@ class BatchSink:
         self.accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.volumes: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.deletions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.follows: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.rejects: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.n_posts = self.n_accounts = self.n_other = self.n_rejects = 0
         self.records = 0
 
     def __len__(self) -> int:
-        return len(self.posts) + len(self.accounts) + len(self.volumes) + len(self.deletions) + len(self.rejects)
+        return (len(self.posts) + len(self.accounts) + len(self.volumes) + len(self.deletions)
+                + len(self.follows) + len(self.rejects))
 
     def _skip(self) -> bool:
         return self.line <= self.skip_through
@@ -138,6 +140,16 @@ class BatchSink:
         self.n_other += 1
         self.deletions.setdefault((rec["platform"], rec["id"]), self._prov(rec))
 
+    def follow(self, rec: dict[str, Any]) -> None:
+        if self._skip():
+            return
+        key = (rec.get("platform"), rec.get("follower_id"), rec.get("followed_id"))
+        if not all(key):
+            self.reject("follow without platform, follower_id or followed_id")
+            return
+        self.n_other += 1
+        self.follows.setdefault(key, self._prov(rec))  # type: ignore[arg-type]
+
     def reject(self, reason: str) -> None:
         if self._skip():
             return
@@ -150,13 +162,13 @@ class BatchSink:
     def tables(self) -> dict[str, pa.Table]:
         out = {}
         for name, d in (("posts", self.posts), ("accounts", self.accounts), ("volumes", self.volumes),
-                        ("deletions", self.deletions), ("rejects", self.rejects)):
+                        ("deletions", self.deletions), ("follows", self.follows), ("rejects", self.rejects)):
             if d:
                 out[name] = records_to_table(name, list(d.values()))
         return out
 
     def clear(self) -> None:
-        for d in (self.posts, self.accounts, self.volumes, self.deletions, self.rejects):
+        for d in (self.posts, self.accounts, self.volumes, self.deletions, self.follows, self.rejects):
             d.clear()
 
 
@@ -348,8 +360,8 @@ class _Run:
             res.resumed_from = resume_line
             self.fp = fp
             before = self._count_posts()
-            if fmt == detect.CSV_FORMAT:
-                self._run_csv(f, head, it, resume_line)
+            if fmt in (detect.CSV_FORMAT, detect.FOLLOWS_FORMAT):
+                self._run_csv(f, head, it, resume_line, fmt)
             else:
                 self._run_json(f, fmt, head, it, resume_line,
                                prior["bytes_done"] if (prior and seekable) else None)
@@ -390,6 +402,10 @@ class _Run:
 
             cols = next(_csv.reader([header]), []) if header else []
             if cols and not header.startswith(("{", "[")):
+                from groundswell.formats import follows as followsfmt
+
+                if followsfmt.sniff_header(cols):
+                    return followsfmt.NAME
                 try:
                     if detect.sniff_csv_header(cols):
                         return detect.CSV_FORMAT
@@ -544,11 +560,13 @@ class _Run:
 
     # -- CSV -------------------------------------------------------------------
     def _run_csv(self, f: IO[bytes], head: list[tuple[bytes | None, int]],
-                 it: Iterator[tuple[bytes | None, int]], resume_line: int) -> None:
+                 it: Iterator[tuple[bytes | None, int]], resume_line: int, fmt: str) -> None:
         from groundswell.formats import csv as csvfmt
+        from groundswell.formats import follows as followsfmt
 
+        reader = followsfmt if fmt == detect.FOLLOWS_FORMAT else csvfmt
         res = self.result
-        sink = BatchSink(self.path, "csv")
+        sink = BatchSink(self.path, fmt)
         sink.skip_through = resume_line
         started = time.monotonic()
 
@@ -587,7 +605,7 @@ class _Run:
                 self.progress.update(self.path, prev, res.posts_read, started)
 
         checked = _Utf8CheckingSink(sink)
-        csvfmt.read(text, checked, columns=self.options.get("columns"),
+        reader.read(text, checked, columns=self.options.get("columns"),
                     platform=self.options.get("platform"), set_line=set_line)
         res.lines = state["last"]
         self._finish(sink, state["last"], 0)
@@ -645,6 +663,10 @@ class _Utf8CheckingSink:
 
     def deletion(self, rec: dict[str, Any]) -> None:
         self._sink.deletion(rec)
+
+    def follow(self, rec: dict[str, Any]) -> None:
+        if not self._bad(rec):
+            self._sink.follow(rec)
 
     def reject(self, reason: str) -> None:
         self._sink.reject(reason)

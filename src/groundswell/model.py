@@ -13,6 +13,8 @@ accounts    one row per (platform, id, observed_at): an account as it was
 volumes     platform-reported volume series (twarc2 ``counts``).
 deletions   requests to delete posts (Jetstream deletes, compliance files,
             ``groundswell forget``).
+follows     the follower graph, where an archive has it (follower lists,
+            a simulator's network): who follows whom.
 rejects     records that could not be read: file, line, reason.
 sources     one row per ingested input: fingerprint, progress and outcome.
 
@@ -105,6 +107,14 @@ DELETION_FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("source_line", _i64, "line in that file"),
 ]
 
+FOLLOW_FIELDS: list[tuple[str, pa.DataType, str]] = [
+    ("platform", _str, "platform"),
+    ("follower_id", _str, "the account that follows"),
+    ("followed_id", _str, "the account followed"),
+    ("source_file", _str, "input file"),
+    ("source_line", _i64, "line in that file"),
+]
+
 REJECT_FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("source_file", _str, "input file"),
     ("source_line", _i64, "line (1-based)"),
@@ -123,12 +133,14 @@ ACCOUNTS = _schema(ACCOUNT_FIELDS)
 VOLUMES = _schema(VOLUME_FIELDS)
 DELETIONS = _schema(DELETION_FIELDS)
 REJECTS = _schema(REJECT_FIELDS)
+FOLLOWS = _schema(FOLLOW_FIELDS)
 
 SCHEMAS: dict[str, pa.Schema] = {
     "posts": POSTS,
     "accounts": ACCOUNTS,
     "volumes": VOLUMES,
     "deletions": DELETIONS,
+    "follows": FOLLOWS,
     "rejects": REJECTS,
 }
 
@@ -137,6 +149,7 @@ DOCS: dict[str, list[tuple[str, pa.DataType, str]]] = {
     "accounts": ACCOUNT_FIELDS,
     "volumes": VOLUME_FIELDS,
     "deletions": DELETION_FIELDS,
+    "follows": FOLLOW_FIELDS,
     "rejects": REJECT_FIELDS,
 }
 

@@ -46,6 +46,7 @@ class Sink(Protocol):
     def account(self, rec: dict[str, Any]) -> None: ...
     def volume(self, rec: dict[str, Any]) -> None: ...
     def deletion(self, rec: dict[str, Any]) -> None: ...
+    def follow(self, rec: dict[str, Any]) -> None: ...
     def reject(self, reason: str) -> None: ...
 
 
@@ -57,6 +58,7 @@ class ListSink:
         self.accounts: list[dict[str, Any]] = []
         self.volumes: list[dict[str, Any]] = []
         self.deletions: list[dict[str, Any]] = []
+        self.follows: list[dict[str, Any]] = []
         self.rejects: list[str] = []
 
     def post(self, rec: dict[str, Any]) -> None:
@@ -70,6 +72,9 @@ class ListSink:
 
     def deletion(self, rec: dict[str, Any]) -> None:
         self.deletions.append(rec)
+
+    def follow(self, rec: dict[str, Any]) -> None:
+        self.follows.append(rec)
 
     def reject(self, reason: str) -> None:
         self.rejects.append(reason)

@@ -21,8 +21,9 @@ _JSON_FORMATS: list[tuple[str, str, str | None]] = [
     ("mastodon", "groundswell.formats.mastodon", None),
 ]
 CSV_FORMAT = "csv"
+FOLLOWS_FORMAT = "follows"
 
-FORMAT_NAMES: tuple[str, ...] = tuple(n for n, _, _ in _JSON_FORMATS) + (CSV_FORMAT,)
+FORMAT_NAMES: tuple[str, ...] = tuple(n for n, _, _ in _JSON_FORMATS) + (CSV_FORMAT, FOLLOWS_FORMAT)
 
 _cache: dict[str, Any] = {}
 

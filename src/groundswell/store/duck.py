@@ -40,6 +40,7 @@ _KEYS = {
     "accounts": ("platform", "id", "observed_at"),
     "volumes": ("platform", "query", "start", "end"),
     "deletions": ("platform", "id"),
+    "follows": ("platform", "follower_id", "followed_id"),
     "rejects": ("source_file", "source_line", "reason"),
 }
 
@@ -163,7 +164,8 @@ class Store:
     # -- reading ----------------------------------------------------------
     def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
         """Run SQL against the store and return an Arrow table."""
-        return self.con.execute(query, params or []).fetch_arrow_table()
+        rel = self.con.sql(query, params=params or None)
+        return rel.to_arrow_table() if rel is not None else pa.table({})
 
     def table(self, name: str) -> pa.Table:
         """A whole table (``posts``, ``accounts``, ...) as Arrow."""
@@ -220,7 +222,7 @@ class Store:
             con.register("_batch_posts", posts)
             con.execute(_UPSERT_POSTS)
             con.unregister("_batch_posts")
-        for name in ("accounts", "volumes", "deletions", "rejects"):
+        for name in ("accounts", "volumes", "deletions", "follows", "rejects"):
             t = tables.get(name)
             if t is not None and t.num_rows:
                 con.register("_batch", t)

@@ -1,0 +1,76 @@
+"""``groundswell analyze`` and ``groundswell network``: thin wrappers around
+:func:`groundswell.analysis.analyze` and :func:`groundswell.analysis.build_network`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from groundswell.store.duck import DEFAULT_DB
+
+
+def _db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from groundswell.analysis.movement import analyze, render_text
+    from groundswell.store import open_store
+
+    with open_store(args.db, read_only=True) as store:
+        result = analyze(store, args.hashtag, args.start, args.end, args.interval, followers=args.followers)
+    if args.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_text(result))
+    return 0
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    from groundswell.analysis.network import build_network, write_network
+    from groundswell.store import open_store
+
+    edges: list[str] = []
+    for e in args.edges or ["repost,reply,quote,mention"]:
+        edges += [x for x in e.split(",") if x.strip()]
+    with open_store(args.db, read_only=True) as store:
+        g = build_network(store, nodes=args.nodes, edges=edges, hashtag=args.hashtag,
+                          min_component_size=args.min_component_size, max_component_size=args.max_component_size)
+    if args.output in (None, "-"):
+        write_network(g, args.format, sys.stdout)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            write_network(g, args.format, f)
+        print(f"wrote {len(g.nodes):,} nodes and {len(g.links):,} links to {args.output}", file=sys.stderr)
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("analyze", help="every answer about a hashtag movement",
+                       description="Timeline, trending rank, onset and ignition, spread, cascades, people, "
+                                   "related hashtags, reach and coordination of a movement.")
+    p.add_argument("--hashtag", required=True, action="append", metavar="TAG",
+                   help="the movement's hashtag (repeat or comma-separate for a set; case-insensitive)")
+    _db(p)
+    p.add_argument("--interval", default="hour", choices=("minute", "hour", "day"))
+    p.add_argument("--start", metavar="TIME", help="only posts from this UTC time (ISO 8601)")
+    p.add_argument("--end", metavar="TIME", help="only posts before this UTC time (ISO 8601)")
+    p.add_argument("--followers", metavar="FILE.parquet",
+                   help="follower edge list (follower_id, followed_id) to reconstruct repost cascades")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("network", help="a users, posts or hashtags network for Gephi",
+                       description="Write the network of accounts, posts or hashtags (as twarc-network does).")
+    _db(p)
+    p.add_argument("--nodes", default="users", choices=("users", "posts", "tweets", "hashtags"))
+    p.add_argument("--edges", action="append", metavar="TYPES",
+                   help="repost,reply,quote,mention (default all; 'retweet' is accepted for repost)")
+    p.add_argument("--hashtag", action="append", metavar="TAG", help="only posts carrying this hashtag")
+    p.add_argument("--min-component-size", type=int, metavar="N")
+    p.add_argument("--max-component-size", type=int, metavar="N")
+    p.add_argument("--format", default="json", choices=("json", "csv", "gexf", "graphml"))
+    p.add_argument("--output", metavar="PATH", help="file to write (default stdout)")
+    p.set_defaults(func=cmd_network)

@@ -1,0 +1,81 @@
+"""Spread: reposts, replies and quotes, as observed in the data and as the
+platform reported them.
+
+For every post the movement's posts point to (repost of, reply to, quote of),
+and for every movement post, the *observed* counts are the links found in the
+store, the *reported* counts the platform's engagement counters
+(``repost_count`` ... as last observed). The movement totals give both, and
+the coverage (observed / reported reposts) says how much of the spread the
+archive holds. The most shared posts are ranked by observed reposts + quotes,
+then by reported ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groundswell.analysis import sql
+from groundswell.analysis.scope import Scope
+
+TOTALS_SQL = """
+SELECT count(*) AS posts,
+       sum(CASE WHEN kind = 'repost' THEN 1 ELSE 0 END) AS reposts,
+       sum(CASE WHEN kind = 'reply' THEN 1 ELSE 0 END) AS replies,
+       sum(CASE WHEN kind = 'quote' THEN 1 ELSE 0 END) AS quotes,
+       sum(CASE WHEN kind <> 'repost' THEN coalesce(repost_count, 0) ELSE 0 END) AS reported_reposts,
+       sum(CASE WHEN kind <> 'repost' THEN coalesce(reply_count, 0) ELSE 0 END) AS reported_replies,
+       sum(CASE WHEN kind <> 'repost' THEN coalesce(quote_count, 0) ELSE 0 END) AS reported_quotes,
+       sum(CASE WHEN kind <> 'repost' THEN coalesce(like_count, 0) ELSE 0 END) AS reported_likes
+FROM {mv}
+"""
+
+TOP_SQL = """
+WITH l AS (
+  SELECT platform, repost_of_id AS target, 1 AS r, 0 AS y, 0 AS q FROM {mv} WHERE repost_of_id IS NOT NULL
+  UNION ALL SELECT platform, reply_to_id, 0, 1, 0 FROM {mv} WHERE reply_to_id IS NOT NULL
+  UNION ALL SELECT platform, quote_of_id, 0, 0, 1 FROM {mv} WHERE quote_of_id IS NOT NULL),
+o AS (SELECT platform, target, sum(r) AS reposts, sum(y) AS replies, sum(q) AS quotes FROM l
+      GROUP BY platform, target)
+SELECT o.target AS post_id, p.author_id AS account_id, p.author_handle AS handle, p.created_at, p.kind,
+       o.reposts, o.replies, o.quotes, p.repost_count, p.reply_count, p.quote_count, p.like_count,
+       CASE WHEN m.id IS NULL THEN false ELSE true END AS carries_hashtag
+FROM o LEFT JOIN posts p ON p.platform = o.platform AND p.id = o.target
+LEFT JOIN {mv} m ON m.platform = o.platform AND m.id = o.target
+ORDER BY o.reposts + o.quotes DESC, coalesce(p.repost_count, 0) + coalesce(p.quote_count, 0) DESC, o.target
+LIMIT {limit}
+"""
+
+TOP_REPORTED_SQL = """
+SELECT id AS post_id, author_id AS account_id, author_handle AS handle, created_at, kind,
+       repost_count, reply_count, quote_count, like_count
+FROM {mv} WHERE kind <> 'repost' AND repost_count IS NOT NULL
+ORDER BY coalesce(repost_count, 0) + coalesce(quote_count, 0) DESC, id LIMIT {limit}
+"""
+
+
+def _row(r: dict[str, Any]) -> dict[str, Any]:
+    out = {"post_id": r["post_id"], "account_id": r["account_id"], "handle": r["handle"],
+           "time": sql.iso(r["created_at"]), "kind": r["kind"]}
+    if "reposts" in r:
+        out["observed"] = {"reposts": int(r["reposts"]), "replies": int(r["replies"]), "quotes": int(r["quotes"])}
+        out["carries_hashtag"] = r["carries_hashtag"]
+    out["reported"] = {"reposts": r["repost_count"], "replies": r["reply_count"],
+                       "quotes": r["quote_count"], "likes": r["like_count"]}
+    return out
+
+
+def spread(store: Any, scope: Scope, limit: int = 10) -> dict[str, Any]:
+    t = sql.rows(store, TOTALS_SQL, mv=scope.table)[0]
+    t = {k: int(v or 0) for k, v in t.items()}
+    observed = {"reposts": t["reposts"], "replies": t["replies"], "quotes": t["quotes"]}
+    reported = {"reposts": t["reported_reposts"], "replies": t["reported_replies"],
+                "quotes": t["reported_quotes"], "likes": t["reported_likes"]}
+    coverage = {k: (round(observed[k] / reported[k], 4) if reported[k] else None) for k in observed}
+    return {
+        "posts": t["posts"],
+        "observed": observed,
+        "reported": reported,
+        "coverage": coverage,
+        "most_shared": [_row(r) for r in sql.rows(store, TOP_SQL, mv=scope.table, limit=limit)],
+        "most_shared_reported": [_row(r) for r in sql.rows(store, TOP_REPORTED_SQL, mv=scope.table, limit=limit)],
+    }

@@ -1,0 +1,57 @@
+"""Follower graphs as CSV (``follows``): one ``follower_id,followed_id`` pair per row.
+
+A header naming a follower column (``follower_id``, ``follower``, ``source``)
+and a followed column (``followed_id``, ``following_id``, ``followed``,
+``target``) is a follower edge list, with an optional ``platform`` column
+(else ``--platform``, else twitter). Follower lists collected from a platform
+API, or the network the simulator writes (``follows.csv``), go to the
+``follows`` table, which the cascade reconstruction and the community
+analysis use when it is there.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any, Callable, TextIO
+
+from groundswell.formats.base import Sink
+
+NAME = "follows"
+_FOLLOWER = ("follower_id", "follower", "source")
+_FOLLOWED = ("followed_id", "following_id", "followed", "target")
+
+
+def _index(header: list[str], names: tuple[str, ...]) -> int | None:
+    low = [h.strip().lower() for h in header]
+    for n in names:
+        if n in low:
+            return low.index(n)
+    return None
+
+
+def sniff_header(header: list[str]) -> bool:
+    return _index(header, _FOLLOWER) is not None and _index(header, _FOLLOWED) is not None
+
+
+def read(text: TextIO, sink: Sink, *, columns: dict[str, str] | None = None, platform: str | None = None,
+         set_line: Callable[[int], None]) -> None:
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if not header:
+        return
+    a, b = _index(header, _FOLLOWER), _index(header, _FOLLOWED)
+    p = _index(header, ("platform",))
+    if a is None or b is None:
+        return
+    for row in reader:
+        set_line(reader.line_num)
+        if not row:
+            continue
+        if len(row) <= max(a, b):
+            sink.reject("follow row with too few columns")
+            continue
+        rec: dict[str, Any] = {
+            "platform": (row[p] if p is not None and p < len(row) and row[p] else None) or platform or "twitter",
+            "follower_id": row[a].strip(), "followed_id": row[b].strip(),
+        }
+        sink.follow(rec)

@@ -1,0 +1,119 @@
+"""Small hand-made stores and known answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from groundswell.analysis.bursts import change_point, kleinberg_states
+from groundswell.analysis.cascades import tree_metrics
+
+T0 = datetime(2017, 10, 15, 12)
+
+
+def P(i, author, minutes, kind="original", tags=("metoo",), **kw):
+    d = {"platform": "twitter", "id": str(i), "author_id": f"u{author}", "author_handle": f"h{author}",
+         "created_at": T0 + timedelta(minutes=minutes), "kind": kind, "hashtags": list(tags),
+         "hashtags_raw": list(tags), "text": f"t{i}", "lang": "en"}
+    d.update(kw)
+    return d
+
+
+def small_store(s):
+    """A call without the hashtag at 20:21 by u1; reposts and replies to it carry it; a chain of replies."""
+    posts = [P(1, 0, 0), P(2, 5, 200), P(3, 6, 300)]
+    posts.append(P(100, 1, 8 * 60 + 21, tags=()))  # the call, no hashtag
+    i = 200
+    for k in range(40):  # reposts of the call carrying the tag
+        posts.append(P(i, 10 + k, 8 * 60 + 25 + k, "repost", repost_of_id="100")); i += 1
+    prev = "100"
+    for k in range(5):  # a reply chain under the call
+        posts.append(P(i, 60 + k, 8 * 60 + 30 + k, "reply", reply_to_id=prev, reply_to_author_id="u1"))
+        prev = str(i); i += 1
+    for k in range(6):  # two coordinated accounts never seen elsewhere... plus text copies
+        posts.append(P(i, 90, 8 * 60 + 60 * k, "original", tags=("metoo", "timesup"), text="same words"))
+        i += 1
+    s.add_posts(posts)
+
+
+def test_structural_virality_known_trees():
+    # star of 5 nodes: mean distance = 2 * (n-1)/n = 1.6; chain of 4: (1+2+3+1+2+1)/6 = 10/6
+    tm = tree_metrics(pa.array(["b", "c", "d", "e", "y", "z", "w"]), pa.array(["a", "a", "a", "a", "x", "y", "z"]))
+    by = {tm["nodes"][int(r)].as_py(): i for i, r in enumerate(tm["root"])}
+    star, chain = by["a"], by["x"]
+    assert tm["size"][star] == 5 and tm["depth"][star] == 1 and tm["breadth"][star] == 4
+    assert np.isclose(tm["virality"][star], 1.6)
+    assert tm["size"][chain] == 4 and tm["depth"][chain] == 3 and tm["breadth"][chain] == 1
+    assert np.isclose(tm["virality"][chain], 10 / 6)
+
+
+def test_bursts():
+    x = [3, 2, 4, 3, 2, 3, 40, 80, 90, 60, 50]
+    assert change_point(x) == 6
+    st = kleinberg_states(x)
+    assert st[0] == 0 and st[7] > 0
+    assert change_point([0, 0, 0]) is None
+
+
+def test_analyze_small_store(tmp_path):
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as s:
+        small_store(s)
+        r = analyze(s, ["#MeToo"])
+    ig = r["onset"]["ignition"]
+    assert ig["post_id"] == "100" and ig["account_id"] == "u1" and ig["carries_hashtag"] is False
+    assert r["onset"]["takeoff"] == "2017-10-15T20:00:00Z"
+    assert r["onset"]["first_post"]["post_id"] == "1"
+    assert r["spread"]["most_shared"][0]["post_id"] == "100"
+    assert r["spread"]["most_shared"][0]["observed"]["reposts"] == 40
+    rep = r["cascades"]["reposts"]
+    assert rep["shape"] == "star" and rep["largest"][0]["size"] == 41
+    assert r["cascades"]["replies"]["largest"][0]["depth"] == 5
+    assert r["timeline"]["posts"] == sum(x["posts"] for x in r["timeline"]["rows"])
+    assert r["hashtags"]["co_occurring"][0]["hashtag"] == "timesup"
+    assert r["people"]["top_amplifiers"][0]["account_id"] == "u1"
+
+
+def test_repost_parents_from_followers(tmp_path):
+    """u2 follows u1 (the author), u3 follows u2: u3's repost came through u2's."""
+    from groundswell.analysis import sql
+    from groundswell.analysis.cascades import load_follows, repost_parents
+    from groundswell.analysis.scope import movement_scope
+    from groundswell.store import open_store
+
+    posts = [P(1, 1, 0), P(2, 2, 5, "repost", repost_of_id="1"), P(3, 3, 9, "repost", repost_of_id="1"),
+             P(4, 4, 12, "repost", repost_of_id="1"), P(5, 5, 20, "repost", repost_of_id="1")]
+    truth = {"2": "1", "3": "2", "4": "3", "5": "2"}
+    f = tmp_path / "follows.parquet"
+    pq.write_table(pa.table({"follower_id": ["u2", "u3", "u4", "u5", "u5"],
+                             "followed_id": ["u1", "u2", "u3", "u2", "u1"]}), f)
+    with open_store(tmp_path / "s.duckdb") as s:
+        s.add_posts(posts)
+        scope = movement_scope(s, "metoo")
+        rec = repost_parents(s, scope, load_follows(s, str(f))).to_pylist()
+        star = repost_parents(s, scope, None).to_pylist()
+        sql.drop(s, "gs_follows")
+    acc = sum(truth[r["id"]] == r["parent"] for r in rec) / len(rec)
+    acc_star = sum(truth[r["id"]] == r["parent"] for r in star) / len(star)
+    assert acc == 1.0 and acc_star == 0.25
+    conf = {r["id"]: r["confidence"] for r in rec}
+    assert conf["3"] == 1.0 and conf["5"] == 0.5
+
+
+def test_cli_errors(cli, db, tmp_path):
+    from groundswell.store import open_store
+
+    with open_store(db) as s:
+        small_store(s)
+    r = cli("analyze", "--hashtag", "nosuchtag", "--db", db)
+    assert r.code != 0 and "no posts" in r.err
+    r = cli("analyze", "--hashtag", "metoo", "--db", tmp_path / "missing.duckdb")
+    assert r.code != 0 and "no store" in r.err
+    d = cli("analyze", "--hashtag", "metoo", "--db", db, "--json", "--interval", "minute").json()
+    assert d["onset"]["ignition"]["post_id"] == "100"
+    assert all(isinstance(x["post_id"], str) for x in d["spread"]["most_shared"])
