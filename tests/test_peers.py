@@ -47,7 +47,7 @@ def test_twarc_csv_ids_and_export(case: str, tmp_path: Path, cli) -> None:
     assert not missing, f"{len(missing)} of twarc-csv's ids are not posts in the store"
 
     out = tmp_path / "out.csv"
-    args = ["export", "--db", db, "--format", "csv", "--output", out]
+    args = ["export", "--db", db, "--format", "csv", "--output", out, "--identify", "--no-redact"]
     if "--inline-referenced-tweets" in _EXPECTED["cases"][case]["args"]:
         args.append("--include-referenced")
     r = cli(*args)

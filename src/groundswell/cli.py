@@ -86,8 +86,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     from groundswell.queries import info
     from groundswell.store import open_store
 
+    from groundswell.privacy import check_retention
+
     with open_store(args.db, read_only=True) as store:
         d = info(store)
+        warning = check_retention(store)
+    if warning:
+        print(warning, file=sys.stderr)
+        d["retention_warning"] = warning
     if args.json:
         print(json.dumps(d, default=str))
         return 0
@@ -128,12 +134,14 @@ def cmd_hashtags(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from groundswell.export import export
+    from groundswell.privacy import export_safely
     from groundswell.store import open_store
 
     with open_store(args.db, read_only=True) as store:
-        n = export(store, args.format, args.output, table=args.table, platform=args.platform,
-                   include_referenced=args.include_referenced, raw=args.raw)
+        n = export_safely(store, args.format, args.output, table=args.table, platform=args.platform,
+                          include_referenced=args.include_referenced, raw=args.raw, identify=args.identify,
+                          redact=False if args.no_redact else None,
+                          show_disclosure_text=args.show_disclosure_text, private=args.private)
     print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
     return 0
 
@@ -174,16 +182,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
     p.set_defaults(func=cmd_hashtags)
 
-    p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines")
+    p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines",
+                       description="Write a table. Pseudonymous and redacted by default: people who are not "
+                                   "public figures appear as stable pseudonyms; --identify opts out.")
     _db(p)
     p.add_argument("--format", required=True, choices=("csv", "parquet", "jsonl"))
     p.add_argument("--output", required=True, metavar="PATH", help="file to write ('-' for stdout)")
     p.add_argument("--table", default="posts",
-                   choices=("posts", "accounts", "volumes", "deletions", "rejects"))
+                   choices=("posts", "accounts", "volumes", "deletions", "follows", "rejects"))
     p.add_argument("--platform", help="only this platform's posts")
     p.add_argument("--include-referenced", action="store_true",
                    help="also posts seen only inside other records (twarc-csv's --inline-referenced-tweets)")
-    p.add_argument("--raw", action="store_true", help="parquet/jsonl: include the original JSON")
+    p.add_argument("--raw", action="store_true",
+                   help="include the original JSON (needs --identify --no-redact)")
+    p.add_argument("--identify", action="store_true",
+                   help="real account ids and handles instead of pseudonyms for people who are not public figures")
+    p.add_argument("--no-redact", action="store_true",
+                   help="keep e-mail addresses, phone numbers and street addresses in texts")
+    p.add_argument("--show-disclosure-text", action="store_true",
+                   help="show the text of posts labelled as disclosures (public figures only, unless --private)")
+    p.add_argument("--private", action="store_true",
+                   help="mark the output private (not for sharing): disclosure texts of everyone may be shown")
     p.set_defaults(func=cmd_export)
 
     for mod in _PLUGINS:

@@ -1,18 +1,29 @@
-"""Export the store: CSV (twarc-csv's columns for Twitter), Parquet, JSON lines."""
+"""Export the store: CSV (twarc-csv's columns for Twitter), Parquet, JSON lines.
+
+Rows are read in batches and written by one writer per format. A
+``transform`` (what :func:`groundswell.privacy.export_safely` passes: pseudonyms,
+redaction, withheld disclosures) is applied to every batch before it is
+written; it receives the batch and its layout (``posts``, ``accounts``, ...,
+or ``twarc-csv`` for twarc-csv's 84 string columns).
+"""
 
 from __future__ import annotations
 
 import csv
 import sys
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 import orjson
+import pyarrow as pa
 
 from groundswell.errors import UsageError
 from groundswell.store.duck import Store
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
+TABLES = ("posts", "accounts", "volumes", "deletions", "follows", "rejects")
 CHUNK = 10_000
+
+Transform = Callable[[pa.Table, str], pa.Table]
 
 
 def _platforms(store: Store) -> list[str]:
@@ -30,10 +41,17 @@ def _where(platform: str | None, include_referenced: bool) -> tuple[str, list[An
 
 
 def export(store: Store, fmt: str, output: str, *, table: str = "posts", platform: str | None = None,
-           include_referenced: bool = False, raw: bool = False) -> int:
+           include_referenced: bool = False, raw: bool = False, transform: Transform | None = None) -> int:
     """Write ``table`` to ``output`` ('-' for stdout) and return the rows written."""
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    if table not in TABLES:
+        raise UsageError(f"no table {table!r}; tables: {', '.join(TABLES)}")
+    if fmt == "parquet" and output == "-":
+        raise UsageError("parquet cannot be written to stdout: give --output FILE.parquet")
+    if raw and transform is not None:
+        raise UsageError("--raw writes the original JSON, which holds names and text: "
+                         "it needs --identify --no-redact")
     if fmt == "csv" and table == "posts":
         plats = _platforms(store)
         if platform is None:
@@ -42,53 +60,86 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
                                  "columns, choose one with --platform")
             platform = plats[0] if plats else "twitter"
         if platform == "twitter":
-            return _twarc_csv(store, output, include_referenced)
+            return write(_twarc_csv_batches(store, include_referenced), fmt, output, "twarc-csv", transform,
+                         empty=twarc_csv_empty())
     where, params = _where(platform, include_referenced) if table == "posts" else ("", [])
-    cols = "*" if raw or table != "posts" else "* EXCLUDE (raw)"
-    query = f"SELECT {cols} FROM {table}{where} ORDER BY ALL"
-    if table == "posts":
-        query = f"SELECT {cols} FROM {table}{where} ORDER BY platform, created_at, id"
-    if output == "-" or fmt == "csv":
-        return _stream(store, query, params, fmt, output)
-    n = store.con.execute(f"SELECT count(*) FROM ({query})", params).fetchone()[0]  # type: ignore[index]
-    opts = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT json"
-    store.con.execute(f"COPY ({query}) TO '{_quote(output)}' ({opts})", params)
-    return int(n)
+    cols = "*" if raw or table not in ("posts", "accounts") else "* EXCLUDE (raw)"
+    order = "platform, created_at, id" if table == "posts" else "ALL"
+    query = f"SELECT {cols} FROM {table}{where} ORDER BY {order}"
+    if transform is None and fmt == "parquet":
+        # nothing to change on the way: let DuckDB write it
+        n = store.con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0]
+        store.con.execute(f"COPY ({query}) TO '{output.replace(chr(39), chr(39) * 2)}' "
+                          "(FORMAT parquet, COMPRESSION zstd)", params)
+        return int(n)
+    cur = store.con.cursor()  # a cursor of its own: a transform may query the store between batches
+    try:
+        reader = cur.sql(query, params=params or None).to_arrow_reader(CHUNK)
+        batches = (pa.Table.from_batches([b]) for b in reader)
+        return write(batches, fmt, output, table, transform, empty=reader.schema.empty_table())
+    finally:
+        cur.close()
 
 
-def _quote(path: str) -> str:
-    return path.replace("'", "''")
+def write(batches: Iterator[pa.Table], fmt: str, output: str, layout: str,
+          transform: Transform | None = None, empty: pa.Table | None = None) -> int:
+    """Write Arrow batches as ``fmt`` to ``output``; the one writer every export goes through."""
+    n = 0
+    first = True
+    out: IO[Any] | None = None
+    pq_writer = None
+    w = None
+    try:
+        for t in batches:
+            if transform is not None:
+                t = transform(t, layout)
+            if first:
+                if fmt == "parquet":
+                    import pyarrow.parquet as pq
+
+                    pq_writer = pq.ParquetWriter(output, t.schema, compression="zstd")
+                else:
+                    out = _open_out(output, binary=(fmt == "jsonl"))
+                    if fmt == "csv":
+                        w = csv.writer(out)
+                        w.writerow(t.column_names)
+                first = False
+            if pq_writer is not None:
+                pq_writer.write_table(t)
+            elif w is not None:
+                for row in zip(*(c.to_pylist() for c in t.columns)):
+                    w.writerow(["" if v is None else _cell(v) for v in row])
+            else:
+                names = t.column_names
+                assert out is not None
+                for row in zip(*(c.to_pylist() for c in t.columns)):
+                    out.write(orjson.dumps(dict(zip(names, row)), default=str,
+                                           option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z) + b"\n")
+            n += t.num_rows
+        if first:  # no rows: still a header (CSV) or a schema (Parquet)
+            t = empty if empty is not None else pa.table({})
+            if transform is not None:
+                t = transform(t, layout)
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                pq.write_table(t, output, compression="zstd")
+            else:
+                out = _open_out(output, binary=(fmt == "jsonl"))
+                if fmt == "csv":
+                    csv.writer(out).writerow(t.column_names)
+    finally:
+        if pq_writer is not None:
+            pq_writer.close()
+        if out is not None and output != "-":
+            out.close()
+    return n
 
 
 def _open_out(output: str, binary: bool = False) -> IO[Any]:
     if output == "-":
         return sys.stdout.buffer if binary else sys.stdout
     return open(output, "wb") if binary else open(output, "w", newline="", encoding="utf-8")
-
-
-def _stream(store: Store, query: str, params: list[Any], fmt: str, output: str) -> int:
-    if fmt == "parquet":
-        raise UsageError("parquet cannot be written to stdout: give --output FILE.parquet")
-    cur = store.con.execute(query, params)
-    names = [d[0] for d in cur.description]
-    n = 0
-    out = _open_out(output, binary=(fmt == "jsonl"))
-    try:
-        writer = csv.writer(out) if fmt == "csv" else None
-        if writer:
-            writer.writerow(names)
-        while rows := cur.fetchmany(CHUNK):
-            for row in rows:
-                if writer:
-                    writer.writerow(["" if v is None else _cell(v) for v in row])
-                else:
-                    out.write(orjson.dumps(dict(zip(names, row)), default=str,
-                                           option=orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z) + b"\n")
-                n += 1
-    finally:
-        if output != "-":
-            out.close()
-    return n
 
 
 def _cell(v: Any) -> str:
@@ -99,28 +150,28 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def _twarc_csv(store: Store, output: str, include_referenced: bool) -> int:
-    """Twitter posts with twarc-csv's 84 columns, in its order."""
+def _twarc_csv_batches(store: Store, include_referenced: bool) -> Iterator[pa.Table]:
+    """Twitter posts with twarc-csv's 84 columns, in its order, as string tables."""
     from groundswell.formats import twarc_csv_export as tc
 
     where, params = _where("twitter", include_referenced)
-    cur = store.con.execute(
-        f"SELECT * FROM posts{where} ORDER BY source_file, source_line, created_at DESC, id DESC", params)
-    names = [d[0] for d in cur.description]
-    out = _open_out(output)
-    n = 0
+    cur = store.con.cursor()
     try:
-        w = csv.writer(out)
-        w.writerow(tc.COLUMNS)
-        while rows := cur.fetchmany(CHUNK):
+        res = cur.execute(
+            f"SELECT * FROM posts{where} ORDER BY source_file, source_line, created_at DESC, id DESC", params)
+        names = [d[0] for d in res.description]
+        while rows := res.fetchmany(CHUNK):
             posts = [dict(zip(names, r)) for r in rows]
-            for row in _twarc_rows(store, posts, tc):
-                w.writerow(row)
-                n += 1
+            out = list(_twarc_rows(store, posts, tc))
+            yield pa.table({c: pa.array([r[i] for r in out], pa.string()) for i, c in enumerate(tc.COLUMNS)})
     finally:
-        if output != "-":
-            out.close()
-    return n
+        cur.close()
+
+
+def twarc_csv_empty() -> pa.Table:
+    from groundswell.formats import twarc_csv_export as tc
+
+    return pa.table({c: pa.array([], pa.string()) for c in tc.COLUMNS})
 
 
 def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[list[str]]:

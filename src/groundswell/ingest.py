@@ -43,23 +43,48 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
 
-def records_to_table(table: str, recs: list[dict[str, Any]]) -> pa.Table:
-    """Dict records -> an Arrow table of the model's schema for ``table``."""
+def _column(f: pa.Field, recs: list[dict[str, Any]]) -> list[Any]:
+    name = f.name
+    if pa.types.is_list(f.type):
+        return [r.get(name) or [] for r in recs]
+    if f.type == pa.bool_():
+        default = False if name in ("is_reference", "deleted") else None
+        return [default if r.get(name) is None else bool(r.get(name)) for r in recs]
+    return [r.get(name) for r in recs]
+
+
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
+
+
+def records_to_table(table: str, recs: list[dict[str, Any]],
+                     on_bad: Callable[[dict[str, Any], str], None] | None = None) -> pa.Table:
+    """Dict records -> an Arrow table of the model's schema for ``table``.
+
+    A record with a value of the wrong type for its column is handed to
+    ``on_bad`` (record, reason) and left out; the others are kept. Without
+    ``on_bad`` it raises :class:`RecordError`.
+    """
     schema = model.SCHEMAS[table]
-    arrays = []
-    for f in schema:
-        name = f.name
-        if pa.types.is_list(f.type):
-            col = [r.get(name) or [] for r in recs]
-        elif f.type == pa.bool_():
-            col = [bool(r.get(name)) if r.get(name) is not None else (False if name in ("is_reference", "deleted") else None) for r in recs]
-        else:
-            col = [r.get(name) for r in recs]
-        try:
-            arrays.append(pa.array(col, type=f.type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
-            raise RecordError(f"column {name}: {type(e).__name__}") from None
-    return pa.Table.from_arrays(arrays, schema=schema)
+    while True:
+        arrays = []
+        bad: dict[int, str] = {}
+        for f in schema:
+            try:
+                arrays.append(pa.array(_column(f, recs), type=f.type))
+            except _ARROW_ERRORS as e:
+                if on_bad is None:
+                    raise RecordError(f"column {f.name}: {type(e).__name__}") from None
+                for i, r in enumerate(recs):
+                    try:
+                        pa.array(_column(f, [r]), type=f.type)
+                    except _ARROW_ERRORS:
+                        bad[i] = f"{table}.{f.name}: value of the wrong type"
+                break
+        if not bad:
+            return pa.Table.from_arrays(arrays, schema=schema)
+        for i, reason in bad.items():
+            on_bad(recs[i], reason)
+        recs = [r for i, r in enumerate(recs) if i not in bad]
 
 
 class BatchSink:
@@ -162,10 +187,22 @@ class BatchSink:
     def tables(self) -> dict[str, pa.Table]:
         out = {}
         for name, d in (("posts", self.posts), ("accounts", self.accounts), ("volumes", self.volumes),
-                        ("deletions", self.deletions), ("follows", self.follows), ("rejects", self.rejects)):
+                        ("deletions", self.deletions), ("follows", self.follows)):
             if d:
-                out[name] = records_to_table(name, list(d.values()))
+                out[name] = records_to_table(name, list(d.values()), self._bad_record)
+        if self.rejects:
+            out["rejects"] = records_to_table("rejects", list(self.rejects.values()))
         return out
+
+    def _bad_record(self, rec: dict[str, Any], reason: str) -> None:
+        line = rec.get("source_line") or self.line
+        key = (self.source_file, line, reason)
+        if reason.startswith("posts."):
+            self.n_posts -= 1
+        if key not in self.rejects:
+            self.n_rejects += 1
+            self.rejects[key] = {"source_file": self.source_file, "source_line": line,
+                                 "format": self.format, "reason": reason, "bytes": None}
 
     def clear(self) -> None:
         for d in (self.posts, self.accounts, self.volumes, self.deletions, self.follows, self.rejects):
@@ -336,6 +373,9 @@ class _Run:
         self.chunk_lines = options.get("chunk_lines") or CHUNK_LINES
         self.chunk_records = CHUNK_RECORDS if not options.get("chunk_lines") else options["chunk_lines"]
         self.pending: list[dict[str, pa.Table]] = []  # fast-path tables awaiting the next flush
+        from groundswell import privacy
+
+        self.redact = privacy.redact_posts_table if privacy.redact_store_enabled(store) else None
         self.result = FileResult(path=path)
 
     def run(self) -> FileResult:
@@ -613,6 +653,7 @@ class _Run:
     # -- writing ---------------------------------------------------------------
     def _flush(self, sink: BatchSink, lines_done: int, bytes_done: int, complete: bool) -> None:
         res = self.result
+        tables = sink.tables()
         res.posts_read += sink.n_posts
         res.accounts_read += sink.n_accounts
         res.other_read += sink.n_other
@@ -624,8 +665,12 @@ class _Run:
                       "lines_done": lines_done, "bytes_done": bytes_done,
                       "records": res.posts_read + res.accounts_read + res.other_read,
                       "rejected": res.rejected, "complete": complete}
-        batches = self.pending + [sink.tables()]
+        batches = self.pending + [tables]
         self.pending = []
+        if self.redact is not None:
+            for b in batches:
+                if "posts" in b:
+                    b["posts"] = self.redact(b["posts"])
         self.store.write_batch(batches, source)
         sink.clear()
 
@@ -672,6 +717,10 @@ class _Utf8CheckingSink:
         self._sink.reject(reason)
 
 
+def _count(store: Store, table: str) -> int:
+    return int(store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+
 DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".txt")
 
 
@@ -711,14 +760,21 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
     paths = expand_paths(paths)
     options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
                "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes}
+    from groundswell import privacy
+
     for path in paths:
         run = _Run(store, path, format, options, meter)
+        before = _count(store, "deletions")
         try:
             res = run.run()
         except GroundswellError as e:
             res = run.result
             res.error = str(e)
+        if _count(store, "deletions") > before or (before and res.new_posts):
+            # deletions reach every identifying field, embedded copies and derived tables
+            privacy.apply_deletions(store)
         summary.files.append(res)
         if on_file:
             on_file(res)
+    privacy.ensure_secret(store)  # the pseudonym key, so read-only exports can use it
     return summary

@@ -1,0 +1,179 @@
+"""The written brief: the movement in sentences generated from the numbers.
+
+Every figure comes from the views of :mod:`.views` (the analysis, through
+the privacy layer). A sentence whose measure is missing is dropped, never
+filled in: no ignition post, no "set off by" sentence; no content labels, no
+disclosure sentence. Accounts appear as the views name them (public figures
+by handle, others by pseudonym).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from groundswell.report.views import parse_iso
+
+__all__ = ["sentences", "markdown", "title"]
+
+
+def _n(x: float | int) -> str:
+    return f"{int(x):,}"
+
+
+def _pl(n: int, one: str, many: str | None = None) -> str:
+    return f"{_n(n)} {one if n == 1 else (many or one + 's')}"
+
+
+def _when(t: datetime) -> str:
+    return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"
+
+
+def _day(t: datetime) -> str:
+    return f"{t.day} {t:%B %Y}"
+
+
+def _hours(a: datetime, b: datetime) -> str:
+    h = (b - a).total_seconds() / 3600
+    if abs(h) < 1:
+        m = round(abs(h) * 60)
+        return _pl(m, "minute")
+    return f"{abs(h):.0f} hour{'s' if round(abs(h)) != 1 else ''}" if abs(h) >= 10 else \
+        f"{abs(h):.1f} hours".replace(".0 hours", " hours")
+
+
+def _pct(x: float) -> str:
+    p = 100 * x
+    return f"{p:.0f}%" if p >= 10 or p == 0 else f"{p:.1f}%"
+
+
+def title(v: Mapping[str, Any]) -> str:
+    return " ".join("#" + h for h in v["movement"]["hashtags"])
+
+
+def _acct(a: Mapping[str, Any] | None) -> str | None:
+    return a.get("label") if a else None
+
+
+def sentences(v: Mapping[str, Any]) -> list[str]:
+    """The brief, one sentence per finding, in the order of the story."""
+    tag = title(v)
+    out: list[str] = []
+    on = v["onset"]
+    ign = on.get("ignition") or {}
+    t_ign = parse_iso(ign.get("time"))
+    who = _acct(ign.get("author"))
+    if t_ign and who:
+        s = f"{tag} was set off on {_when(t_ign)} by {who} with a post"
+        if ign.get("carries_hashtag") is False:
+            s += " that did not itself carry the hashtag"
+        if ign.get("shares_24h") is not None and ign.get("replies_24h") is not None:
+            s += (f"{',' if ign.get('carries_hashtag') is False else ''} that was shared "
+                  f"{_pl(ign['shares_24h'], 'time')} and drew {_pl(ign['replies_24h'], 'reply', 'replies')} "
+                  f"in its first 24 hours")
+        out.append(s + ".")
+    elif on.get("first_post") and parse_iso(on["first_post"].get("time")) and _acct(on["first_post"].get("author")):
+        fp = on["first_post"]
+        out.append(f"The first post with {tag} in the data was made on {_when(parse_iso(fp['time']))} "  # type: ignore[arg-type]
+                   f"by {_acct(fp['author'])}.")
+    t_take = parse_iso(on.get("takeoff"))
+    if t_take and on.get("takeoff_posts") is not None:
+        interval = v["movement"].get("interval", "hour")
+        base = on.get("baseline")
+        out.append(f"Its volume took off on {_when(t_take)}, with {_pl(on['takeoff_posts'], 'post')} that {interval}"
+                   + (f" against a baseline of {base:g} per {interval}" if base is not None else "") + ".")
+    tr = v["trending"]
+    t_top = parse_iso(tr.get("first_top1"))
+    step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}.get(
+        v["movement"].get("interval", "hour"), timedelta(hours=1))
+    if t_top and t_ign:
+        if t_top <= t_ign < t_top + step:
+            out.append(f"It was the top trending hashtag in the very {v['movement'].get('interval', 'hour')} "
+                       f"of the ignition post (from {_when(t_top)}).")
+        elif t_top > t_ign:
+            out.append(f"It reached the top of the trending hashtags after {_hours(t_ign, t_top)}, "
+                       f"on {_when(t_top)}.")
+        else:
+            out.append(f"It had already topped the trending hashtags on {_when(t_top)}, "
+                       f"{_hours(t_top, t_ign)} before the ignition post.")
+    elif t_top:
+        out.append(f"It reached the top of the trending hashtags on {_when(t_top)}.")
+    elif tr.get("best_rank") and parse_iso(tr.get("first_top10")):
+        out.append(f"Its best trending rank was {tr['best_rank']}; it entered the top 10 on "
+                   f"{_when(parse_iso(tr['first_top10']))}.")  # type: ignore[arg-type]
+    notable = v.get("notable") or []
+    if notable:
+        first = min(notable, key=lambda n: n["joined_at"])
+        t_first = parse_iso(first["joined_at"])
+        s = (f"{_pl(len(notable), 'notable account')} joined, the first of them {first['account']['label']}"
+             f" on {_when(t_first)}") if t_first else f"{_pl(len(notable), 'notable account')} joined"
+        if t_first and t_ign and t_first >= t_ign:
+            s += f", {_hours(t_ign, t_first)} after the ignition post"
+        out.append(s + ".")
+    c = v.get("content")
+    if c and c.get("overall", {}).get("disclosure") is not None and c.get("posts"):
+        s = (f"{_pct(c['overall']['disclosure'])} of the {_n(c['posts'])} posts that were not reposts "
+             f"were first-person disclosures")
+        ft = c.get("first_time_per_day")
+        if ft is not None and "first_time_share" in c and c["first_time_share"] is not None:
+            q = sum(r["posts"] for r in ft)
+            s += f", {_n(q)} of them first-time"
+        out.append(s + f" (content model '{c.get('model')}').")
+    cm = v.get("communities") or {}
+    day0 = t_ign or parse_iso((on.get("first_post") or {}).get("time"))
+    if day0 and cm.get("outside_seed"):
+        d3 = (day0.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)).date()
+        rows = [r for r in cm["outside_seed"] if (parse_iso(r["time"]) or day0).date() == d3]
+        known = sum(r.get("known") or 0 for r in rows)
+        if known:
+            outside = sum(r.get("outside") or 0 for r in rows)
+            out.append(f"By day 3 ({_day(datetime.combine(d3, datetime.min.time()))}), {_pct(outside / known)} of "
+                       f"posts came from outside the first community.")
+    tot = v["totals"]
+    t0, t1, peak = parse_iso(tot.get("first")), parse_iso(tot.get("last")), parse_iso(tot.get("peak"))
+    if tot.get("posts") and t0 and t1:
+        s = (f"In all, {_pl(tot['posts'], 'post')} by {_pl(tot['authors'], 'account')} carried {tag} "
+             f"between {_day(t0)} and {_day(t1)}")
+        if peak:
+            s += f"; the busiest {v['movement'].get('interval', 'hour')} began {_when(peak)}"
+        out.append(s + ".")
+    cs = v["cascades"]["summary"]
+    rp, rq = cs.get("reposts") or {}, cs.get("replies") or {}
+    parts = []
+    if rp.get("cascades") and rp.get("max_size"):
+        parts.append(f"the largest of {_pl(rp['cascades'], 'repost cascade')} reached {_pl(rp['max_size'], 'post')}")
+    if rq.get("cascades") and rq.get("max_depth"):
+        parts.append(f"the deepest of {_pl(rq['cascades'], 'reply tree')} went "
+                     f"{_pl(rq['max_depth'], 'level')} deep")
+    if parts:
+        s = "; ".join(parts) + "."
+        out.append(s[0].upper() + s[1:])
+    langs = v["reach"]["languages"]["totals"]
+    if langs and tot.get("posts"):
+        top = langs[0]
+        s = f"Posts came in {_pl(len(langs), 'language')}, most of them in {top['value']} ({_pct(top['posts'] / tot['posts'])})"
+        ctr = v["reach"]["countries"]["totals"]
+        if ctr:
+            s += f"; those with a place came from {_pl(len(ctr), 'country', 'countries')}, led by {ctr[0]['value']}"
+        out.append(s + ".")
+    co = v["coordination"]
+    if co.get("method") is not None:
+        g = co["groups"]
+        if g:
+            big = max(g, key=lambda x: x["size"] or 0)
+            s = f"{_pl(len(g), 'group')} of accounts acted in coordination; the largest, {_pl(big['size'], 'account')}"
+            if big["amplified"].get("label"):
+                s += f", amplified {big['amplified']['label']}"
+            out.append(s + ".")
+        else:
+            out.append(f"No coordinated group was found (the same repost or text within {co.get('window_seconds')} s, "
+                       f"at least {co.get('min_weight')} times, by at least {co.get('min_size')} accounts).")
+    return out
+
+
+def markdown(v: Mapping[str, Any]) -> str:
+    """The brief as Markdown: a heading, the sentences, and the privacy notice."""
+    lines = [f"# {title(v)}: the brief", ""]
+    lines += [" ".join(sentences(v)), ""]
+    lines += [f"_{v['privacy']['notice']}_", ""]
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""``groundswell report``: a thin wrapper around :func:`groundswell.report.html.write`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from groundswell.store.duck import DEFAULT_DB
+
+__all__ = ["register", "run", "ensure_pseudonym_key"]
+
+
+def ensure_pseudonym_key(db: str) -> bool:
+    """Create the store's pseudonym key if it has none (one short read-write open); True if created.
+
+    Outputs name private people by keyed pseudonyms; the key lives in the
+    store (see :mod:`groundswell.privacy`), so the first output of a fresh
+    store makes it.
+    """
+    from groundswell import privacy
+    from groundswell.store import open_store
+
+    with open_store(db, read_only=True) as s:
+        if s.meta("privacy.secret"):
+            return False
+    with open_store(db) as s:
+        privacy.ensure_secret(s)
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    from groundswell.report import brief, html
+    from groundswell.store import open_store
+
+    if ensure_pseudonym_key(args.db):
+        print(f"created the pseudonym key of {args.db}", file=sys.stderr)
+    with open_store(args.db, read_only=True) as store:
+        views = html.write(store, args.hashtag, args.output, brief_path=args.brief, start=args.start, end=args.end,
+                           interval=args.interval, identify=args.identify, followers=args.followers)
+    size = os.path.getsize(args.output)
+    print(f"wrote {args.output} ({size / 1e6:.1f} MB)" + (f" and {args.brief}" if args.brief else ""),
+          file=sys.stderr)
+    print(f"privacy: {views['privacy']['notice']}", file=sys.stderr)
+    if not args.quiet:
+        sys.stdout.write(os.path.abspath(args.output) + "\n\n" + brief.markdown(views))
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("report", help="one self-contained HTML report of a movement, and its written brief",
+                       description="Analyze a movement and write one HTML file that works offline (charts, "
+                                   "brief, scripts and data inlined; no network request), and optionally the "
+                                   "brief as Markdown. Accounts that are not public figures appear as pseudonyms; "
+                                   "the text of disclosures is never shown.")
+    p.add_argument("--hashtag", required=True, action="append", metavar="TAG",
+                   help="the movement's hashtag (repeat or comma-separate for a set; case-insensitive)")
+    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
+    p.add_argument("--output", "-o", required=True, metavar="REPORT.html", help="the HTML file to write")
+    p.add_argument("--brief", metavar="BRIEF.md", help="also write the brief as Markdown")
+    p.add_argument("--interval", default="hour", choices=("minute", "hour", "day"))
+    p.add_argument("--start", metavar="TIME", help="only posts from this UTC time (ISO 8601)")
+    p.add_argument("--end", metavar="TIME", help="only posts before this UTC time (ISO 8601)")
+    p.add_argument("--followers", metavar="FILE.parquet", help="follower edges to reconstruct repost cascades")
+    p.add_argument("--identify", action="store_true",
+                   help="name every account by its handle (the report says so); default: pseudonyms")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print the path and the brief")
+    p.set_defaults(func=run)
