@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--compress", action="store_true")
     ap.add_argument("--batch-events", type=int, default=5_000)
     ap.add_argument("--batch-ms", type=float, default=200.0)
+    ap.add_argument("--parse-workers", type=int, default=0, help="0: parse in the follower's thread; 1: a worker process")
     args = ap.parse_args()
 
     from groundswell.live.follower import Follower
@@ -80,7 +81,7 @@ def main() -> int:
             follower = Follower(source, str(Path(tmp) / "bench.duckdb"), trending=trending,
                                 trending_every=1.0, batch_events=args.batch_events,
                                 batch_seconds=args.batch_ms / 1000, on_batch=on_batch,
-                                on_alert=alerts.append, limit=args.posts)
+                                on_alert=alerts.append, limit=args.posts, parse_workers=args.parse_workers)
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.monotonic()
             follower.start()
@@ -88,6 +89,7 @@ def main() -> int:
             t1 = time.monotonic()
             stats = follower.stop()
             ru1 = resource.getrusage(resource.RUSAGE_SELF)
+            rc = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parse worker, once it has ended
             replay_cpu = _proc_cpu(replay.pid) - replay_cpu0
             elapsed = t1 - t0
             d = stats.as_dict()
@@ -102,6 +104,8 @@ def main() -> int:
                 "queue_peak": stats.queue_peak,
                 "follower_cpu_seconds": round((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), 2),
                 "replay_cpu_seconds": round(replay_cpu, 2),
+                "parse_worker_cpu_seconds": round(rc.ru_utime + rc.ru_stime, 2) if args.parse_workers else 0.0,
+                "parse_workers": args.parse_workers,
                 "trending_alerts": len(alerts),
                 "trending_tracked": trending.tracked,
                 "compress": args.compress,

@@ -15,6 +15,9 @@ SHAPES = [
     dict(posts=5000, seed=2, format="bluesky", coordinated=5, days=6.0),
     dict(posts=8000, seed=3, format="mastodon", coordinated=8, call_has_hashtag=True),
     dict(posts=6000, seed=4, format="twitter-v1", coordinated=6, onset="2017-10-14T09:10:00Z", origin="sports"),
+    dict(posts=12000, seed=5, format="csv", coordinated=7, origin="politics", waves=3),
+    dict(posts=4000, seed=6, coordinated=5, days=5.0, onset="2017-10-13T06:45:00Z", origin="tech",
+         branching=0.6),
 ]
 
 
@@ -32,7 +35,28 @@ def _truth_outside(sim, truth) -> dict[str, float]:
             h = p["created_at"].replace(minute=0, second=0, microsecond=0)
             n[h] += 1
             out[h] += p["community"] != origin
-    return {k.isoformat() + "Z" if False else k.strftime("%Y-%m-%dT%H:%M:%SZ"): out[k] / n[k] for k in n}
+    return {k.strftime("%Y-%m-%dT%H:%M:%SZ"): out[k] / n[k] for k in n}
+
+
+def _parent_accuracy(s, sim, tag) -> tuple[float, float, int]:
+    """Share of the movement's reposts whose inferred parent is the post actually seen
+    (truth ``true_parent_id``): from the follower graph, and the star baseline."""
+    from groundswell.analysis import sql
+    from groundswell.analysis.cascades import repost_parents, store_follows
+    from groundswell.analysis.scope import movement_scope
+
+    truth = {r["id"]: r["true_parent_id"] for r in pq.read_table(
+        sim / "truth_posts.parquet", columns=["id", "kind", "true_parent_id"]).to_pylist() if r["kind"] == "repost"}
+    scope = movement_scope(s, tag)
+    follows = store_follows(s, scope)
+    assert follows is not None, "the simulator's follows.csv was not ingested"
+    rec = repost_parents(s, scope, follows).to_pylist()
+    star = repost_parents(s, scope, None).to_pylist()
+    sql.drop(s, "gs_movement")
+    n = len(rec)
+    acc = sum(truth[r["id"]] == r["parent"] for r in rec) / n
+    acc_star = sum(truth[r["id"]] == r["parent"] for r in star) / n
+    return acc, acc_star, n
 
 
 def check(tmp_path, cfg) -> dict[str, bool]:
@@ -42,6 +66,7 @@ def check(tmp_path, cfg) -> dict[str, bool]:
     db, truth, sim = simulated(tmp_path, **cfg)
     with open_store(db, read_only=True) as s:
         r = analyze(s, [truth["hashtag"]])
+        p_acc, p_star, n_reposts = _parent_accuracy(s, sim, truth["hashtag"])
     ok: dict[str, bool] = {}
     ign = r["onset"]["ignition"]
     ok["ignition"] = ign is not None and ign["post_id"] == truth["seed"]["post_id"] \
@@ -49,14 +74,15 @@ def check(tmp_path, cfg) -> dict[str, bool]:
     ok["takeoff"] = abs(_t(r["onset"]["takeoff"]) - _t(truth["takeoff"]["at"])) <= timedelta(hours=1)
     found = {n["account_id"]: n["joined_at"] for n in r["people"]["notable"]}
     acc = {a["id"]: a for a in pq.read_table(sim / "truth_accounts.parquet").to_pylist()}
-    if truth["format"] in ("bluesky",):  # the format carries no verified flag: nothing to find
+    if truth["format"] in ("bluesky", "csv"):  # the format carries no verified flag: nothing to find
         ok["notables"] = found == {}
     else:  # exact to the precision the format keeps (twitter v1: seconds)
         ok["notables"] = all(
             n["account_id"] in found
             and abs(_t(found[n["account_id"]]) - _t(n["joined_at"])) < timedelta(seconds=1)
             and _t(found[n["account_id"]]) <= _t(n["joined_at"])
-            for n in truth["notables"] if n["joined_at"] is not None) and all(acc[a]["verified"] for a in found)
+            for n in truth["notables"] if n["joined_at"] is not None) and all(acc[a]["verified"] for a in found) \
+            and len(found) >= 1
     members = set(truth["coordinated"]["members"]) | {truth["coordinated"]["leader"]}
     groups = r["coordination"]["groups"]
     if groups:
@@ -73,12 +99,28 @@ def check(tmp_path, cfg) -> dict[str, bool]:
              if row["share"] is not None and row["known"] >= 30 and row["time"] in truth_curve]
     ok["outside_curve"] = bool(diffs) and max(diffs) <= 0.05
     ok["_outside_max_diff"] = max(diffs) if diffs else None  # type: ignore[assignment]
+    # trending: never before the onset where the hashtag's use before it stayed low (no hour with
+    # 2 x the minimum activity); in any case at the latest one interval after takeoff
+    from groundswell.analysis.trending import THRESHOLD
+
+    onset_hour = _t(truth["onset"]).replace(minute=0, second=0, microsecond=0)
+    h0 = _t(truth["hourly"]["start"])
+    before = truth["hourly"]["hashtag_posts"][:int((onset_hour - h0) / timedelta(hours=1))]
+    tr = r["trending"]
+    ok["trending"] = tr["first_top10"] is not None and tr["first_top1"] is not None \
+        and _t(tr["first_top1"]) <= _t(truth["takeoff"]["at"]) + timedelta(hours=1)
+    if max(before, default=0) < 2 * THRESHOLD:
+        ok["trending"] = ok["trending"] and _t(tr["first_top10"]) >= onset_hour
+    ok["_trending_low_before"] = max(before, default=0) < 2 * THRESHOLD  # type: ignore[assignment]
+    ok["parents"] = n_reposts > 50 and p_acc > p_star + 0.1
+    ok["_parents"] = (round(p_acc, 3), round(p_star, 3), n_reposts)  # type: ignore[assignment]
     return ok
 
 
 def test_one_simulated_movement(tmp_path):
     ok = check(tmp_path, dict(posts=4000, seed=7, coordinated=6))
-    assert ok["ignition"] and ok["takeoff"] and ok["notables"] and ok["coordination"], ok
+    assert all(ok[k] for k in ("ignition", "takeoff", "notables", "coordination", "outside_curve", "trending",
+                               "parents")), ok
 
 
 @pytest.mark.slow
@@ -87,5 +129,7 @@ def test_simulated_movements(tmp_path):
     n = len(results)
     assert sum(r["ignition"] for r in results) >= 0.95 * n, results
     assert all(r["takeoff"] for r in results), results
-    assert all(r["notables"] for r in results), results
-    assert all(r["coordination"] for r in results), results
+    for key in ("notables", "coordination", "outside_curve", "trending", "parents"):
+        assert all(r[key] for r in results), (key, results)
+    print("repost parents (followers, star, reposts):", [r["_parents"] for r in results])
+    print("outside-community curve, max difference:", [r["_outside_max_diff"] for r in results])

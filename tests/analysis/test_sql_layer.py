@@ -30,7 +30,14 @@ def test_every_issued_query_transpiles_to_spark(tmp_path):
     sql.ISSUED.clear()
     with open_store(tmp_path / "s.duckdb") as s:
         small_store(s)
-        analyze(s, ["metoo"])
+        # a follower graph: the reposters of the call follow its author and, in a chain, each other
+        rows = [("u10", "u1")] + [(f"u{11 + k}", f"u{10 + k}") for k in range(39)]
+        s.con.executemany("INSERT INTO follows (platform, follower_id, followed_id, source_file, source_line) "
+                          "VALUES ('twitter', ?, ?, 'f.csv', ?)", [(a, b, i) for i, (a, b) in enumerate(rows)])
+        r = analyze(s, ["metoo"])
+    assert r["cascades"]["reposts"]["shape"] == "reconstructed"
+    assert r["cascades"]["reposts"]["depth"]["max"] == 40  # the chain of follows, not a star
+    assert r["people"]["communities"]["basis"] == "followers among participants"
     assert len(sql.ISSUED) > 20
     for q in sql.ISSUED:
         out = sqlglot.transpile(q, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -26,6 +26,8 @@ def test_each_record_parses(fmt: str, tmp_path: Path) -> None:
     res = simulate(posts=N, seed=4, format=fmt, out=tmp_path, coordinated=4, deletions=0.05)
     sink = ListSink()
     for f in res.files:
+        if f.name.startswith("follows."):  # the follower graph: tested with ingest below
+            continue
         for line in f.read_bytes().splitlines():
             obj = orjson.loads(line)
             name = detect.sniff_json(obj)
@@ -59,6 +61,9 @@ def test_ingest_round_trip(fmt: str, tmp_path: Path) -> None:
         refs = st.con.execute("select count(*) from posts where is_reference").fetchone()[0]
         deleted = {r[0] for r in st.con.execute("select id from deletions").fetchall()}
         rejects = st.con.execute("select count(*) from rejects").fetchone()[0]
+        follows = set(st.con.execute("select follower_id, followed_id from follows").fetchall())
+        platforms = {r[0] for r in st.con.execute("select distinct platform from follows union all "
+                                                  "select distinct platform from posts").fetchall()}
     assert rejects == 0
     assert refs == 0  # every referenced post is itself in the collection
     db = {r[0]: r for r in rows}
@@ -74,5 +79,9 @@ def test_ingest_round_trip(fmt: str, tmp_path: Path) -> None:
         if fmt == "twitter-v1":  # v1.1 times are whole seconds
             want = want.replace(microsecond=0)
         assert created == want
+    # the follower graph: every follow, under the posts' platform; every post was seen from a followed account
+    assert len(follows) == res.truth["network"]["follows"] and len(platforms) == 1
+    seen = [(t["author_id"], t["seen_from"]) for t in truth if t["seen_from"] is not None]
+    assert seen and all(pair in follows for pair in seen)
     if fmt in ("twitter-v2", "twitter-v1", "bluesky"):
         assert deleted == {d["id"] for d in res.truth["deleted"]}

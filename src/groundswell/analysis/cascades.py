@@ -5,7 +5,8 @@
 * Repost cascades: platforms record a repost of a repost as a repost of the
   original, so who-saw-it-from-whom is lost. With a follower edge list the
   parent of each repost is inferred as in OSoMe's cascade reconstruction
-  (and Goel et al. 2016, Vosoughi et al. 2018): the most recent earlier
+  (and Goel et al. 2016, Vosoughi et al. 2018), from the store's ``follows``
+  table (or a ``--followers`` file): the most recent earlier
   sharer of the same original (or its author) whom the reposter follows;
   ``confidence`` = 1 / number of such candidates, 0 when the reposter
   follows none of them and the repost is attached to the original. Without
@@ -57,6 +58,19 @@ SELECT r.id, coalesce(best.parent, r.root) AS parent, r.root,
        CASE WHEN best.k IS NULL THEN 0.0 ELSE 1.0 / best.k END AS confidence
 FROM r LEFT JOIN best ON r.id = best.id
 """
+
+
+HAS_FOLLOWS_SQL = """
+SELECT count(*) AS n FROM (SELECT 1 FROM follows WHERE platform IN (SELECT DISTINCT platform FROM {mv}) LIMIT 1) x
+"""
+
+
+def store_follows(store: Any, scope: Scope) -> sql.Raw | None:
+    """The store's ``follows`` table for the movement's platforms, when it has rows for them."""
+    if not sql.has_table(store, "follows") or not sql.scalar(store, HAS_FOLLOWS_SQL, mv=scope.table):
+        return None
+    return sql.Raw("(SELECT follower_id, followed_id FROM follows "
+                   f"WHERE platform IN (SELECT DISTINCT platform FROM {scope.table.sql}))")
 
 
 def load_follows(store: Any, path: str) -> sql.Raw:

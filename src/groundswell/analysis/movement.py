@@ -11,17 +11,18 @@ with 'Z'; ids are strings; accounts appear as ``account_id`` and ``handle``.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from groundswell.analysis import sql
 from groundswell.analysis.cascades import cascades as _cascades
-from groundswell.analysis.cascades import load_follows
+from groundswell.analysis.cascades import load_follows, store_follows
 from groundswell.analysis.coordination import coordinated_groups
 from groundswell.analysis.hashtags import hashtags as _hashtags
 from groundswell.analysis.onset import onset as _onset
 from groundswell.analysis.people import people as _people
 from groundswell.analysis.reach import reach as _reach
-from groundswell.analysis.scope import movement_scope
+from groundswell.analysis.scope import movement_scope, parse_time
 from groundswell.analysis.spread import spread as _spread
 from groundswell.analysis.timeline import hashtag_timeline, timeline_rows
 from groundswell.analysis.trending import hashtag_trends, volume_trends
@@ -43,7 +44,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         t = now
 
     scope = movement_scope(store, hashtags, start, end, interval)
-    follows = load_follows(store, followers) if followers else None
+    follows = load_follows(store, followers) if followers else store_follows(store, scope)
     tick("scope")
     rows = timeline_rows(store, scope)
     if not rows:
@@ -69,7 +70,8 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     if seed_account is None and out["onset"]["first_post"]:
         fp = out["onset"]["first_post"]
         seed_account = fp["account_id"] or fp["handle"]
-    out["people"] = _people(store, scope, rows, seed_account, follows, seed=seed)
+    out["people"] = _people(store, scope, rows, seed_account, follows, seed=seed,
+                            since=movement_start(out["onset"], scope))
     tick("people")
     out["hashtags"] = _hashtags(store, scope)
     tick("hashtags")
@@ -89,6 +91,16 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         sql.drop(store, name)
     out["timings"] = timings
     return out
+
+
+def movement_start(on: dict[str, Any], scope: Any) -> datetime | None:
+    """When the movement began: the ignition post's time when it falls no earlier than one interval
+    before the takeoff interval (a call to action), else the start of the takeoff interval."""
+    take = parse_time(on.get("takeoff"))
+    if take is None:
+        return None
+    ign = parse_time((on.get("ignition") or {}).get("time"))
+    return ign if ign is not None and ign >= take - scope.step else take
 
 
 def _acct(d: dict[str, Any] | None) -> str:

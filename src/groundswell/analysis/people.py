@@ -7,34 +7,54 @@ communities it travelled.
   flows to the voices the movement amplified. ``top_reposters`` lists the
   accounts that did the most reposting.
 * ``notable``: verified accounts that posted in the movement, with the time
-  each joined (its first movement post) and that post; ``most_followed``:
-  the participants with the most followers (latest observation).
+  each joined and that post: its first movement post at or after the
+  movement's start (the ignition post's time, else the start of the takeoff
+  interval), so a stray use of the hashtag days before the movement is not
+  a join (``first_use`` keeps it); accounts that used the hashtag only before
+  the start are not listed. ``most_followed``: the participants with the most
+  followers (latest observation).
 * ``new_participants``: accounts posting for the first time, per interval,
   and their running total.
 * ``communities``: Leiden (Traag, Waltman & van Eck 2019; igraph's
-  ``community_leiden``, modularity) on the undirected interaction graph, or
-  on the follower graph among participants when one is given. The *seed
-  community* is the ignition account's (else the first post's);
-  ``outside_seed`` gives, per interval, the share of posts (by accounts whose
-  community is known) from outside it, as Milano's call crossed from
-  entertainment into other circles.
+  ``community_leiden``, modularity at resolution ``LEIDEN_RESOLUTION`` (1.5:
+  at 1, modularity's resolution limit lets two small communities of a few
+  hundred accounts merge, which puts a whole community inside or outside the
+  seed's), ``LEIDEN_ITERATIONS`` passes, the best partition of
+  ``LEIDEN_RUNS`` seeds) on the
+  follower graph among the participants (plus the seed account) when the
+  store has a ``follows`` table for the platform (or ``--followers`` is
+  given): who follows whom is the stable social structure a movement crosses,
+  while its own reposts and replies are exactly the cross-community links
+  whose share is being measured. Without followers, the undirected
+  interaction graph is used (``basis`` says which). Clusters of fewer than
+  ``MIN_COMMUNITY`` accounts are not communities: their accounts count as
+  unknown. The *seed community* is the cluster of the ignition account (else
+  of the first post's author); ``outside_seed`` gives, per interval, the
+  share of posts (by accounts whose community is known) from outside it, as
+  Milano's call crossed from entertainment into other circles.
 
-Graph sizes: one node per participating or mentioned account, one edge per
-interacting pair; 10M movement posts make ~1M nodes and a few million edges,
-which igraph handles in seconds and ~1 GB.
+Accounts are numbered in SQL (``gs_nodes``), so graphs reach igraph as numpy
+integer arrays, never as Python lists of names. Graph sizes: one node per
+participating or mentioned account; 10M movement posts make ~1M nodes and a
+few million edges.
 """
 
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope, bucket
+
+LEIDEN_ITERATIONS = 4
+LEIDEN_RUNS = 3
+LEIDEN_RESOLUTION = 1.5
+MIN_COMMUNITY = 3
 
 EDGES_SQL = """
 WITH handles AS (
@@ -53,12 +73,31 @@ SELECT src, dst, count(*) AS weight,
 FROM links WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst
 """
 
-POSTS_BY_SQL = "SELECT account, count(*) AS posts FROM {mv} GROUP BY account"
+NODES_SQL = """
+SELECT v AS account, row_number() OVER (ORDER BY v) - 1 AS node FROM
+  (SELECT account AS v FROM {mv} WHERE account IS NOT NULL
+   UNION SELECT dst FROM gs_edges UNION SELECT v FROM (SELECT {seed} AS v) s WHERE v IS NOT NULL) x
+"""
+
+INT_EDGES_SQL = """
+SELECT a.node AS src, b.node AS dst, e.weight FROM gs_edges e
+JOIN gs_nodes a ON a.account = e.src JOIN gs_nodes b ON b.account = e.dst
+"""
+
+REPOSTERS_SQL = """
+SELECT src AS account, sum(reposts) AS reposts FROM gs_edges
+GROUP BY src HAVING sum(reposts) > 0 ORDER BY reposts DESC, account LIMIT {top}
+"""
+
+POSTS_BY_SQL = "SELECT account, count(*) AS posts FROM {mv} WHERE account IN {ids} GROUP BY account"
 
 NOTABLE_SQL = """
-WITH j AS (SELECT platform, account, min(created_at) AS joined_at, arg_min(id, created_at) AS join_post_id,
+WITH j AS (SELECT platform, account, min(created_at) AS first_use,
+                  min(CASE WHEN created_at >= {since} THEN created_at END) AS joined_at,
+                  arg_min(CASE WHEN created_at >= {since} THEN id END,
+                          CASE WHEN created_at >= {since} THEN created_at END) AS join_post_id,
                   count(*) AS posts FROM {mv} GROUP BY platform, account)
-SELECT a.id AS account_id, a.handle, a.followers, a.verified, j.joined_at, j.join_post_id, j.posts
+SELECT a.id AS account_id, a.handle, a.followers, a.verified, j.first_use, j.joined_at, j.join_post_id, j.posts
 FROM j JOIN accounts_latest a ON a.platform = j.platform AND a.id = j.account
 WHERE {cond}
 ORDER BY {order} LIMIT {limit}
@@ -72,8 +111,9 @@ GROUP BY 1 ORDER BY 1
 """
 
 FOLLOW_EDGES_SQL = """
-SELECT f.follower_id AS src, f.followed_id AS dst FROM {follows} f
-WHERE f.follower_id IN (SELECT account FROM {mv}) AND f.followed_id IN (SELECT account FROM {mv})
+SELECT a.node AS src, b.node AS dst FROM {follows} f
+JOIN gs_nodes a ON a.account = f.follower_id JOIN gs_nodes b ON b.account = f.followed_id
+WHERE a.node <> b.node
 """
 
 HANDLES_SQL = """
@@ -83,25 +123,23 @@ FROM posts WHERE coalesce(author_id, author_handle) IN {ids} GROUP BY 1
 """
 
 
-def _graph(src: pa.ChunkedArray, dst: pa.ChunkedArray, weight: Any, directed: bool) -> tuple[Any, pa.Array]:
+def _np(col: pa.ChunkedArray, dtype: Any = np.int64) -> np.ndarray:
+    return col.to_numpy().astype(dtype, copy=False) if len(col) else np.zeros(0, dtype=dtype)
+
+
+def _graph(n: int, src: np.ndarray, dst: np.ndarray, directed: bool) -> Any:
     import igraph as ig
 
-    both = pa.chunked_array(src.chunks + dst.chunks, type=pa.string())
-    enc = pc.dictionary_encode(both).combine_chunks()
-    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    m = len(src)
-    g = ig.Graph(n=len(enc.dictionary), edges=np.column_stack([codes[:m], codes[m:]]).tolist(),
-                 directed=directed)
-    if weight is not None:
-        g.es["weight"] = np.asarray(weight, dtype=float).tolist()
-    return g, enc.dictionary
+    g = ig.Graph(n=n, directed=directed)
+    if len(src):
+        g.add_edges(np.column_stack([src, dst]))
+    return g
 
 
-def _who(store: Any, scope: Scope, accounts: list[str]) -> dict[str, dict[str, Any]]:
+def _who(store: Any, accounts: list[str]) -> dict[str, dict[str, Any]]:
     if not accounts:
         return {}
-    return {r["account"]: r for r in sql.rows(store, HANDLES_SQL, mv=scope.table,
-                                              ids=sql.Raw(sql.in_list(accounts)))}
+    return {r["account"]: r for r in sql.rows(store, HANDLES_SQL, ids=sql.Raw(sql.in_list(accounts)))}
 
 
 def _ident(account: str, who: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -112,85 +150,109 @@ def _ident(account: str, who: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account: str | None,
-           follows: sql.Raw | None = None, top: int = 10, seed: int = 0) -> dict[str, Any]:
-    import igraph as ig
-
-    e = sql.run(store, EDGES_SQL, mv=scope.table)
-    out: dict[str, Any] = {"graph": {"nodes": 0, "edges": e.num_rows}}
-    posts_by = {r["account"]: r["posts"] for r in sql.rows(store, POSTS_BY_SQL, mv=scope.table)}
+           follows: sql.Raw | None = None, top: int = 10, seed: int = 0,
+           since: datetime | None = None) -> dict[str, Any]:
+    """``since``: the movement's start; a notable account joins at its first movement post from then on."""
+    sql.materialize(store, "gs_edges", EDGES_SQL, mv=scope.table)
+    sql.materialize(store, "gs_nodes", NODES_SQL, mv=scope.table, seed=seed_account)
+    e = sql.run(store, INT_EDGES_SQL)
+    n = int(sql.scalar(store, "SELECT count(*) FROM gs_nodes") or 0)
+    out: dict[str, Any] = {"graph": {"nodes": n, "edges": e.num_rows}}
+    src, dst = _np(e.column("src")), _np(e.column("dst"))
+    weight = _np(e.column("weight"), np.float64)
     if e.num_rows:
-        g, names = _graph(e.column("src"), e.column("dst"), e.column("weight"), True)
-        out["graph"]["nodes"] = g.vcount()
+        g = _graph(n, src, dst, True)
+        g.es["weight"] = weight
         pr = np.asarray(g.pagerank(weights="weight"))
         best = np.argsort(-pr, kind="stable")[:top]
-        ids = [names[int(i)].as_py() for i in best]
-        rep = {}
-        for s, r in zip(e.column("src").to_pylist(), e.column("reposts").to_pylist()):
-            rep[s] = rep.get(s, 0) + int(r)
-        reposters = sorted((a for a in rep if rep[a]), key=lambda a: (-rep[a], a))[:top]
-        who = _who(store, scope, ids + reposters)
+        names = {r["node"]: r["account"] for r in sql.rows(
+            store, "SELECT node, account FROM gs_nodes WHERE node IN {nodes}",
+            nodes=sql.Raw(sql.in_list(int(i) for i in best)))}
+        ids = [names[int(i)] for i in best]
+        rep = sql.rows(store, REPOSTERS_SQL, top=top)
+        who = _who(store, ids + [r["account"] for r in rep])
+        posts_by = {r["account"]: r["posts"] for r in sql.rows(store, POSTS_BY_SQL, mv=scope.table,
+                                                                 ids=sql.Raw(sql.in_list(ids)))}
         out["top_amplifiers"] = [{**_ident(a, who), "pagerank": round(float(pr[i]), 6),
                                   "posts": posts_by.get(a, 0)} for a, i in zip(ids, best)]
-        out["top_reposters"] = [{**_ident(a, who), "reposts": rep[a]} for a in reposters]
+        out["top_reposters"] = [{**_ident(r["account"], who), "reposts": int(r["reposts"])} for r in rep]
     else:
         out["top_amplifiers"], out["top_reposters"] = [], []
 
     def notable_rows(cond: str, order: str) -> list[dict[str, Any]]:
         return [{"account_id": r["account_id"], "handle": r["handle"], "followers": r["followers"],
                  "verified": bool(r["verified"]), "joined_at": sql.iso(r["joined_at"]),
-                 "join_post_id": r["join_post_id"], "posts": r["posts"]}
+                 "join_post_id": r["join_post_id"], "first_use": sql.iso(r["first_use"]), "posts": r["posts"]}
                 for r in sql.rows(store, NOTABLE_SQL, mv=scope.table, cond=sql.Raw(cond),
-                                  order=sql.Raw(order), limit=1000 if cond != "true" else top)]
+                                  order=sql.Raw(order), limit=1000 if cond != "true" else top,
+                                  since=since or datetime(1970, 1, 1))]
 
-    out["notable"] = notable_rows("a.verified", "j.joined_at, a.id")
+    out["notable"] = notable_rows("a.verified AND j.joined_at IS NOT NULL", "j.joined_at, a.id")
+    out["notable_since"] = sql.iso(since)
     out["most_followed"] = notable_rows("true", "a.followers DESC NULLS LAST, a.id")
     out["new_participants"] = [{"time": sql.iso(r["time"]), "new": r["new_authors"],
                                 "total": r["participants"]} for r in series]
-    out["communities"] = communities(store, scope, e, seed_account, follows, seed)
+    out["communities"] = communities(store, scope, n, src, dst, weight, seed_account, follows, seed)
+    for name in ("gs_edges", "gs_nodes"):
+        sql.drop(store, name)
     return out
 
 
-def communities(store: Any, scope: Scope, e: pa.Table, seed_account: str | None,
-                follows: sql.Raw | None, seed: int) -> dict[str, Any]:
+def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
+                seed_account: str | None, follows: sql.Raw | None, seed: int) -> dict[str, Any]:
     import igraph as ig
 
     if follows is not None:
-        fe = sql.run(store, FOLLOW_EDGES_SQL, follows=follows, mv=scope.table)
-        src = pa.chunked_array(e.column("src").chunks + fe.column("src").chunks, type=pa.string())
-        dst = pa.chunked_array(e.column("dst").chunks + fe.column("dst").chunks, type=pa.string())
-        weight = np.concatenate([e.column("weight").to_numpy(), np.ones(fe.num_rows)])
-        basis = "followers + interactions"
+        fe = sql.run(store, FOLLOW_EDGES_SQL, follows=follows)
+        src, dst = _np(fe.column("src")), _np(fe.column("dst"))
+        weight = np.ones(len(src))
+        basis = "followers among participants"
     else:
-        src, dst, weight, basis = e.column("src"), e.column("dst"), e.column("weight").to_numpy(), "interactions"
+        basis = "interactions"
+    empty = {"basis": basis, "count": 0, "seed_community": None, "outside_seed": [], "largest": []}
     if len(src) == 0:
-        return {"basis": basis, "count": 0, "seed_community": None, "outside_seed": [], "largest": []}
-    g, names = _graph(src, dst, weight, False)
+        return empty
+    g = _graph(n, src, dst, False)
+    g.es["weight"] = weight
     g.simplify(combine_edges={"weight": "sum"})
-    ig.set_random_number_generator(random.Random(seed))
+    part = None
     try:
-        part = g.community_leiden(objective_function="modularity", weights="weight", n_iterations=-1)
+        for run in range(LEIDEN_RUNS):  # the best of a few seeds: one run may merge two small communities
+            ig.set_random_number_generator(random.Random(seed * 1000 + run))
+            p = g.community_leiden(objective_function="modularity", weights="weight",
+                                   resolution=LEIDEN_RESOLUTION, n_iterations=LEIDEN_ITERATIONS)
+            if part is None or p.modularity > part.modularity:
+                part = p
     finally:
         ig.set_random_number_generator(random)
     memb = np.asarray(part.membership, dtype=np.int64)
-    sql.register_arrow(store, "gs_membership", pa.table({"account": names, "community": pa.array(memb)}))
+    sizes = np.bincount(memb)
+    real = sizes >= MIN_COMMUNITY
+    comm = pa.array(memb, mask=~real[memb])
+    sql.register_arrow(store, "gs_node_community", pa.table({"node": pa.array(np.arange(n)), "community": comm}))
+    sql.materialize(store, "gs_membership", "SELECT n.account, m.community FROM gs_node_community m "
+                                            "JOIN gs_nodes n ON n.node = m.node WHERE m.community IS NOT NULL")
+    sql.drop(store, "gs_node_community")
     seed_c = None
     if seed_account is not None:
-        hit = pc.index(names, seed_account).as_py()
-        if hit >= 0:
-            seed_c = int(memb[hit])
+        hit = sql.scalar(store, "SELECT community FROM gs_membership WHERE account = {a}", a=seed_account)
+        seed_c = None if hit is None else int(hit)
     if seed_c is None:
         first = sql.rows(store, "SELECT m.account, c.community FROM {mv} m JOIN gs_membership c "
                                 "ON c.account = m.account ORDER BY m.created_at, m.id LIMIT 1", mv=scope.table)
         seed_c = int(first[0]["community"]) if first else None
     rows = sql.rows(store, OUTSIDE_SQL, mv=scope.table, bucket=bucket(scope.interval),
                     seed=-1 if seed_c is None else seed_c)
-    sizes = np.bincount(memb)
-    order = np.argsort(-sizes, kind="stable")[:10]
+    order = np.argsort(-sizes, kind="stable")
+    order = order[real[order]][:10]
     largest = [{"community": int(c), "accounts": int(sizes[c]), "seed": int(c) == seed_c} for c in order]
     known = sum(r["known"] for r in rows)
     outside = sum(r["outside"] or 0 for r in rows)
     return {
-        "basis": basis, "algorithm": "leiden (modularity)", "count": int(len(sizes)),
+        "basis": basis,
+        "algorithm": f"leiden (modularity, resolution {LEIDEN_RESOLUTION}, {LEIDEN_ITERATIONS} iterations, "
+                     f"best of {LEIDEN_RUNS} seeds)",
+        "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,
         "seed_community": seed_c, "seed_community_accounts": int(sizes[seed_c]) if seed_c is not None else 0,
         "outside_seed_share": round(outside / known, 4) if known else None,

@@ -4,7 +4,10 @@
 ``#``; an optional ``[start, end)`` window in UTC; an interval of minute, hour
 or day) and materializes the movement's posts once, as the temporary table
 ``gs_movement``, so every analysis reads a narrow table instead of the whole
-store. A post belongs to the movement when it carries any of the hashtags.
+store. A post belongs to the movement when it carries any of the hashtags, or
+when it is a repost of a post that does: a repost shares its original's
+content, and platforms whose repost records carry no text or tags of their own
+(Bluesky's ``app.bsky.feed.repost``) would otherwise drop every repost.
 
 Accounts are keyed by ``account`` = ``coalesce(author_id, author_handle)``
 (plain CSV archives give handles only); outputs keep ``account_id`` and
@@ -79,18 +82,24 @@ class Scope:
 
 
 MOVEMENT_SQL = """
+WITH tagged AS (SELECT platform, id FROM posts WHERE {has_tag}),
+m AS (SELECT p.platform, p.id FROM posts p WHERE {has_tag_p} AND {window}
+      UNION
+      SELECT p.platform, p.id FROM posts p JOIN tagged t ON t.platform = p.platform AND t.id = p.repost_of_id
+      WHERE p.kind = 'repost' AND {window})
 SELECT p.platform, p.id, coalesce(p.author_id, p.author_handle) AS account,
        p.author_id, p.author_handle, p.created_at, p.kind,
        p.repost_of_id, p.reply_to_id, p.quote_of_id, p.hashtags, p.hashtags_raw, p.mentions,
        p.lang, p.country, p.repost_count, p.reply_count, p.quote_count, p.like_count,
        CASE WHEN p.kind <> 'repost' AND p.text IS NOT NULL THEN md5(p.text) END AS text_key
-FROM posts p
-JOIN (SELECT DISTINCT platform, id FROM
-        (SELECT platform, id, created_at, unnest(hashtags) AS tag FROM posts) x
-      WHERE tag IN {tags} AND {window}) m
-  ON p.platform = m.platform AND p.id = m.id
+FROM posts p JOIN m ON p.platform = m.platform AND p.id = m.id
 WHERE p.created_at IS NOT NULL
 """
+
+
+def has_tag(tags: list[str], col: str = "hashtags") -> sql.Raw:
+    """``col`` (a list of case-folded hashtags) holds any of ``tags``."""
+    return sql.Raw("(" + " OR ".join(f"list_contains({col}, {sql.literal(t)})" for t in tags) + ")")
 
 
 def movement_scope(store: Any, hashtags: Any, start: Any = None, end: Any = None,
@@ -99,8 +108,8 @@ def movement_scope(store: Any, hashtags: Any, start: Any = None, end: Any = None
     if interval not in STEP:
         raise UsageError(f"--interval must be one of {', '.join(STEP)}, not {interval!r}")
     scope = Scope(normalize_tags(hashtags), parse_time(start), parse_time(end), interval)
-    sql.materialize(store, "gs_movement", MOVEMENT_SQL,
-                    tags=sql.Raw(sql.in_list(scope.hashtags)), window=scope.window_sql())
+    sql.materialize(store, "gs_movement", MOVEMENT_SQL, has_tag=has_tag(scope.hashtags),
+                    has_tag_p=has_tag(scope.hashtags, "p.hashtags"), window=scope.window_sql("p.created_at"))
     return scope
 
 

@@ -2,11 +2,20 @@
 reached the top.
 
 Score (Mastodon, ``app/models/trends/tags.rb`` in mastodon/mastodon): for a
-tag in an interval, ``observed`` = distinct accounts using it, ``expected`` =
-distinct accounts in the interval before (Mastodon compares with the day
-before; at ``--interval day`` this is the same), at least 1. The raw score is
-``(observed - expected)**2 / expected`` when ``observed >= expected`` and
-``observed >= threshold`` (5), else 0. A tag keeps its best raw score for a
+tag in an interval, ``observed`` = distinct accounts using it (a reposter
+counts for the reposted post's tags, as Mastodon counts reblogs),
+``expected`` = distinct accounts in the interval before (Mastodon compares
+with the day before; at ``--interval day`` this is the same), at least 1.
+The raw score is ``(observed - expected)**2 / expected`` when
+``observed >= expected`` and ``observed >= threshold`` (5, Mastodon's
+``threshold``), else 0.
+
+Minimum activity (groundswell's addition): a tag is also only eligible in an
+interval where at least ``threshold`` distinct accounts wrote it in posts of
+their own (originals, replies, quotes). Reposts alone do not qualify it: in a
+quiet hour of a small archive, one stray post and a handful of its reposts
+would otherwise top the ranking (nothing else is eligible there), days
+before a movement exists. A tag keeps its best raw score for a
 cooldown of 2 days, decaying with a half-life of 2 hours:
 ``score = max_score * 0.5 ** ((t - t_max) / 2h)``. Tags with a positive score
 are ranked by score (then accounts, then name). The movement's rank at each
@@ -34,11 +43,13 @@ HALFLIFE = timedelta(hours=2)
 COOLDOWN = timedelta(days=2)
 
 TAG_ACCOUNTS_SQL = """
-WITH t AS (SELECT {bucket} AS t, coalesce(author_id, author_handle) AS account, unnest(hashtags) AS tag
+WITH t AS (SELECT {bucket} AS t, coalesce(author_id, author_handle) AS account,
+                  CASE WHEN kind <> 'repost' THEN coalesce(author_id, author_handle) END AS author,
+                  unnest(hashtags) AS tag
            FROM posts WHERE {window}),
-c AS (SELECT tag, t, count(DISTINCT account) AS accounts FROM t GROUP BY tag, t)
-SELECT tag, t, accounts FROM c
-WHERE accounts >= 2 AND tag IN (SELECT tag FROM c WHERE accounts >= {threshold})
+c AS (SELECT tag, t, count(DISTINCT account) AS accounts, count(DISTINCT author) AS authors FROM t GROUP BY tag, t)
+SELECT tag, t, accounts, authors FROM c
+WHERE accounts >= 2 AND tag IN (SELECT tag FROM c WHERE authors >= {threshold})
 """
 
 VOLUMES_SQL = """
@@ -47,10 +58,14 @@ GROUP BY 1, 2
 """
 
 
-def scores(tags: list[str], times: list[datetime], counts: np.ndarray, step: timedelta) -> np.ndarray:
-    """Decayed Mastodon scores for a tags x times matrix of distinct-account counts."""
+def scores(tags: list[str], times: list[datetime], counts: np.ndarray, step: timedelta,
+           authors: np.ndarray | None = None) -> np.ndarray:
+    """Decayed Mastodon scores for a tags x times matrix of distinct-account counts; ``authors``
+    (distinct accounts writing the tag themselves) must also reach the threshold."""
     expected = np.maximum(np.concatenate([np.zeros((len(tags), 1)), counts[:, :-1]], axis=1), 1.0)
-    raw = np.where((counts >= expected) & (counts >= THRESHOLD), (counts - expected) ** 2 / expected, 0.0)
+    active = counts if authors is None else authors
+    raw = np.where((counts >= expected) & (counts >= THRESHOLD) & (active >= THRESHOLD),
+                   (counts - expected) ** 2 / expected, 0.0)
     out = np.zeros_like(raw)
     best = np.zeros(len(tags))
     best_at = np.full(len(tags), -10 ** 9, dtype=np.int64)
@@ -94,9 +109,12 @@ def _trend(rows: list[dict[str, Any]], scope: Scope, movement: list[str], series
     tags = sorted({r["tag"] for r in rows})
     gi = {g: i for i, g in enumerate(tags)}
     counts = np.zeros((len(tags), len(times)))
+    authors = np.zeros((len(tags), len(times))) if rows and "authors" in rows[0] else None
     for r in rows:
         counts[gi[r["tag"]], ti[r["t"]]] = r["accounts"]
-    sc = scores(tags, times, counts, step)
+        if authors is not None:
+            authors[gi[r["tag"]], ti[r["t"]]] = r["authors"]
+    sc = scores(tags, times, counts, step, authors)
     rk = rank_matrix(tags, counts, sc)
     mv = [gi[m] for m in movement if m in gi]
     series = []

@@ -20,10 +20,10 @@ from groundswell.simulate.config import SimConfig
 from groundswell.simulate.network import build_network
 from groundswell.simulate.process import Delete, Simulation
 from groundswell.simulate.truth import TruthRecorder
-from groundswell.simulate.writers import WRITERS
+from groundswell.simulate.writers import WRITERS, write_follows
 
 
-_OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "truth.json",
+_OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "truth.json", "follows.csv",
                       "truth_posts.parquet", "truth_accounts.parquet"})
 
 
@@ -87,5 +87,6 @@ def simulate(cfg: SimConfig | None = None, out: str | Path = ".", **options: Any
             el = time.perf_counter() - t0
             print(f"simulate: {ev.i + 1:,}/{cfg.posts:,} posts, {(ev.i + 1) / el:,.0f}/s", file=sys.stderr)
     writer.close(rec.last_ms)
+    writer.files.append(write_follows(out, net, writer))
     truth = rec.close(writer.files)
     return SimResult(out=out, files=list(writer.files), truth=truth, seconds=time.perf_counter() - t0)
