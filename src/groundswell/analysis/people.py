@@ -20,7 +20,7 @@ communities it travelled.
   at 1, modularity's resolution limit lets two small communities of a few
   hundred accounts merge, which puts a whole community inside or outside the
   seed's), ``LEIDEN_ITERATIONS`` passes, the best partition of
-  ``LEIDEN_RUNS`` seeds) on the
+  ``LEIDEN_RUNS`` seeds on graphs of up to ``RUNS_MAX_EDGES`` edges) on the
   follower graph among the participants (plus the seed account) when the
   store has a ``follows`` table for the platform (or ``--followers`` is
   given): who follows whom is the stable social structure a movement crosses,
@@ -51,8 +51,9 @@ import pyarrow as pa
 from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope, bucket
 
-LEIDEN_ITERATIONS = 4
-LEIDEN_RUNS = 3
+LEIDEN_ITERATIONS = 2
+LEIDEN_RUNS = 3  # on graphs of up to RUNS_MAX_EDGES edges; one run above
+RUNS_MAX_EDGES = 500_000
 LEIDEN_RESOLUTION = 1.5
 MIN_COMMUNITY = 3
 
@@ -217,7 +218,8 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     g.simplify(combine_edges={"weight": "sum"})
     part = None
     try:
-        for run in range(LEIDEN_RUNS):  # the best of a few seeds: one run may merge two small communities
+        runs = LEIDEN_RUNS if g.ecount() <= RUNS_MAX_EDGES else 1
+        for run in range(runs):  # the best of a few seeds: one run may merge two small communities
             ig.set_random_number_generator(random.Random(seed * 1000 + run))
             p = g.community_leiden(objective_function="modularity", weights="weight",
                                    resolution=LEIDEN_RESOLUTION, n_iterations=LEIDEN_ITERATIONS)
@@ -251,7 +253,7 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     return {
         "basis": basis,
         "algorithm": f"leiden (modularity, resolution {LEIDEN_RESOLUTION}, {LEIDEN_ITERATIONS} iterations, "
-                     f"best of {LEIDEN_RUNS} seeds)",
+                     f"best of {runs} seed(s))",
         "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,
         "seed_community": seed_c, "seed_community_accounts": int(sizes[seed_c]) if seed_c is not None else 0,

@@ -265,6 +265,14 @@ def _full_acct(acct: str, url: Any) -> str:
     return f"{acct}@{host}" if host else acct
 
 
+def _verified(fields: Any) -> bool | None:
+    """Mastodon has no verified badge: an account that proved a profile link
+    (rel=me, a field with ``verified_at``) counts as verified."""
+    if not isinstance(fields, list):
+        return None
+    return any(isinstance(f, dict) and f.get("verified_at") for f in fields)
+
+
 def _account(account: dict[str, Any], author_id: str, handle: str | None, server: str | None) -> dict[str, Any]:
     note = account.get("note")
     created = None
@@ -285,7 +293,7 @@ def _account(account: dict[str, Any], author_id: str, handle: str | None, server
         "followers": _count(account.get("followers_count")),
         "following": _count(account.get("following_count")),
         "posts_count": _count(account.get("statuses_count")),
-        "verified": None,
+        "verified": _verified(account.get("fields")),
         "created_at": created,
         "description": html_to_text(note) if isinstance(note, str) else None,
         "raw": orjson.dumps(raw).decode(),

@@ -219,9 +219,22 @@ class Store:
         con = self.con
         posts = tables.get("posts")
         if posts is not None and posts.num_rows:
-            con.register("_batch_posts", posts)
-            con.execute(_UPSERT_POSTS)
-            con.unregister("_batch_posts")
+            # new posts go in plainly; only posts already stored take the (costlier) merge
+            con.register("_batch_new", posts)
+            added = con.execute("INSERT INTO posts SELECT * FROM _batch_new ON CONFLICT DO NOTHING "
+                                "RETURNING platform, id").fetchall()
+            con.unregister("_batch_new")
+            if len(added) < posts.num_rows:
+                keys = pa.table({"platform": [k[0] for k in added], "id": [k[1] for k in added]},
+                                schema=pa.schema([("platform", pa.string()), ("id", pa.string())]))
+                con.register("_batch_all", posts)
+                con.register("_batch_added", keys)
+                con.execute("CREATE OR REPLACE TEMP VIEW _batch_posts AS SELECT * FROM _batch_all b WHERE NOT EXISTS "
+                            "(SELECT 1 FROM _batch_added a WHERE a.platform = b.platform AND a.id = b.id)")
+                con.execute(_UPSERT_POSTS)
+                con.execute("DROP VIEW _batch_posts")
+                con.unregister("_batch_all")
+                con.unregister("_batch_added")
         for name in ("accounts", "volumes", "deletions", "follows", "rejects"):
             t = tables.get(name)
             if t is not None and t.num_rows:
@@ -288,8 +301,10 @@ def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = F
     except duckdb.IOException as e:
         msg = str(e).splitlines()[0]
         if "lock" in msg.lower():
-            raise StoreError(f"{p} is in use by another groundswell process (DuckDB allows one "
-                             f"writer); wait for it or open read-only: {msg}") from None
+            raise StoreError(f"{p} is in use by another groundswell process (DuckDB lets one process "
+                             f"open a file that is being written): wait for it to finish, or while "
+                             f"'groundswell follow' runs, read its live board with 'follow --http PORT' or "
+                             f"run the dashboard in the same process with 'serve --follow URL'") from None
         raise StoreError(f"cannot open {p}: {msg}") from None
     except duckdb.Error as e:
         raise StoreError(f"{p} is not a DuckDB store: {str(e).splitlines()[0]}") from None

@@ -1,0 +1,138 @@
+"""A small loopback HTTP endpoint with a follower's live state, for other processes.
+
+DuckDB gives one process the store file while ``follow`` writes it, so other
+processes cannot open it (not even read-only). ``groundswell follow --http
+PORT`` publishes what they most want to see live, on 127.0.0.1 only:
+
+* ``GET /stats``    the follower's counters (JSON);
+* ``GET /trending`` the current top K board (JSON);
+* ``GET /events``   server-sent events: ``enter`` (a hashtag entered the top K,
+  the same object as the stdout line) and ``stats`` every second.
+
+It reads snapshots the follower replaces after each batch (``Follower.board``,
+``Follower.alerts``, ``Follower.stats``), so it never touches the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+__all__ = ["StatusServer"]
+
+HOST = "127.0.0.1"
+
+
+class StatusServer:
+    def __init__(self, follower: Any, *, port: int = 0) -> None:
+        self.follower = follower
+        self.port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readline(), 10)
+            while True:
+                line = await asyncio.wait_for(reader.readline(), 10)
+                if not line or line in (b"\r\n", b"\n"):
+                    break
+            parts = request.decode("latin-1").split()
+            path = parts[1].split("?", 1)[0] if len(parts) > 1 else "/"
+            f = self.follower
+            if path == "/stats":
+                await self._json(writer, f.stats.as_dict())
+            elif path == "/trending":
+                await self._json(writer, {"k": f.trending.k, "board": list(f.board)})
+            elif path == "/events":
+                await self._events(writer)
+            else:
+                await self._json(writer, {"error": "not found", "paths": ["/stats", "/trending", "/events"]}, 404)
+        except (ConnectionError, asyncio.TimeoutError, TimeoutError):
+            pass
+        finally:
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except OSError:
+                pass
+
+    async def _json(self, writer: asyncio.StreamWriter, obj: Any, code: int = 200) -> None:
+        body = json.dumps(obj, default=str).encode()
+        writer.write(f"HTTP/1.1 {code} {'OK' if code == 200 else 'Not Found'}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        await writer.drain()
+
+    async def _events(self, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                     b"Connection: close\r\n\r\n")
+        f = self.follower
+        seen = f.alerts[-1][0] if f.alerts else 0
+        tick = 0
+        while True:
+            for seq, alert in list(f.alerts):
+                if seq > seen:
+                    seen = seq
+                    writer.write(f"event: enter\ndata: {json.dumps(alert)}\n\n".encode())
+            if tick % 4 == 0:
+                writer.write(f"event: stats\ndata: {json.dumps(f.stats.as_dict(), default=str)}\n\n".encode())
+            tick += 1
+            await writer.drain()
+            await asyncio.sleep(0.25)
+
+    async def _serve(self) -> None:
+        server = await asyncio.start_server(self._handle, HOST, self.port)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await asyncio.Future()
+
+    def start(self) -> "StatusServer":
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            task = loop.create_task(self._serve())
+            try:
+                loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                pass
+            except BaseException as e:  # noqa: BLE001 - reported by start()
+                self._error = e
+                self._ready.set()
+            finally:
+                pending = asyncio.all_tasks(loop)
+                for t in pending:
+                    t.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="groundswell-status", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            from groundswell.errors import UsageError
+
+            raise UsageError(f"cannot serve status on {HOST}:{self.port}: {self._error}")
+        return self
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+
+        def cancel() -> None:
+            for t in asyncio.all_tasks(loop):
+                t.cancel()
+
+        loop.call_soon_threadsafe(cancel)
+        thread.join(10)
+        self._loop = self._thread = None
