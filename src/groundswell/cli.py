@@ -134,9 +134,10 @@ def cmd_hashtags(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from groundswell.privacy import export_safely
+    from groundswell.privacy import ensure_pseudonym_key, export_safely
     from groundswell.store import open_store
 
+    ensure_pseudonym_key(args.db)
     with open_store(args.db, read_only=True) as store:
         n = export_safely(store, args.format, args.output, table=args.table, platform=args.platform,
                           include_referenced=args.include_referenced, raw=args.raw, identify=args.identify,

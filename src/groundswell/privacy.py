@@ -220,6 +220,67 @@ def mark_private(output: dict[str, Any], policy: Policy) -> dict[str, Any]:
     return out
 
 
+def pseudonymize_result(store: Store, result: Any, policy: Policy) -> dict[str, Any]:
+    """A JSON-able analysis result (``analyze``, ``network``) as a shareable output may show it.
+
+    Every dict carrying ``account_id`` and/or ``handle`` is one account: for
+    people who are not public figures both become the pseudonym, and the post
+    ids beside them (``post_id``, ``join_post_id``) become post labels; a
+    ``text`` beside them is shown as :meth:`Pseudonymizer.text` allows. A
+    ``platform`` key gives the platform, else the store's only platform.
+    The privacy header is added (:func:`mark_private`).
+    """
+    ps = Pseudonymizer(store, policy)
+    plats = [r[0] for r in store.con.execute("SELECT DISTINCT platform FROM posts").fetchall()]
+    default = plats[0] if len(plats) == 1 else None
+
+    def fix(o: Any) -> Any:
+        if isinstance(o, list):
+            return [fix(x) for x in o]
+        if not isinstance(o, dict):
+            return o
+        d = {k: fix(v) for k, v in o.items()}
+        if ("account_id" in d or "handle" in d) and (d.get("account_id") or d.get("handle")):
+            plat = d.get("platform") or default
+            info = ps.account(plat, d.get("account_id"), d.get("handle"), d.get("verified"), d.get("followers"))
+            if info["pseudonymous"]:
+                for k in ("account_id", "handle"):
+                    if k in d:
+                        d[k] = info["label"]
+                for k in ("post_id", "join_post_id"):
+                    if d.get(k):
+                        d[k] = ps.post_label(plat, str(d[k]))
+            if isinstance(d.get("text"), str):
+                d["text"] = ps.text(d["text"], plat)
+        return d
+
+    out = fix(result)
+    return mark_private(out if isinstance(out, dict) else {"result": out}, policy)
+
+
+def pseudonymize_network(store: Store, graph: Any, policy: Policy, nodes: str) -> None:
+    """Relabel a :class:`groundswell.analysis.network.Graph` in place for sharing.
+
+    Account nodes (``users``) of people who are not public figures become their
+    pseudonyms (id, ``handle`` and ``account_id``); post nodes (``posts``) by
+    them become post labels. Hashtag nodes are left as they are.
+    """
+    if nodes not in ("users", "posts", "tweets"):
+        return
+    ps = Pseudonymizer(store, policy)
+    plats = [r[0] for r in store.con.execute("SELECT DISTINCT platform FROM posts").fetchall()]
+    plat = plats[0] if len(plats) == 1 else None
+
+    def fn(key: str, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        info = ps.account(plat, attrs.get("account_id"), attrs.get("handle"))
+        if not info["pseudonymous"]:
+            return key, attrs
+        new = dict(attrs, handle=info["label"], account_id=info["label"])
+        return (info["label"] if nodes == "users" else ps.post_label(plat, key)), new
+
+    graph.relabel(fn)
+
+
 # --------------------------------------------------------------------------- secret
 
 def store_secret(store: Store, *, create: bool = True) -> bytes:
@@ -240,6 +301,23 @@ def store_secret(store: Store, *, create: bool = True) -> bytes:
 def ensure_secret(store: Store) -> None:
     """Create the store's pseudonym key unless it has one (call after ingest)."""
     store_secret(store, create=True)
+
+
+def ensure_pseudonym_key(db: str) -> bool:
+    """Create the key of the store file ``db`` if it has none (one short read-write open); True if created.
+
+    Outputs name private people by keyed pseudonyms and open the store
+    read-only; the first output of a store that was never ingested through
+    :func:`groundswell.ingest.ingest` makes its key here.
+    """
+    from groundswell.store import open_store
+
+    with open_store(db, read_only=True) as s:
+        if s.meta(_META + "secret"):
+            return False
+    with open_store(db) as s:
+        ensure_secret(s)
+    return True
 
 
 def _digest(key: bytes, msg: str) -> str:

@@ -51,7 +51,7 @@ def test_peer_counts(cli, network_db, check):
 
 def test_same_links_as_peer_output(cli, network_db):
     exp = json.loads(shared("twarc-network/expected-output/network_users.json").read_text())
-    g = cli("network", "--db", network_db, "--format", "json").json()
+    g = cli("network", "--db", network_db, "--format", "json", "--identify").json()
     ours = {(lk["source"], lk["target"]): lk["weight"] for lk in g["links"]}
     theirs = {(lk["source"], lk["target"]): lk["weight"] for lk in exp["links"]}
     assert ours == theirs
@@ -76,3 +76,16 @@ def test_hashtag_filter_and_bad_edges(cli, network_db):
     assert 0 < len(some["links"]) < len(full["links"])
     r = cli("network", "--db", network_db, "--edges", "likes")
     assert r.code == 2 and "--edges" in r.err
+
+
+def test_network_is_pseudonymous_by_default(network_db, cli) -> None:
+    """Users who are not public figures appear as pseudonyms; the graph keeps its shape."""
+    real = cli("network", "--db", network_db, "--format", "json", "--identify").json()
+    shared = cli("network", "--db", network_db, "--format", "json").json()
+    assert len(real["nodes"]) == len(shared["nodes"]) and len(real["links"]) == len(shared["links"])
+    pseudo = [n for n in shared["nodes"] if n["id"].startswith("user-")]
+    assert pseudo, "no node was pseudonymized"
+    real_ids = {n["id"] for n in real["nodes"]}
+    assert not {n["id"] for n in pseudo} & real_ids
+    # public figures (verified or >= 10,000 followers) keep their handles
+    assert len(pseudo) < len(shared["nodes"])

@@ -20,6 +20,11 @@ def test_metoo_takeoff_hour(cli, db):
                 "coordination"):
         assert key in d
     assert "content" not in d  # no post_labels in this store
-    assert d["onset"]["first_post"]["post_id"] == "919365304114929665"
+    # shared output is pseudonymous: the first poster is a private person
+    assert d["onset"]["first_post"]["post_id"].startswith("post-")
+    assert d["privacy"]["mode"] == "pseudonymous"
+    ident = cli("analyze", "--hashtag", "MeToo", "--db", db, "--json", "--identify").json()
+    assert ident["onset"]["first_post"]["post_id"] == "919365304114929665"
+    assert ident["privacy"]["mode"] != "pseudonymous"
     text = cli("analyze", "--hashtag", "#metoo", "--db", db)
     assert text.code == 0 and text.out.startswith("#metoo:") and "2017-10-15T20:00:00Z" in text.out

@@ -114,6 +114,6 @@ def test_cli_errors(cli, db, tmp_path):
     assert r.code != 0 and "no posts" in r.err
     r = cli("analyze", "--hashtag", "metoo", "--db", tmp_path / "missing.duckdb")
     assert r.code != 0 and "no store" in r.err
-    d = cli("analyze", "--hashtag", "metoo", "--db", db, "--json", "--interval", "minute").json()
+    d = cli("analyze", "--hashtag", "metoo", "--db", db, "--json", "--interval", "minute", "--identify").json()
     assert d["onset"]["ignition"]["post_id"] == "100"
     assert all(isinstance(x["post_id"], str) for x in d["spread"]["most_shared"])

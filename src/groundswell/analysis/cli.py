@@ -19,8 +19,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from groundswell.analysis.movement import analyze, render_text
     from groundswell.store import open_store
 
+    from groundswell import privacy
+
+    privacy.ensure_pseudonym_key(args.db)
     with open_store(args.db, read_only=True) as store:
         result = analyze(store, args.hashtag, args.start, args.end, args.interval, followers=args.followers)
+        policy = privacy.Policy.from_store(store, identify=args.identify)
+        result = privacy.pseudonymize_result(store, result, policy)
+    print(f"privacy: {result['privacy']['notice']}", file=sys.stderr)
     if args.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
@@ -35,9 +41,15 @@ def cmd_network(args: argparse.Namespace) -> int:
     edges: list[str] = []
     for e in args.edges or ["repost,reply,quote,mention"]:
         edges += [x for x in e.split(",") if x.strip()]
+    from groundswell import privacy
+
+    privacy.ensure_pseudonym_key(args.db)
     with open_store(args.db, read_only=True) as store:
         g = build_network(store, nodes=args.nodes, edges=edges, hashtag=args.hashtag,
                           min_component_size=args.min_component_size, max_component_size=args.max_component_size)
+        policy = privacy.Policy.from_store(store, identify=args.identify)
+        privacy.pseudonymize_network(store, g, policy, args.nodes)
+    print(f"privacy: {privacy.privacy_header(policy)['notice']}", file=sys.stderr)
     if args.output in (None, "-"):
         write_network(g, args.format, sys.stdout)
     else:
@@ -60,6 +72,8 @@ def register(sub: Any) -> None:
     p.add_argument("--followers", metavar="FILE.parquet",
                    help="follower edge list (follower_id, followed_id) to reconstruct repost cascades")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--identify", action="store_true",
+                   help="real account ids and handles instead of pseudonyms for people who are not public figures")
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("network", help="a users, posts or hashtags network for Gephi",
@@ -73,4 +87,6 @@ def register(sub: Any) -> None:
     p.add_argument("--max-component-size", type=int, metavar="N")
     p.add_argument("--format", default="json", choices=("json", "csv", "gexf", "graphml"))
     p.add_argument("--output", metavar="PATH", help="file to write (default stdout)")
+    p.add_argument("--identify", action="store_true",
+                   help="real handles instead of pseudonyms for people who are not public figures")
     p.set_defaults(func=cmd_network)

@@ -80,6 +80,17 @@ class Graph:
             if v is not None and (k != "start_date" or k not in n):
                 n.setdefault(k, v)
 
+    def relabel(self, fn: Any) -> None:
+        """Rename nodes: ``fn(key, attrs) -> (new_key, new_attrs)`` (pseudonyms for shareable output)."""
+        mapping: dict[str, str] = {}
+        nodes: dict[str, dict[str, Any]] = {}
+        for k, v in self.nodes.items():
+            nk, nv = fn(k, v)
+            mapping[k] = nk
+            nodes[nk] = nv
+        self.nodes = nodes
+        self.links = {(mapping[a], mapping[b]): v for (a, b), v in self.links.items()}
+
     def keep(self, keys: set[str]) -> None:
         self.nodes = {k: v for k, v in self.nodes.items() if k in keys}
         self.links = {e: v for e, v in self.links.items() if e[0] in keys and e[1] in keys}

@@ -9,28 +9,11 @@ from typing import Any
 
 from groundswell.store.duck import DEFAULT_DB
 
-__all__ = ["register", "run", "ensure_pseudonym_key"]
-
-
-def ensure_pseudonym_key(db: str) -> bool:
-    """Create the store's pseudonym key if it has none (one short read-write open); True if created.
-
-    Outputs name private people by keyed pseudonyms; the key lives in the
-    store (see :mod:`groundswell.privacy`), so the first output of a fresh
-    store makes it.
-    """
-    from groundswell import privacy
-    from groundswell.store import open_store
-
-    with open_store(db, read_only=True) as s:
-        if s.meta("privacy.secret"):
-            return False
-    with open_store(db) as s:
-        privacy.ensure_secret(s)
-    return True
+__all__ = ["register", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
+    from groundswell.privacy import ensure_pseudonym_key
     from groundswell.report import brief, html
     from groundswell.store import open_store
 

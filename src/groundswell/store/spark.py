@@ -818,8 +818,10 @@ def merge_posts(df: Any) -> Any:
     Order of precedence per (platform, id): the first full (not ``is_reference``)
     sighting, then every other sighting in the order seen; each column takes the
     first non-missing value (NULL, or an empty list) in that order. Counts and
-    ``metrics_observed_at`` take the first non-missing value in the order of
-    ``metrics_observed_at`` newest first (ties: the first seen). ``is_reference``
+    ``metrics_observed_at``, as the DuckDB upsert folds them: a sighting observed strictly
+    later than all before it takes over (keeping earlier values where it has none), any
+    other only fills gaps; i.e. the first non-missing value with those record-setting
+    sightings first, newest first, then the others in the order seen. ``is_reference``
     holds only if every sighting was a reference; ``deleted`` once any was,
     and a deleted post keeps no ``text`` or ``raw``.
     """
@@ -831,8 +833,15 @@ def merge_posts(df: Any) -> Any:
     w = Window.partitionBy("platform", "id")
     full = F.min(F.when(~F.col("is_reference"), F.col("_seq"))).over(w)
     by_seen = F.when(F.col("_seq") == full, F.lit(-2)).otherwise(F.col("_seq"))
-    by_metrics = F.row_number().over(w.orderBy(F.col("metrics_observed_at").desc_nulls_last(), F.col("_seq")))
-    o = df.withColumn("_ord", by_seen).withColumn("_mord", by_metrics)
+    # counts: a sighting observed strictly later than every earlier one replaces them; the others
+    # only fill gaps, in the order seen. So: those record-setting sightings newest first, then the rest.
+    t = F.col("metrics_observed_at")
+    prev = F.max(t).over(w.orderBy("_seq").rowsBetween(Window.unboundedPreceding, -1))
+    record = t.isNotNull() & (prev.isNull() | (t > prev))
+    o = df.withColumn("_ord", by_seen).withColumn("_rec", record)
+    by_metrics = F.row_number().over(w.orderBy(F.when(F.col("_rec"), 0).otherwise(1),
+                                                F.when(F.col("_rec"), t).desc_nulls_last(), F.col("_seq")))
+    o = o.withColumn("_mord", by_metrics)
     aggs = []
     deleted = F.bool_or("deleted")
     for name, typ, _doc in model.POST_FIELDS:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
     except ModuleNotFoundError:
         raise UsageError("the dashboard needs uvicorn: pip install 'groundswell[web]'") from None
-    from groundswell.report.cli import ensure_pseudonym_key
+    from groundswell.privacy import ensure_pseudonym_key
     from groundswell.store import open_store
     from groundswell.store.duck import Store
     from groundswell.web.app import create_app, loopback, new_token
