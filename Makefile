@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO   := demo
-EXTRAS ?= test,report,web
+EXTRAS ?= test,report,web,train,accurate
 
 .PHONY: demo test test-fast venv clean bench
 
@@ -20,6 +20,7 @@ demo: venv
 	$(BIN)/groundswell simulate --posts 20000 --seed 7 --format twitter-v2 --out $(DEMO)/sim
 	$(BIN)/groundswell ingest $(DEMO)/sim --db $(DEMO)/groundswell.duckdb
 	$(BIN)/groundswell info --db $(DEMO)/groundswell.duckdb
+	$(BIN)/groundswell classify --db $(DEMO)/groundswell.duckdb
 	$(BIN)/groundswell analyze --hashtag metoo --db $(DEMO)/groundswell.duckdb
 	$(BIN)/groundswell report --hashtag metoo --db $(DEMO)/groundswell.duckdb --output $(DEMO)/report.html --brief $(DEMO)/brief.md
 

@@ -1,0 +1,49 @@
+"""``groundswell classify``: label the store or a file with the content models."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import UsageError
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "classify",
+        help="label posts: disclosure, support, news, opposition, MeTooMA labels, sentiment, language",
+        description=(
+            "Label every post of the store (into the post_labels table) or, with --input, "
+            "each row of a CSV/TSV/JSONL file (one JSON line per row to --output)."
+        ),
+    )
+    p.add_argument("--db", default="groundswell.duckdb", metavar="FILE", help="the store file (default: groundswell.duckdb)")
+    p.add_argument("--model", choices=("fast", "accurate"), default="fast",
+                   help="fast (default, numpy only) or accurate (needs groundswell[accurate])")
+    p.add_argument("--input", metavar="FILE", help="label this CSV/TSV/JSONL file ('-' for stdin) instead of the store")
+    p.add_argument("--text-column", default="text", metavar="COL", help="the column holding the text (default: text)")
+    p.add_argument("--output", default="-", metavar="OUT.jsonl", help="where --input results go (default: stdout)")
+    p.add_argument("--only-new", action="store_true", help="store: label only posts without labels from this model")
+    p.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .classify import classify_file, classify_store
+
+    if args.input:
+        n = classify_file(args.input, args.text_column, args.output, model=args.model)
+        if not args.quiet:
+            print(f"labelled {n} rows with the {args.model} model -> {args.output}", file=sys.stderr)
+        return 0
+    if args.output != "-":
+        raise UsageError("--output goes with --input; the store's labels go to its post_labels table")
+    from ..store import open_store
+
+    with open_store(args.db, create=False) as st:
+        n = classify_store(st, model=args.model, only_new=args.only_new)
+    if not args.quiet:
+        print(f"labelled {n} posts with the {args.model} model into post_labels of {args.db}", file=sys.stderr)
+    return 0
