@@ -37,6 +37,7 @@ __all__ = [
     "epoch_time",
     "as_id",
     "fold_tag",
+    "post_kind",
     "HASHTAG_RE",
 ]
 
@@ -137,6 +138,22 @@ def as_id(value: Any) -> str | None:
     if isinstance(value, int):
         return str(value)
     raise RecordError(f"id is a {type(value).__name__}, not a string or integer")
+
+
+def post_kind(repost_of: object, reply_to: object, quote_of: object) -> str:
+    """The one rule for a post's kind on every platform.
+
+    A repost is a ``repost`` (even of a reply); else a post that replies is a
+    ``reply`` even when it also quotes; else a ``quote``; else ``original``.
+    Every link is kept in its own column whatever the kind.
+    """
+    if repost_of:
+        return "repost"
+    if reply_to:
+        return "reply"
+    if quote_of:
+        return "quote"
+    return "original"
 
 
 def fold_tag(tag: str) -> str:

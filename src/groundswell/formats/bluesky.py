@@ -46,7 +46,7 @@ from typing import Any
 
 import orjson
 
-from groundswell.formats.base import RecordError, Sink, as_id, epoch_time, fold_tag, iso_time
+from groundswell.formats.base import RecordError, Sink, as_id, epoch_time, fold_tag, iso_time, post_kind
 
 NAME = "bluesky"
 
@@ -213,7 +213,7 @@ def _post(
 
     quote_of_id = _embed(record.get("embed"), urls, media, sink)
 
-    kind = "quote" if quote_of_id else "reply" if reply_to_id else "original"
+    kind = post_kind(None, reply_to_id, quote_of_id)
     return {
         "platform": NAME,
         "id": uri,

@@ -74,6 +74,7 @@ from groundswell.formats.base import (
     epoch_time,
     fold_tag,
     iso_time,
+    post_kind,
     twitter_v1_time,
 )
 
@@ -279,18 +280,11 @@ def _row(
 
     if repost_of and old_retweet_id and text is not None and not text.startswith("RT @"):
         quote_of, repost_of = quote_of or repost_of, None  # old json2csv: a quote's id
-    if repost_of or (get("repost_of_id") and not old_retweet_id):
-        kind = "repost"
-    elif quote_of or get("quote_of_id") or (get("repost_of_id") and old_retweet_id):
-        kind = "quote"
-    elif reply_to or get("reply_to_id"):
-        kind = "reply"
-    elif text is not None and text.startswith("RT @"):
-        kind = "repost"
-    elif ttype == "retweet":
-        kind = "repost"
-    else:
-        kind = "original"
+    # a link whose id was unreadable (rejected as a part) still tells the kind
+    kind = post_kind(repost_of or (get("repost_of_id") and not old_retweet_id)
+                     or (text is not None and text.startswith("RT @")) or ttype == "retweet",
+                     reply_to or get("reply_to_id"),
+                     quote_of or get("quote_of_id") or (get("repost_of_id") and old_retweet_id))
 
     country = get("country")
     place = get("place")

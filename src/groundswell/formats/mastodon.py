@@ -66,7 +66,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from groundswell.formats.base import HASHTAG_RE, RecordError, Sink, as_id, fold_tag, iso_time
+from groundswell.formats.base import HASHTAG_RE, RecordError, Sink, as_id, fold_tag, iso_time, post_kind
 
 NAME = "mastodon"
 
@@ -216,7 +216,7 @@ def _status(s: Any, sink: Sink, *, is_reference: bool) -> dict[str, Any]:
 
     quote_of_id = _quote(s.get("quote"), sink, server)
 
-    kind = "quote" if quote_of_id else "reply" if parent_local is not None else "original"
+    kind = post_kind(None, parent_local, quote_of_id)
     rec = {
         "platform": NAME,
         "id": sid,

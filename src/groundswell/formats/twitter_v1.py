@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from groundswell.formats.base import RecordError, Sink, as_id, fold_tag, iso_time, twitter_v1_time
+from groundswell.formats.base import RecordError, Sink, as_id, fold_tag, iso_time, post_kind, twitter_v1_time
 
 NAME = "twitter-v1"
 
@@ -133,14 +133,7 @@ def post_from_tweet(t: dict[str, Any], observed_at: datetime | None, is_referenc
     quote_of = _id(t, "quoted_status_id")
     if quote_of is None and isinstance(t.get("quoted_status"), dict):
         quote_of = _id(t["quoted_status"])
-    if repost_of is not None:
-        kind = "repost"
-    elif reply_to is not None:
-        kind = "reply"
-    elif quote_of is not None:
-        kind = "quote"
-    else:
-        kind = "original"
+    kind = post_kind(repost_of, reply_to, quote_of)
 
     hashtags: list[str] = []
     hashtags_raw: list[str] = []

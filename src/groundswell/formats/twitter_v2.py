@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from groundswell.formats.base import RecordError, Sink, as_id, fold_tag, iso_time
+from groundswell.formats.base import RecordError, Sink, as_id, fold_tag, iso_time, post_kind
 
 NAME = "twitter-v2"
 
@@ -192,14 +192,7 @@ def post_from_tweet(
                 reply_to = _sid(ref["id"])
             elif rtype == "quoted":
                 quote_of = _sid(ref["id"])
-    if repost_of is not None:
-        kind = "repost"
-    elif reply_to is not None:
-        kind = "reply"
-    elif quote_of is not None:
-        kind = "quote"
-    else:
-        kind = "original"
+    kind = post_kind(repost_of, reply_to, quote_of)
 
     hashtags: list[str] = []
     hashtags_raw: list[str] = []
