@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO   := demo
-EXTRAS ?= test,report,web,train,accurate
+EXTRAS ?= test,report,web,train,accurate,spark
 
 .PHONY: demo test test-fast venv clean bench
 

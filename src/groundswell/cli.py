@@ -50,18 +50,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from groundswell.ingest import ingest
     from groundswell.store import open_store
 
-    with open_store(args.db) as store:
-        def on_file(res: Any) -> None:
-            if res.error:
-                print(f"error: {res.error}", file=sys.stderr)
-            elif res.skipped:
-                print(f"{res.path}: already ingested ({res.format}); nothing added", file=sys.stderr)
-            elif not args.quiet:
-                resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
-                print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
-                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
-                      f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
+    def on_file(res: Any) -> None:
+        if res.error:
+            print(f"error: {res.error}", file=sys.stderr)
+        elif res.skipped:
+            print(f"{res.path}: already ingested ({res.format}); nothing added", file=sys.stderr)
+        elif not args.quiet:
+            resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
+            print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
+                  f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
+                  f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
 
+    if args.engine == "spark":
+        from groundswell.spark_cli import ingest_from_args
+
+        summary = ingest_from_args(args, on_file=on_file)
+        return _ingest_summary(args, summary)
+    with open_store(args.db) as store:
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
                          platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
                          chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes)
@@ -73,6 +78,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             for f, ln, reason in rows:
                 print(f"  {f}:{ln}: {reason}", file=sys.stderr)
+    return _ingest_summary(args, summary)
+
+
+def _ingest_summary(args: argparse.Namespace, summary: Any) -> int:
     d = summary.as_dict()
     if args.json:
         print(json.dumps(d, default=str))
@@ -83,12 +92,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from groundswell.queries import info
-    from groundswell.store import open_store
-
     from groundswell.privacy import check_retention
+    from groundswell.queries import info
+    from groundswell.spark_cli import store_from_args
 
-    with open_store(args.db, read_only=True) as store:
+    with store_from_args(args) as store:
         d = info(store)
         warning = check_retention(store)
     if warning:
@@ -119,9 +127,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_hashtags(args: argparse.Namespace) -> int:
     from groundswell.queries import hashtag_counts
-    from groundswell.store import open_store
+    from groundswell.spark_cli import store_from_args
 
-    with open_store(args.db, read_only=True) as store:
+    with store_from_args(args) as store:
         rows = hashtag_counts(store, args.limit)
     if args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -149,6 +157,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from groundswell.formats.detect import FORMAT_NAMES
+    from groundswell.spark_cli import register_engine_options
 
     parser = argparse.ArgumentParser(
         prog="groundswell",
@@ -170,17 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-line-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
                    help="longer lines are rejected (default 64 MiB)")
     p.add_argument("--chunk-lines", type=int, default=None, help=argparse.SUPPRESS)
+    register_engine_options(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("info", help="what the store holds")
     _db(p)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    register_engine_options(p)
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("hashtags", help="posts per hashtag")
     _db(p)
     p.add_argument("--limit", type=int, default=None, metavar="N")
     p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
+    register_engine_options(p)
     p.set_defaults(func=cmd_hashtags)
 
     p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines",

@@ -231,7 +231,7 @@ def pseudonymize_result(store: Store, result: Any, policy: Policy) -> dict[str, 
     The privacy header is added (:func:`mark_private`).
     """
     ps = Pseudonymizer(store, policy)
-    plats = [r[0] for r in store.con.execute("SELECT DISTINCT platform FROM posts").fetchall()]
+    plats = [r[0] for r in _rows(store, "SELECT DISTINCT platform FROM posts", [])]
     default = plats[0] if len(plats) == 1 else None
 
     def fix(o: Any) -> Any:
@@ -268,7 +268,7 @@ def pseudonymize_network(store: Store, graph: Any, policy: Policy, nodes: str) -
     if nodes not in ("users", "posts", "tweets"):
         return
     ps = Pseudonymizer(store, policy)
-    plats = [r[0] for r in store.con.execute("SELECT DISTINCT platform FROM posts").fetchall()]
+    plats = [r[0] for r in _rows(store, "SELECT DISTINCT platform FROM posts", [])]
     plat = plats[0] if len(plats) == 1 else None
 
     def fn(key: str, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -282,6 +282,14 @@ def pseudonymize_network(store: Store, graph: Any, policy: Policy, nodes: str) -
 
 
 # --------------------------------------------------------------------------- secret
+
+def _rows(store: Any, query: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Rows of a query on the store's engine (DuckDB's connection, else the engine's ``sql``)."""
+    con = getattr(store, "con", None)
+    if con is not None:
+        return con.execute(query, params).fetchall()
+    return [tuple(r.values()) for r in store.sql(query, params).to_pylist()]
+
 
 def store_secret(store: Store, *, create: bool = True) -> bytes:
     """The store's pseudonym key (created and kept in ``meta`` on first use)."""
@@ -409,11 +417,11 @@ class Pseudonymizer:
         pub: set[str] = set()
         pol = self.policy
         if self.store is not None and (pol.verified or pol.min_followers is not None):
-            rows = self.store.con.execute(
+            rows = _rows(self.store,
                 "SELECT platform, id, list(DISTINCT lower(handle)) FILTER (WHERE handle IS NOT NULL) "
                 "FROM accounts GROUP BY platform, id "
                 "HAVING (? AND bool_or(coalesce(verified, false))) OR (? AND max(followers) >= ?)",
-                [pol.verified, pol.min_followers is not None, pol.min_followers or 0]).fetchall()
+                [pol.verified, pol.min_followers is not None, pol.min_followers or 0])
             for p, i, handles in rows:
                 pub.add(p + _SEP + i)
                 for h in handles or ():
@@ -469,10 +477,10 @@ class Pseudonymizer:
             return
         for h in want:
             self._handle_ids[(platform or "") + _SEP + h] = None
-        rows = self.store.con.execute(
+        inlist = ", ".join("'" + h.replace("'", "''") + "'" for h in want)
+        rows = _rows(self.store,
             "SELECT h, arg_max(id, observed_at) FROM (SELECT lower(handle) AS h, id, observed_at FROM accounts "
-            "WHERE platform = ? AND lower(handle) IN (SELECT unnest(?::VARCHAR[]))) GROUP BY h",
-            [platform or "", want]).fetchall()
+            f"WHERE platform = ? AND lower(handle) IN ({inlist})) GROUP BY h", [platform or ""])
         for h, i in rows:
             self._handle_ids[(platform or "") + _SEP + h] = i
 
@@ -488,10 +496,10 @@ class Pseudonymizer:
     def _latest_handle(self, platform: str | None, account_id: str) -> str | None:
         if self.store is None:
             return None
-        row = self.store.con.execute(
+        rows = _rows(self.store,
             "SELECT handle FROM accounts WHERE platform = ? AND id = ? AND handle IS NOT NULL "
-            "ORDER BY observed_at DESC LIMIT 1", [platform or "", account_id]).fetchone()
-        return None if row is None else row[0]
+            "ORDER BY observed_at DESC LIMIT 1", [platform or "", account_id])
+        return rows[0][0] if rows else None
 
     def accounts(self, records: Sequence[Mapping[str, Any]], *, platform_key: str = "platform",
                  id_key: str = "id", handle_key: str = "handle") -> list[dict[str, Any]]:

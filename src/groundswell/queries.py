@@ -6,48 +6,53 @@ from typing import Any
 
 import pyarrow as pa
 
-from groundswell.store.duck import Store
+Store = Any  # any engine: DuckDB's Store or the Spark store
 
 
-def info(store: Store) -> dict[str, Any]:
+def info(store: Any) -> dict[str, Any]:
     """Posts by platform and kind, accounts, time span, top hashtags, rejects.
 
     Posts seen only embedded in other records (``is_reference``) are counted
-    in ``posts`` and reported separately as ``referenced``.
+    in ``posts`` and reported separately as ``referenced``. Works on every
+    engine (it only uses ``store.sql``).
     """
-    con = store.con
-    one = lambda q: con.execute(q).fetchone()  # noqa: E731
-    posts, referenced, deleted = one(
-        "SELECT count(*), count(*) FILTER (WHERE is_reference), count(*) FILTER (WHERE deleted) FROM posts")
-    first, last = one("SELECT min(created_at), max(created_at) FROM posts")
-    accounts = one("SELECT count(*) FROM (SELECT DISTINCT platform, id FROM accounts)")[0]
-    authors = one("SELECT count(*) FROM (SELECT DISTINCT platform, author_id FROM posts WHERE author_id IS NOT NULL)")[0]
-    rejected = one("SELECT count(*) FROM rejects")[0]
-    platforms = dict(con.execute("SELECT platform, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-    kinds = dict(con.execute("SELECT kind, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
-    volumes = one("SELECT count(*), sum(count) FROM volumes")
-    top = hashtag_counts(store, limit=10)
-    sources = con.execute(
-        "SELECT path, format, complete, rejected FROM sources ORDER BY path").fetchall()
-    reject_rows = con.execute(
-        "SELECT source_file, source_line, reason FROM rejects ORDER BY source_file, source_line LIMIT 20").fetchall()
+    def rows(q: str) -> list[dict[str, Any]]:
+        return store.sql(q).to_pylist()
+
+    p = rows("SELECT count(*) AS n, count(*) FILTER (WHERE is_reference) AS ref, "
+             "count(*) FILTER (WHERE deleted) AS del, min(created_at) AS first, max(created_at) AS last "
+             "FROM posts")[0]
+    accounts = rows("SELECT count(*) AS n FROM (SELECT DISTINCT platform, id FROM accounts) a")[0]["n"]
+    authors = rows("SELECT count(*) AS n FROM (SELECT DISTINCT platform, author_id FROM posts "
+                   "WHERE author_id IS NOT NULL) a")[0]["n"]
+    rejected = rows("SELECT count(*) AS n FROM rejects")[0]["n"]
+    platforms = {r["k"] or "unknown": r["n"] for r in rows(
+        "SELECT platform AS k, count(*) AS n FROM posts GROUP BY platform ORDER BY n DESC, k")}
+    kinds = {r["k"] or "unknown": r["n"] for r in rows(
+        "SELECT kind AS k, count(*) AS n FROM posts GROUP BY kind ORDER BY n DESC, k")}
+    vol = rows("SELECT count(*) AS n, sum(count) AS total FROM volumes")[0]
+    sources = rows("SELECT path, format, complete, rejected FROM sources ORDER BY path")
+    reject_rows = rows("SELECT source_file AS file, source_line AS line, reason FROM rejects "
+                       "ORDER BY source_file, source_line LIMIT 20")
+    first, last = p["first"], p["last"]
     return {
         "db": store.path,
-        "posts": posts,
-        "referenced": referenced,
-        "deleted": deleted,
+        "engine": getattr(store, "engine", "duckdb"),
+        "posts": p["n"],
+        "referenced": p["ref"],
+        "deleted": p["del"],
         "accounts": accounts,
         "authors": authors,
         "rejected": rejected,
-        "platforms": {k or "unknown": v for k, v in platforms.items()},
-        "kinds": {k or "unknown": v for k, v in kinds.items()},
+        "platforms": platforms,
+        "kinds": kinds,
         "first": first.isoformat() + "Z" if first else None,
         "last": last.isoformat() + "Z" if last else None,
-        "top_hashtags": [{"hashtag": h, "posts": n} for h, n in top],
-        "volume_buckets": volumes[0],
-        "volume_posts": int(volumes[1] or 0),
-        "sources": [{"path": p, "format": f, "complete": c, "rejected": r} for p, f, c, r in sources],
-        "rejects": [{"file": f, "line": ln, "reason": r} for f, ln, r in reject_rows],
+        "top_hashtags": [{"hashtag": h, "posts": n} for h, n in hashtag_counts(store, limit=10)],
+        "volume_buckets": vol["n"],
+        "volume_posts": int(vol["total"] or 0),
+        "sources": sources,
+        "rejects": reject_rows,
     }
 
 
@@ -59,11 +64,11 @@ def hashtag_counts(store: Store, limit: int | None = None) -> list[tuple[str, in
     another's ``includes`` or as an embedded retweeted/quoted status) counts
     once; ties are ordered by hashtag, descending, as twarc-hashtags prints them.
     """
-    q = ("SELECT hashtag, count(*) AS n FROM (SELECT unnest(hashtags) AS hashtag FROM posts "
-         "WHERE NOT is_reference) GROUP BY hashtag ORDER BY n DESC, hashtag DESC")
+    q = ("SELECT hashtag, count(*) AS n FROM post_hashtags WHERE NOT is_reference "
+         "GROUP BY hashtag ORDER BY n DESC, hashtag DESC")
     if limit:
         q += f" LIMIT {int(limit)}"
-    return [(h, int(n)) for h, n in store.con.execute(q).fetchall()]
+    return [(r["hashtag"], int(r["n"])) for r in store.sql(q).to_pylist()]
 
 
 def hashtag_table(store: Store, limit: int | None = None) -> pa.Table:

@@ -17,12 +17,13 @@ def _db(p: argparse.ArgumentParser) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from groundswell.analysis.movement import analyze, render_text
-    from groundswell.store import open_store
 
     from groundswell import privacy
+    from groundswell.spark_cli import store_from_args
 
-    privacy.ensure_pseudonym_key(args.db)
-    with open_store(args.db, read_only=True) as store:
+    if args.engine == "duckdb":
+        privacy.ensure_pseudonym_key(args.db)
+    with store_from_args(args) as store:
         result = analyze(store, args.hashtag, args.start, args.end, args.interval, followers=args.followers)
         policy = privacy.Policy.from_store(store, identify=args.identify)
         result = privacy.pseudonymize_result(store, result, policy)
@@ -36,15 +37,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_network(args: argparse.Namespace) -> int:
     from groundswell.analysis.network import build_network, write_network
-    from groundswell.store import open_store
 
     edges: list[str] = []
     for e in args.edges or ["repost,reply,quote,mention"]:
         edges += [x for x in e.split(",") if x.strip()]
     from groundswell import privacy
+    from groundswell.spark_cli import store_from_args
 
-    privacy.ensure_pseudonym_key(args.db)
-    with open_store(args.db, read_only=True) as store:
+    if args.engine == "duckdb":
+        privacy.ensure_pseudonym_key(args.db)
+    with store_from_args(args) as store:
         g = build_network(store, nodes=args.nodes, edges=edges, hashtag=args.hashtag,
                           min_component_size=args.min_component_size, max_component_size=args.max_component_size)
         policy = privacy.Policy.from_store(store, identify=args.identify)
@@ -60,6 +62,8 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    from groundswell.spark_cli import register_engine_options
+
     p = sub.add_parser("analyze", help="every answer about a hashtag movement",
                        description="Timeline, trending rank, onset and ignition, spread, cascades, people, "
                                    "related hashtags, reach and coordination of a movement.")
@@ -74,6 +78,7 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--identify", action="store_true",
                    help="real account ids and handles instead of pseudonyms for people who are not public figures")
+    register_engine_options(p)
     p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("network", help="a users, posts or hashtags network for Gephi",
@@ -89,4 +94,5 @@ def register(sub: Any) -> None:
     p.add_argument("--output", metavar="PATH", help="file to write (default stdout)")
     p.add_argument("--identify", action="store_true",
                    help="real handles instead of pseudonyms for people who are not public figures")
+    register_engine_options(p)
     p.set_defaults(func=cmd_network)

@@ -79,7 +79,7 @@ _EXTRA_DDL = [
          FROM accounts) WHERE rn = 1""",
     # one row per (post, hashtag): the table most analyses start from
     """CREATE OR REPLACE VIEW post_hashtags AS
-       SELECT platform, id, author_id, created_at, kind, unnest(hashtags) AS hashtag
+       SELECT platform, id, author_id, created_at, kind, is_reference, unnest(hashtags) AS hashtag
        FROM posts""",
     # links between posts: repost, reply, quote
     """CREATE OR REPLACE VIEW post_links AS

@@ -118,6 +118,8 @@ def session(master: str = DEFAULT_SPARK_MASTER, conf: dict[str, str] | None = No
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": "8",
             "spark.driver.memory": "4g",
+            # groundswell keeps no Spark tables: no spark-warehouse/ in the working directory
+            "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "groundswell-spark-warehouse"),
         })
     settings.update(conf or {})
     builder = SparkSession.builder.master(master).appName(app_name)
@@ -657,6 +659,19 @@ def _list_uri(spark: Any, uri: str) -> list[tuple[str, int, int]]:
     return sorted(out)
 
 
+def _write_meta(spark: Any, root: str) -> None:
+    """Write ``meta``, keeping what it held (the pseudonym key above all) and adding a key if none."""
+    import secrets as _secrets
+
+    rows: dict[str, str] = {}
+    if _exists(spark, f"{root}/meta"):
+        rows = {r["key"]: r["value"] for r in read_table(spark, root, "meta", _META_SCHEMA).toArrow().to_pylist()}
+    rows.update({"schema_version": SCHEMA_VERSION, "engine": "spark"})
+    rows.setdefault("privacy.secret", _secrets.token_bytes(32).hex())  # as the DuckDB ingest does
+    _write_small(spark, root, "meta", pa.Table.from_pylist(
+        [{"key": k, "value": v} for k, v in sorted(rows.items())], schema=_META_SCHEMA))
+
+
 def ingest_spark(spark: Any, paths: Iterable[str], out: str, *, format: str | None = None,
                  columns: dict[str, str] | None = None, platform: str | None = None,
                  max_line_bytes: int | None = None, split_bytes: int = SPLIT_BYTES,
@@ -784,9 +799,7 @@ def ingest_spark(spark: Any, paths: Iterable[str], out: str, *, format: str | No
         old = sources.toArrow() if _exists(spark, f"{root}/sources") else pa.Table.from_pylist([], _SOURCES_SCHEMA)
         keep = [r for r in _naive(old).to_pylist() if r["fingerprint"] not in {s["fingerprint"] for s in new_sources}]
         _write_small(spark, root, "sources", pa.Table.from_pylist(keep + new_sources, schema=_SOURCES_SCHEMA))
-        _write_small(spark, root, "meta", pa.Table.from_pylist(
-            [{"key": "schema_version", "value": SCHEMA_VERSION}, {"key": "engine", "value": "spark"}],
-            schema=_META_SCHEMA))
+        _write_meta(spark, root)
         _delete(spark, staging)
         after = read_table(spark, root, "posts").count()
         new_total = after - before
@@ -795,9 +808,7 @@ def ingest_spark(spark: Any, paths: Iterable[str], out: str, *, format: str | No
         for j, (_i, fr) in enumerate(items):
             fr.new_posts = new_total if j == len(items) - 1 else 0
     elif not _exists(spark, f"{root}/meta"):
-        _write_small(spark, root, "meta", pa.Table.from_pylist(
-            [{"key": "schema_version", "value": SCHEMA_VERSION}, {"key": "engine", "value": "spark"}],
-            schema=_META_SCHEMA))
+        _write_meta(spark, root)
     for _i, fr in sorted(per_file.items()):
         summary.files.append(fr)
         if on_file:
@@ -822,8 +833,8 @@ def merge_posts(df: Any) -> Any:
     later than all before it takes over (keeping earlier values where it has none), any
     other only fills gaps; i.e. the first non-missing value with those record-setting
     sightings first, newest first, then the others in the order seen. ``is_reference``
-    holds only if every sighting was a reference; ``deleted`` once any was,
-    and a deleted post keeps no ``text`` or ``raw``.
+    holds only if every sighting was a reference; ``deleted`` once any was, and when
+    sightings of a deleted post meet, ``text`` and ``raw`` are cleared.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -858,8 +869,8 @@ def merge_posts(df: Any) -> Any:
             e = F.coalesce(F.min_by(c, F.when(F.size(c) > 0, F.col("_ord"))), F.array().cast("array<string>"))
         else:
             e = F.min_by(c, F.when(c.isNotNull(), F.col("_ord")))
-            if name in ("text", "raw"):
-                e = F.when(deleted, F.lit(None).cast("string")).otherwise(e)
+            if name in ("text", "raw"):  # cleared when sightings meet and one is deleted, as the upsert does
+                e = F.when(deleted & (F.count(F.lit(1)) > 1), F.lit(None).cast("string")).otherwise(e)
         aggs.append(e.alias(name))
     return o.groupBy("platform", "id").agg(*aggs)
 
@@ -869,7 +880,7 @@ def apply_deletions(spark: Any, posts: Any, accounts: Any, deletions: Any) -> tu
     on DuckDB (same columns, same order of steps; its Python JSON surgery runs on the executors):
 
     1. a post in ``deletions`` loses the columns of ``privacy._POST_SCRUB`` (text, raw, handle,
-       mentions, links, media, place, client) and is ``deleted``; any ``deleted`` post loses text and raw;
+       mentions, links, media, place, client) and is ``deleted``;
     2. a repost of a deleted post loses its text and raw;
     3. posts that quote, reply to or sit in the thread of a deleted post, and the accounts that
        wrote deleted posts, have embedded copies of deleted posts cut out of their ``raw``
@@ -888,8 +899,6 @@ def apply_deletions(spark: Any, posts: Any, accounts: Any, deletions: Any) -> tu
             "string" if c not in ("mentions", "mention_ids", "urls", "media") else "array<string>")
         p = p.withColumn(c, F.when(hit, empty).otherwise(F.col(c)))
     p = p.withColumn("deleted", F.col("deleted") | hit).drop("_del")
-    for c in ("text", "raw"):
-        p = p.withColumn(c, F.when(F.col("deleted"), F.lit(None).cast("string")).otherwise(F.col(c)))
     rd = d.select("platform", F.col("id").alias("repost_of_id")).distinct().withColumn("_rdel", F.lit(True))
     p = p.join(rd, ["platform", "repost_of_id"], "left")
     for c in ("text", "raw"):
