@@ -38,6 +38,7 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
 CHUNK_LINES = 20_000
 CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
+INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -751,6 +752,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            columns: dict[str, str] | None = None, platform: str | None = None,
            progress: bool | None = None, chunk_lines: int | None = None,
            chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
+           memory_limit: str = INGEST_MEMORY_LIMIT,
            on_file: Callable[[FileResult], None] | None = None) -> IngestSummary:
     """Ingest files into ``store``. Errors on one file never stop the others."""
     if format is not None and format not in detect.FORMAT_NAMES:
@@ -762,6 +764,9 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
                "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes}
     from groundswell import privacy
 
+    # DuckDB would otherwise keep written blocks cached up to 80% of RAM; an
+    # ingest streams, so a small buffer pool keeps its memory flat (CLI --memory-limit)
+    store.con.execute(f"SET memory_limit = '{memory_limit}'")
     for path in paths:
         run = _Run(store, path, format, options, meter)
         before = _count(store, "deletions")
@@ -777,4 +782,5 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
         if on_file:
             on_file(res)
     privacy.ensure_secret(store)  # the pseudonym key, so read-only exports can use it
+    store.con.execute("RESET memory_limit")
     return summary

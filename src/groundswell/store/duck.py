@@ -308,6 +308,7 @@ def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = F
         raise StoreError(f"cannot open {p}: {msg}") from None
     except duckdb.Error as e:
         raise StoreError(f"{p} is not a DuckDB store: {str(e).splitlines()[0]}") from None
+    con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr, when asked
     store = Store(con, p, read_only)
     if not read_only:
         store._create()
