@@ -164,8 +164,16 @@ class Store:
     # -- reading ----------------------------------------------------------
     def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
         """Run SQL against the store and return an Arrow table."""
-        rel = self.con.sql(query, params=params or None)
-        return rel.to_arrow_table() if rel is not None else pa.table({})
+        for attempt in (1, 2):
+            try:
+                rel = self.con.sql(query, params=params or None)
+                return rel.to_arrow_table() if rel is not None else pa.table({})
+            except duckdb.ResourceInUseException:
+                if attempt == 2:
+                    raise
+                # an earlier execute() on this connection left a result unread: finish it, then go on
+                self.con.execute("SELECT 1").fetchall()
+        raise AssertionError("unreachable")
 
     def table(self, name: str) -> pa.Table:
         """A whole table (``posts``, ``accounts``, ...) as Arrow."""
