@@ -58,6 +58,7 @@ import orjson
 from groundswell.errors import UsageError
 from groundswell.formats import bluesky
 from groundswell.live import jetstream
+from groundswell.live.background import LoopThread
 
 __all__ = ["Recording", "ReplayServer", "load", "synthetic_events"]
 
@@ -298,8 +299,7 @@ class ReplayServer:
         self.connections = 0
         self.sent = 0
         self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bg: LoopThread | None = None
         self._ready = threading.Event()
         self._zstd: Any = None
 
@@ -383,36 +383,15 @@ class ReplayServer:
     # -- in a background thread (tests, embedding) ------------------------------
     def start(self) -> "ReplayServer":
         """Serve in a background thread; returns once listening (``.url`` is set)."""
-        self._thread = threading.Thread(target=self._run_thread, name="replay", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("replay server did not start")
+        self._bg = LoopThread("replay")
+        if not self._bg.start(lambda: self.serve(self._ready), self._ready) or self._bg.error is not None:
+            raise RuntimeError(f"replay server did not start: {self._bg.error or 'timed out'}")
         return self
 
-    def _run_thread(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        task = loop.create_task(self.serve(self._ready))
-        try:
-            loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        def cancel() -> None:
-            for t in asyncio.all_tasks(loop):
-                t.cancel()
-
-        loop.call_soon_threadsafe(cancel)
-        thread.join(10)
-        self._thread = self._loop = None
+        if self._bg is not None:
+            self._bg.stop()
+            self._bg = None
 
     def __enter__(self) -> "ReplayServer":
         return self.start()

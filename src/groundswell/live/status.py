@@ -20,6 +20,8 @@ import json
 import threading
 from typing import Any
 
+from groundswell.live.background import LoopThread
+
 __all__ = ["StatusServer"]
 
 HOST = "127.0.0.1"
@@ -29,10 +31,8 @@ class StatusServer:
     def __init__(self, follower: Any, *, port: int = 0) -> None:
         self.follower = follower
         self.port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._bg: LoopThread | None = None
         self._ready = threading.Event()
-        self._error: BaseException | None = None
 
     @property
     def url(self) -> str:
@@ -96,43 +96,15 @@ class StatusServer:
             await asyncio.Future()
 
     def start(self) -> "StatusServer":
-        def main() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            task = loop.create_task(self._serve())
-            try:
-                loop.run_until_complete(task)
-            except asyncio.CancelledError:
-                pass
-            except BaseException as e:  # noqa: BLE001 - reported by start()
-                self._error = e
-                self._ready.set()
-            finally:
-                pending = asyncio.all_tasks(loop)
-                for t in pending:
-                    t.cancel()
-                if pending:
-                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.close()
-
-        self._thread = threading.Thread(target=main, name="groundswell-status", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error is not None:
+        self._bg = LoopThread("groundswell-status")
+        self._bg.start(self._serve, self._ready)
+        if self._bg.error is not None:
             from groundswell.errors import UsageError
 
-            raise UsageError(f"cannot serve status on {HOST}:{self.port}: {self._error}")
+            raise UsageError(f"cannot serve status on {HOST}:{self.port}: {self._bg.error}")
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-
-        def cancel() -> None:
-            for t in asyncio.all_tasks(loop):
-                t.cancel()
-
-        loop.call_soon_threadsafe(cancel)
-        thread.join(10)
-        self._loop = self._thread = None
+        if self._bg is not None:
+            self._bg.stop()
+            self._bg = None
