@@ -203,3 +203,23 @@ def test_follower_edge_list(db: Path, tmp_path: Path) -> None:
     assert res.files[0].format == "follows"
     assert rows == [("bluesky", "1", "2", 2), ("twitter", "2", "3", 3)]
     assert res.files[0].rejected == 1
+
+
+def test_mastodon_delete_events_reach_the_status(db: Path, tmp_path: Path) -> None:
+    """A streaming delete names a status by its server-local number; the stored status (kept by URI) goes."""
+    statuses = [json.loads(line) for line in shared("mastodon-py/statuses.jsonl").read_text().splitlines()]
+    s = next(x for x in statuses if x.get("_server") and not x.get("reblog"))
+    other = next(x for x in statuses if x is not s and x.get("_server") and not x.get("reblog"))
+    posts = tmp_path / "statuses.jsonl"
+    posts.write_text(json.dumps(s) + "\n" + json.dumps(other) + "\n")
+    delete = tmp_path / "deletes.jsonl"
+    delete.write_text(json.dumps({"event": "delete", "payload": s["id"], "_server": s["_server"]}) + "\n")
+    for order in ([posts, delete], [delete, posts]):  # the delete before or after the status
+        target = tmp_path / f"{order[0].stem}.duckdb"
+        with open_store(target) as st:
+            for f in order:
+                ingest(st, [str(f)], progress=False, format="mastodon")
+            rows = dict(st.con.execute("SELECT id, deleted FROM posts WHERE platform = 'mastodon'").fetchall())
+            kept_text = st.con.execute("SELECT count(*) FROM posts WHERE deleted AND text IS NOT NULL").fetchall()
+        assert rows[s["uri"]] is True and rows[other["uri"]] is False
+        assert kept_text == [(0,)]

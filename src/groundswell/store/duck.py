@@ -125,6 +125,18 @@ def _upsert_posts_sql() -> str:
 
 _UPSERT_POSTS = _upsert_posts_sql()
 
+_MASTODON_DELETIONS = """
+INSERT INTO deletions
+SELECT DISTINCT d.platform, p.id, d.author_id, d.deleted_at, d.reason, d.source_file, d.source_line
+FROM deletions d JOIN posts p
+  ON p.platform = 'mastodon' AND d.platform = 'mastodon' AND p.raw IS NOT NULL
+ AND d.id = 'https://' || coalesce(json_extract_string(p.raw, '$._server'),
+                                   regexp_extract(p.id, '^https?://([^/]+)/', 1))
+           || '/api/v1/statuses/' || json_extract_string(p.raw, '$.id')
+WHERE d.id LIKE 'https://%/api/v1/statuses/%'
+ON CONFLICT DO NOTHING
+"""
+
 
 def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Merge two sightings of one post, in the order they were seen (see module doc)."""
@@ -253,7 +265,22 @@ class Store:
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
             self._apply_deletions(posts, dels)
 
+    def _resolve_mastodon_deletions(self) -> bool:
+        """Mastodon delete events name a status by its server-local number
+        (``https://SERVER/api/v1/statuses/N``); posts are kept by URI. Add a
+        deletion under the URI of every stored status that address names.
+        True when some were added."""
+        n = self.con.execute(_MASTODON_DELETIONS).fetchall()
+        return bool(n and n[0][0])
+
     def _apply_deletions(self, posts: pa.Table | None, dels: pa.Table | None) -> None:
+        mastodon = (dels is not None and "mastodon" in dels.column("platform").to_pylist()) or (
+            posts is not None and "mastodon" in posts.column("platform").to_pylist())
+        if mastodon and self._resolve_mastodon_deletions():
+            self.con.execute(
+                "UPDATE posts SET text = NULL, raw = NULL, deleted = true FROM deletions d "
+                "WHERE posts.platform = 'mastodon' AND d.platform = 'mastodon' AND posts.id = d.id "
+                "AND NOT posts.deleted")
         parts = []
         if dels is not None and dels.num_rows:
             self.con.register("_batch_dels", dels.select(["platform", "id"]))
