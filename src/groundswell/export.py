@@ -81,9 +81,13 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
         cur.close()
 
 
-def write(batches: Iterator[pa.Table], fmt: str, output: str, layout: str,
+def write(batches: Iterator[pa.Table], fmt: str, output: str | IO[Any], layout: str,
           transform: Transform | None = None, empty: pa.Table | None = None) -> int:
-    """Write Arrow batches as ``fmt`` to ``output``; the one writer every export goes through."""
+    """Write Arrow batches as ``fmt`` to ``output``; the one writer every export goes through.
+
+    ``output`` is a path, '-' for stdout, or an open stream (text for CSV,
+    binary for JSON lines and Parquet), which is left open.
+    """
     n = 0
     first = True
     out: IO[Any] | None = None
@@ -131,12 +135,14 @@ def write(batches: Iterator[pa.Table], fmt: str, output: str, layout: str,
     finally:
         if pq_writer is not None:
             pq_writer.close()
-        if out is not None and output != "-":
+        if out is not None and isinstance(output, str) and output != "-":
             out.close()
     return n
 
 
-def _open_out(output: str, binary: bool = False) -> IO[Any]:
+def _open_out(output: str | IO[Any], binary: bool = False) -> IO[Any]:
+    if not isinstance(output, str):
+        return output
     if output == "-":
         return sys.stdout.buffer if binary else sys.stdout
     return open(output, "wb") if binary else open(output, "w", newline="", encoding="utf-8")

@@ -154,6 +154,9 @@ def test_exports(client: Any, store: Any) -> None:
         assert ids and root.findall(".//g:edge", ns)
         if nodes == "users":
             assert any(i.startswith("user-") for i in ids)
+            _pid, handle = _private_author(store)
+            assert handle
+            assert handle.encode() not in r.content, "a private person's handle is in the network export"
     assert client.get("/export/network.gexf?hashtag=metoo&nodes=posts").status_code == 400
     assert client.get("/export/posts.csv?hashtag=metoo&interval=day").status_code == 400
 

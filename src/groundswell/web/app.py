@@ -416,25 +416,16 @@ class Dashboard:
                         where=sql.Raw(" AND ".join(conds)))
             t = privacy.pseudonymize_table(self.store, t, pseudonymizer=self.presenter.ps, kind="posts",
                                            disclosures=disclosure_posts(self.store))
-        buf = io.BytesIO()
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+        from groundswell.export import write
 
-            pq.write_table(t, buf, compression="zstd")
-            return buf.getvalue()
-        import csv
-
-        from groundswell.export import _cell
-
-        text = io.StringIO()
-        w = csv.writer(text, lineterminator="\n")
-        w.writerow(t.column_names)
-        for row in t.to_pylist():
-            w.writerow(["" if v is None else _cell(v) for v in row.values()])
-        return text.getvalue().encode("utf-8")
+        buf: Any = io.BytesIO() if fmt == "parquet" else io.StringIO()
+        write(iter([t]), fmt, buf, "posts", empty=t)
+        out = buf.getvalue()
+        return out if isinstance(out, bytes) else out.encode("utf-8")
 
     def export_network(self, p: dict[str, Any], nodes: str) -> str:
-        from groundswell.analysis.network import Graph, _gexf, build_network
+        from groundswell import privacy
+        from groundswell.analysis.network import build_network, write_network
 
         with self.lock:
             undo = self._filter(p.get("platform"), p.get("lang"))
@@ -442,17 +433,10 @@ class Dashboard:
                 g = build_network(self.store, nodes=nodes, hashtag=p["hashtag"])
             finally:
                 undo()
-            if nodes != "users":
-                return _gexf(g)
-            out = Graph()
-            names: dict[str, str] = {}
-            for key, attrs in g.nodes.items():
-                label = self.presenter.account({"account_id": attrs.get("account_id"), "handle": key})["label"]
-                names[key] = label or key
-                out.node(names[key], start_date=attrs.get("start_date"))
-            for (a, b), attrs in g.links.items():
-                out.links[(names[a], names[b])] = dict(attrs)
-            return _gexf(out)
+            privacy.pseudonymize_network(self.store, g, self.presenter.policy, nodes)
+        out = io.StringIO()
+        write_network(g, "gexf", out)
+        return out.getvalue()
 
 
 # --------------------------------------------------------------------------- OpenAPI
