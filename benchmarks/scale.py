@@ -85,18 +85,20 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
 
 
 def _split_csv(path: Path, parts: int) -> None:
-    """Cut a CSV into ``parts`` files of whole records, each with the header (records hold no newlines)."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    step = -(-len(body) // parts)
-    for i in range(parts):
-        with open(path.with_name(f"posts-{i:02d}.csv"), "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(body[i * step:(i + 1) * step])
+    """Cut a CSV into ``parts`` files of whole lines, each with the header, streaming
+    (the simulator's records hold no line breaks)."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        header = f.readline()
+        for i in range(parts):
+            end = size * (i + 1) // parts
+            with open(path.with_name(f"posts-{i:02d}.csv"), "wb") as out:
+                out.write(header)
+                while f.tell() < end or i == parts - 1:
+                    line = f.readline()
+                    if not line:
+                        break
+                    out.write(line)
     path.unlink()
 
 

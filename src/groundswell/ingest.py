@@ -38,6 +38,7 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
 CHUNK_LINES = 20_000
 CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
+FAST_CSV_CHUNK = 130_000  # CSV rows per transaction on the DuckDB fast path (over one row group)
 INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
@@ -402,7 +403,8 @@ class _Run:
             self.fp = fp
             before = self._count_posts()
             if fmt in (detect.CSV_FORMAT, detect.FOLLOWS_FORMAT):
-                self._run_csv(f, head, it, resume_line, fmt)
+                if not (seekable and self._run_csv_fast(head, resume_line, fmt)):
+                    self._run_csv(f, head, it, resume_line, fmt)
             else:
                 self._run_json(f, fmt, head, it, resume_line,
                                prior["bytes_done"] if (prior and seekable) else None)
@@ -651,6 +653,89 @@ class _Run:
         res.lines = state["last"]
         self._finish(sink, state["last"], 0)
 
+    def _run_csv_fast(self, head: list[tuple[bytes | None, int]], resume_line: int, fmt: str) -> bool:
+        """A plain CSV file through DuckDB (:mod:`groundswell.formats.csv_fast`).
+
+        False, having written nothing, when the file is not in the shape the
+        fast path reads exactly like the Python reader; the caller then reads
+        it in Python. Records the fast path is unsure of are parsed by the
+        Python reader, in the same chunk (one transaction), so provenance,
+        rejects, resume and the merge rule are those of the Python path.
+        """
+        import csv as _csv
+
+        from groundswell.formats import csv as csvfmt
+        from groundswell.formats import csv_fast
+        from groundswell.formats import follows as followsfmt
+
+        if os.environ.get("GROUNDSWELL_NO_FAST_PATH") or not head or head[0][0] is None:
+            return False
+        try:
+            first = head[0][0].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return False
+        first = first.rstrip("\r\n")
+        con = self.store.con
+        follows = fmt == detect.FOLLOWS_FORMAT
+        delimiter = "," if follows else ("\t" if first.count("\t") > first.count(",") else ",")
+        header = next(_csv.reader([first], delimiter=delimiter), [])
+        if not header:
+            return False
+        if follows:
+            a, b = followsfmt._index(header, followsfmt._FOLLOWER), followsfmt._index(header, followsfmt._FOLLOWED)
+            if a is None or b is None:
+                return False
+            pcol = followsfmt._index(header, ("platform",))
+            sql = csv_fast.follows_sql(a, b, pcol, self.options.get("platform"))
+        else:
+            cols = csvfmt._columns(header, self.options.get("columns"))
+            if "id" not in cols or csv_fast.posts_plan(header, cols) is not None:
+                return False
+            sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter)
+        shape = csv_fast.scan(self.path)
+        if not shape.ok or not csv_fast.load(con, self.path, len(header), delimiter, shape.crlf, shape.lines - 1):
+            return False
+        res = self.result
+        sink = BatchSink(self.path, fmt)
+        started = time.monotonic()
+        total = shape.lines - 1
+        step = max(1, self.chunk_records if self.options.get("chunk_lines") else FAST_CSV_CHUNK)
+        got = "hashtags" in (cols if not follows else {})
+        try:
+            lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
+            while lo < total:
+                hi = min(total, lo + step) - 1
+                if follows:
+                    table, n, fallback = csv_fast.follows_chunk(con, sql, lo, hi, self.path)
+                    res.other_read += n
+                    self.pending.append({"follows": table})
+                else:
+                    table, fallback = csv_fast.posts_chunk(con, sql, lo, hi, self.path)
+                    res.posts_read += table.num_rows
+                    self.pending.append({"posts": table})
+                for line, row in csv_fast.rows(con, fallback, delimiter):
+                    sink.line = line
+                    if not row:
+                        continue
+                    if follows:
+                        followsfmt.read_row(row, a, b, pcol, sink, self.options.get("platform"))
+                        continue
+                    if len(row) != len(header):
+                        sink.reject(f"{len(row)} fields, the header has {len(header)}")
+                        continue
+                    try:
+                        csvfmt._row(row, header, cols, self.options.get("platform"), got, sink)
+                    except RecordError as e:
+                        sink.reject(str(e))
+                self._flush(sink, hi + 2, 0, complete=False)
+                self.progress.update(self.path, hi + 2, res.posts_read, started)
+                lo = hi + 1
+            res.lines = total + 1
+            self._finish(sink, total + 1, 0)
+        finally:
+            csv_fast.drop(con)
+        return True
+
     # -- writing ---------------------------------------------------------------
     def _flush(self, sink: BatchSink, lines_done: int, bytes_done: int, complete: bool) -> None:
         res = self.result
@@ -674,6 +759,8 @@ class _Run:
                     b["posts"] = self.redact(b["posts"])
         self.store.write_batch(batches, source)
         sink.clear()
+        if self.options.get("pool") is not None:
+            self.options["pool"].fit()
 
     def _finish(self, sink: BatchSink, lines_done: int, bytes_done: int) -> None:
         self._flush(sink, lines_done, bytes_done, complete=True)
@@ -716,6 +803,40 @@ class _Utf8CheckingSink:
 
     def reject(self, reason: str) -> None:
         self._sink.reject(reason)
+
+
+class _BufferPool:
+    """DuckDB's memory limit while ingesting.
+
+    DuckDB would otherwise keep written blocks cached up to 80% of RAM; an
+    ingest streams, so a small pool (``memory_limit``) keeps memory flat. The
+    key indexes behind deduplication (one entry per stored post, account
+    observation and follow) stay resident, though, so the pool grows by
+    twice what they hold: a store of millions of rows needs that much more,
+    and ingest never fails for want of it.
+    """
+
+    _UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "B": 1}
+
+    def __init__(self, store: Store, base: str) -> None:
+        self.store = store
+        text = base.strip().upper().replace(" ", "")
+        unit = next((u for u in sorted(self._UNITS, key=len, reverse=True) if text.endswith(u)), None)
+        try:
+            self.base = int(float(text[: -len(unit)] if unit else text) * self._UNITS[unit or "B"])
+        except ValueError:
+            raise UsageError(f"memory limit {base!r}: give a size such as 200MB or 1GB") from None
+        self.limit = 0
+        self.fit()
+
+    def fit(self) -> None:
+        idx = self.store.con.execute(
+            "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'"
+        ).fetchall()[0][0]
+        want = self.base + 2 * int(idx)
+        if want > self.limit * 1.1 or self.limit == 0:
+            self.limit = want
+            self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
 
 
 def _count(store: Store, table: str) -> int:
@@ -764,9 +885,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
                "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes}
     from groundswell import privacy
 
-    # DuckDB would otherwise keep written blocks cached up to 80% of RAM; an
-    # ingest streams, so a small buffer pool keeps its memory flat (CLI --memory-limit)
-    store.con.execute(f"SET memory_limit = '{memory_limit}'")
+    options["pool"] = _BufferPool(store, memory_limit)
     for path in paths:
         run = _Run(store, path, format, options, meter)
         before = _count(store, "deletions")

@@ -302,7 +302,10 @@ def _row(
         author_id = None
     if not author_id and author and "author_id" not in cols:
         author_id = author.lower()
-    raw = orjson.dumps(dict(zip(header, row))).decode()
+    try:
+        raw = orjson.dumps(dict(zip(header, row))).decode()
+    except orjson.JSONEncodeError:  # bytes that were not UTF-8 (read as surrogates)
+        raise RecordError("not valid UTF-8") from None
     rec = {
         "platform": get("platform") or platform or "twitter",
         "id": pid,

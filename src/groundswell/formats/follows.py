@@ -45,13 +45,17 @@ def read(text: TextIO, sink: Sink, *, columns: dict[str, str] | None = None, pla
         return
     for row in reader:
         set_line(reader.line_num)
-        if not row:
-            continue
-        if len(row) <= max(a, b):
-            sink.reject("follow row with too few columns")
-            continue
-        rec: dict[str, Any] = {
-            "platform": (row[p] if p is not None and p < len(row) and row[p] else None) or platform or "twitter",
-            "follower_id": row[a].strip(), "followed_id": row[b].strip(),
-        }
-        sink.follow(rec)
+        if row:
+            read_row(row, a, b, p, sink, platform)
+
+
+def read_row(row: list[str], a: int, b: int, p: int | None, sink: Sink, platform: str | None) -> None:
+    """One record: follower at column ``a``, followed at ``b``, platform (optional) at ``p``."""
+    if len(row) <= max(a, b):
+        sink.reject("follow row with too few columns")
+        return
+    rec: dict[str, Any] = {
+        "platform": (row[p] if p is not None and p < len(row) and row[p] else None) or platform or "twitter",
+        "follower_id": row[a].strip(), "followed_id": row[b].strip(),
+    }
+    sink.follow(rec)

@@ -1,0 +1,380 @@
+"""A DuckDB-native fast path for CSV files of posts and for ``follows.csv``.
+
+The Python reader (:mod:`groundswell.formats.csv`, :mod:`groundswell.formats.follows`)
+defines the truth; this module does the same work with DuckDB's parallel CSV
+reader and set-based SQL, and hands back to Python whatever it is not sure
+about, so that the store ends exactly as the Python path would leave it.
+
+A file takes the fast path when it is a plain (uncompressed) file and
+
+* its bytes are in the shape where DuckDB's CSV parser and Python's ``csv``
+  module agree (:func:`scan`): valid UTF-8, one record per physical line
+  (no quoted line breaks, no blank lines, ``\\n`` or consistent ``\\r\\n`` line
+  ends), no NUL byte, no blank space between a delimiter and a quote;
+  DuckDB's strict parser must also accept every record with exactly the
+  header's number of fields;
+* (posts) its header has none of the columns whose rules are rare and
+  intricate: twarc json2csv's ``tweet_type`` / ``retweet_or_quote_id`` and old
+  ``retweet_id``, author profile columns (twarc-csv's ``author.*``), and no
+  header name is repeated.
+
+Otherwise the whole file goes the Python way. Inside a fast file, a record
+goes to the Python reader (``fallback``) when one of its fields needs a rule
+SQL would not apply identically: control characters, non-ASCII text where
+hashtags or mentions come from the text or where a value is split, lower-cased
+or matched against ``\\d``, a float-looking id, a time not in ISO form, a
+count not a plain integer, a hashtags column of bare ``#`` marks (GetOldTweets)
+or a JSON list, a post id seen twice in the same chunk.
+
+``raw`` is built as ``orjson.dumps(dict(zip(header, row)))`` would write it:
+keys serialized by orjson, values by DuckDB's ``to_json``, which writes
+strings byte-identically to orjson once control characters other than tab
+are excluded.
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from groundswell import model
+from groundswell.formats import csv as csvfmt
+
+_TABLE = "_gs_csv"
+_SCAN_BLOCK = 16 << 20
+
+# Python's str.strip() removes exactly these characters
+_WS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+       "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")  # tests check it against str.isspace
+_WS_SQL = "'" + _WS + "'"  # no quote among them
+
+
+def _strip(x: str) -> str:
+    """Python's ``x.strip()`` in SQL (values with printable ASCII ends skip the trim)."""
+    return (f"CASE WHEN ascii({x}) BETWEEN 33 AND 126 AND ascii(right({x}, 1)) BETWEEN 33 AND 126 "
+            f"THEN {x} ELSE trim({x}, {_WS_SQL}) END")
+
+# columns whose rules stay in Python (the whole file goes the Python way)
+_PY_ONLY_COLUMNS = ("tweet_type", "retweet_or_quote_id") + csvfmt._ACCOUNT_COLS
+
+_FLOAT_ID = r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+)"
+_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?Z?"
+_W = "0-9A-Za-z_"  # Python's \w on ASCII text
+
+
+@dataclass
+class Scan:
+    """What the byte scan of a file found."""
+
+    ok: bool
+    lines: int = 0  # physical lines, the header included
+    crlf: bool = False
+    reason: str = ""
+
+
+def scan(path: str) -> Scan:
+    """Count the lines and check the byte-level shape the fast path needs (see module doc)."""
+    lines = crs = 0
+    prev = b""
+    last = b""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(_SCAN_BLOCK)
+            if not block:
+                break
+            joined = prev[-2:] + block
+            if b"\x00" in block or b"\x01" in block:
+                return Scan(False, reason="NUL or SOH bytes")
+            if b"\n\n" in joined or b"\n\r\n" in joined:
+                return Scan(False, reason="blank lines")
+            lines += block.count(b"\n")
+            crs += block.count(b"\r")
+            prev = last = block
+    if not last:
+        return Scan(True, lines=0)
+    if not last.endswith(b"\n"):
+        lines += 1
+    crlf = crs > 0
+    if crlf and crs != lines - (0 if last.endswith(b"\n") else 1):
+        return Scan(False, reason="mixed line ends")
+    return Scan(True, lines=lines, crlf=crlf)
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def load(con: duckdb.DuckDBPyConnection, path: str, width: int, delimiter: str, crlf: bool,
+         expect_rows: int) -> bool:
+    """Read the file's records (after the header) into a temp table, in file order,
+    each with its physical line as written (column ``l``).
+
+    False when DuckDB's strict reader refuses the file or does not find one
+    record per line: the caller then reads the file in Python.
+    """
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    # DuckDB takes \r\n and \n line ends alike; scan() made sure they are consistent
+    common = "header = false, skip = 1, auto_detect = false, strict_mode = true, encoding = 'utf-8'"
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+        con.execute(
+            f"CREATE TEMP TABLE {_TABLE} AS SELECT * FROM "
+            f"read_csv({_sql_str(path)}, columns = {cols}, delim = {_sql_str(delimiter)}, quote = '\"', "
+            f"escape = '\"', null_padding = false, {common}) POSITIONAL JOIN "
+            f"read_csv({_sql_str(path)}, columns = {{'l': 'VARCHAR'}}, delim = '\x01', quote = '', escape = '', "
+            f"{common})")
+        n, broken = con.execute(
+            f"SELECT count(*), coalesce(bool_or(regexp_matches(concat({', '.join(f'c{i}' for i in range(width))}), "
+            f"'[\\r\\n]') OR c0 IS NULL AND l IS NULL), false) FROM {_TABLE}").fetchall()[0]
+    except duckdb.Error:
+        drop(con)
+        return False
+    if broken or n != expect_rows:
+        drop(con)
+        return False
+    return True
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+
+
+def rows(con: duckdb.DuckDBPyConnection, lines: list[int], delimiter: str) -> list[tuple[int, list[str]]]:
+    """The records at these physical lines, parsed by Python's ``csv`` from the line as written."""
+    if not lines:
+        return []
+    con.register("_gs_want", pa.table({"r": pa.array([n - 2 for n in lines], pa.int64())}))
+    try:
+        out = con.execute(f"SELECT t.rowid, t.l FROM {_TABLE} t JOIN _gs_want w ON t.rowid = w.r "
+                          "ORDER BY t.rowid").fetchall()
+    finally:
+        con.unregister("_gs_want")
+    got = []
+    for rowid, line in out:
+        row = next(_csv.reader([(line or "").rstrip("\r")], delimiter=delimiter), [])
+        got.append((int(rowid) + 2, row))
+    return got
+
+
+# -- posts ---------------------------------------------------------------------
+
+def posts_plan(header: list[str], cols: dict[str, int]) -> str | None:
+    """None when a file with this header can take the fast path, else why not."""
+    if len(set(header)) != len(header):
+        return "a repeated header name"
+    if any(c in cols for c in _PY_ONLY_COLUMNS):
+        return "json2csv or author profile columns"
+    if "repost_of_id" in cols and header[cols["repost_of_id"]].strip().lower() == "retweet_id":
+        return "an old json2csv retweet_id column"
+    return None
+
+
+def _ascii(x: str) -> str:
+    return f"(strlen({x}) = length({x}))"
+
+
+def _risky(delimiter: str) -> str:
+    """Lines where DuckDB and Python's ``csv`` may split differently: blank space next to a quote."""
+    pad = "[ \\t]" if delimiter == "," else "[ ]"
+    return f"regexp_matches(l, '{pad}\"|\"{pad}')"
+
+
+def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, delimiter: str) -> str:
+    """SELECT of the posts (model order) and an ``ok`` flag for rows ``lo..hi`` ($1, $2) of the temp table."""
+    def c(name: str) -> str | None:
+        return f"c{cols[name]}" if name in cols else None
+
+    def g(name: str) -> str:
+        """csv._row's get(): the stripped value, NULL when empty."""
+        col = c(name)
+        return f"nullif({_strip(col)}, '')" if col else "NULL::VARCHAR"
+
+    checks: list[str] = []
+    width = len(header)
+    allcols = ", ".join(f"c{i}" for i in range(width))
+    checks.append("NOT ctl")
+    # ids: present, ASCII, not float-corrupted
+    checks.append(f"v_id IS NOT NULL AND {_ascii('v_id')} AND NOT regexp_full_match(v_id, '{_FLOAT_ID}')")
+    for name in ("author_id", "reply_to_id", "repost_of_id", "quote_of_id", "reply_to_author_id"):
+        if name in cols:
+            v = f"v_{name}"
+            checks.append(f"({v} IS NULL OR ({_ascii(v)} AND NOT regexp_full_match({v}, '{_FLOAT_ID}')))")
+    for name in ("created_at", "retrieved_at"):
+        if name in cols:
+            v = f"v_{name}"
+            checks.append(f"({v} IS NULL OR (regexp_full_match({v}, '{_ISO}') AND substr({v}, 1, 4) <> '0000' "
+                          f"AND t_{name} IS NOT NULL))")
+    for name in ("repost_count", "reply_count", "like_count", "quote_count"):
+        if name in cols:
+            checks.append(f"(v_{name} IS NULL OR regexp_full_match(v_{name}, '-?[0-9]{{1,18}}'))")
+    marks = ("" if "hashtags" in cols else "#＃") + ("" if "mentions" in cols else "@＠")
+    if marks:  # Unicode \w: Python decides
+        checks.append(f"(text IS NULL OR {_ascii('text')} OR NOT regexp_matches(text, '[{marks}]'))")
+    checks.append(f"list_bool_and(list_transform(hashtags_raw, lambda t: {_ascii('t')})) IS NOT FALSE")  # casefold
+    for name in ("hashtags", "mentions", "urls"):
+        if name in cols:
+            v = f"v_{name}"
+            checks.append(f"({v} IS NULL OR ({_ascii(v)} AND NOT starts_with({v}, '[')))")
+    if "hashtags" in cols:
+        checks.append("(v_hashtags IS NULL OR NOT regexp_full_match(v_hashtags, '[# ]+'))")  # GetOldTweets
+    if "permalink" in cols:
+        checks.append(f"(v_permalink IS NULL OR {_ascii('v_permalink')})")
+    if "author_id" not in cols:
+        checks.append(f"(v_author IS NULL OR {_ascii('v_author')})")  # lower() of the handle
+    if "country" in cols:
+        checks.append(f"(v_country IS NULL OR {_ascii('v_country')})")
+
+    t_text = f"c{cols['text']}" if "text" in cols else "NULL::VARCHAR"
+    base = [f"{g('id')} AS v_id", f"CASE WHEN {t_text} IS NULL OR {_strip(t_text)} = '' "
+            f"THEN NULL ELSE {t_text} END AS text", f"{t_text} AS text0"]
+    for name in ("author", "author_id", "permalink", "created_at", "retrieved_at", "reply_to_id", "repost_of_id",
+                 "quote_of_id", "reply_to_author_id", "lang", "conversation_id", "platform", "hashtags",
+                 "mentions", "urls", "country", "place", "source", "sensitive", "repost_count", "reply_count",
+                 "like_count", "quote_count"):
+        base.append(f"{g(name)} AS v_{name}")
+
+    def ts(v: str) -> str:
+        return (f"try_strptime(replace(substr({v}, 1, 19), 'T', ' '), '%Y-%m-%d %H:%M:%S') + "
+                f"to_microseconds(CASE WHEN substr({v}, 20, 1) = '.' "
+                f"THEN rpad(regexp_extract({v}, '\\.([0-9]+)', 1), 6, '0')::BIGINT ELSE 0 END)")
+
+    times = [f"{ts('v_created_at')} AS t_created_at", f"{ts('v_retrieved_at')} AS t_retrieved_at"]
+
+    author = ("CASE WHEN v_permalink IS NOT NULL AND regexp_matches(v_permalink, "
+              "'^https?://(?:www\\.|mobile\\.)?(?:twitter|x)\\.com/([A-Za-z0-9_]+)/status(?:es)?/[0-9]')"
+              " THEN regexp_extract(v_permalink, '^https?://(?:www\\.|mobile\\.)?(?:twitter|x)\\.com/"
+              "([A-Za-z0-9_]+)/', 1) ELSE ltrim(v_author, '@') END")
+    author_id = "v_author_id" if "author_id" in cols else \
+        "CASE WHEN author_handle IS NOT NULL AND author_handle <> '' THEN lower(author_handle) END"
+
+    def split(v: str, sep: str, strip: str | None) -> str:
+        parts = f"list_filter(regexp_split_to_array({v}, '{sep}'), lambda p: p <> '')"
+        if strip:
+            parts = f"list_filter(list_transform({parts}, lambda p: ltrim(p, '{strip}')), lambda p: p <> '')"
+        return f"CASE WHEN {v} IS NULL THEN []::VARCHAR[] ELSE {parts} END"
+
+    if "hashtags" in cols:
+        tags = split("v_hashtags", "[\\t ,]+", "#")
+    else:
+        tags = (f"CASE WHEN text IS NULL THEN []::VARCHAR[] ELSE regexp_extract_all(text, "
+                f"'(?:^|[^{_W}&])#([{_W}]*[A-Za-z_][{_W}]*)', 1) END")
+    if "mentions" in cols:
+        mentions = split("v_mentions", "[\\t ,]+", "@")
+    else:
+        mentions = (f"CASE WHEN text IS NULL THEN []::VARCHAR[] ELSE regexp_extract_all(text, "
+                    f"'(?:^|[^{_W}@])@([{_W}]{{1,50}})', 1) END")
+    urls = split("v_urls", "[\\t ]+", None) if "urls" in cols else "[]::VARCHAR[]"
+
+    raw_parts = []
+    for i, h in enumerate(header):
+        key = orjson.dumps(h).decode()
+        raw_parts.append(_sql_str(("{" if i == 0 else ",") + key + ":")
+                         + f" || to_json(coalesce(c{i}, ''))::VARCHAR")
+    raw = " || ".join(raw_parts) + " || '}'" if raw_parts else "'{}'"
+
+    two_letters = "regexp_full_match(v_country, '[A-Za-z]{2}')"
+    country = (f"CASE WHEN v_country IS NULL OR NOT {two_letters} THEN NULL "
+               "WHEN upper(v_country) = 'UK' THEN 'GB' ELSE upper(v_country) END")
+    place = f"CASE WHEN v_country IS NOT NULL AND NOT {two_letters} THEN coalesce(v_place, v_country) ELSE v_place END"
+    source = ("CASE WHEN starts_with(v_source, '<') AND regexp_matches(v_source, '>([^<]*)<') "
+              "THEN regexp_extract(v_source, '>([^<]*)<', 1) ELSE v_source END")
+    sensitive = ("CASE WHEN lower(v_sensitive) IN ('true', '1', '1.0', 'yes', 't', 'y') THEN true "
+                 "WHEN lower(v_sensitive) IN ('false', '0', '0.0', 'no', 'f', 'n') THEN false END")
+    kind = ("CASE WHEN v_repost_of_id IS NOT NULL OR starts_with(text0, 'RT @') THEN 'repost' "
+            "WHEN v_reply_to_id IS NOT NULL THEN 'reply' WHEN v_quote_of_id IS NOT NULL THEN 'quote' "
+            "ELSE 'original' END")
+    plat = f"coalesce(v_platform, {_sql_str(platform) if platform else 'NULL'}, 'twitter')"
+
+    out = {
+        "platform": plat, "id": "v_id", "author_id": author_id, "author_handle": "author_handle",
+        "created_at": "t_created_at", "text": "text", "lang": "v_lang", "kind": kind,
+        "repost_of_id": "v_repost_of_id", "reply_to_id": "v_reply_to_id",
+        "reply_to_author_id": "v_reply_to_author_id", "quote_of_id": "v_quote_of_id",
+        "conversation_id": "v_conversation_id", "hashtags": "list_transform(hashtags_raw, lambda t: lower(t))",
+        "hashtags_raw": "hashtags_raw", "mentions": "mentions", "mention_ids": "[]::VARCHAR[]",
+        "urls": "urls", "media": "[]::VARCHAR[]", "place": "place", "country": "country", "source": "source",
+        "sensitive": "sensitive", "repost_count": "TRY_CAST(v_repost_count AS BIGINT)", "reply_count": "TRY_CAST(v_reply_count AS BIGINT)",
+        "like_count": "TRY_CAST(v_like_count AS BIGINT)", "quote_count": "TRY_CAST(v_quote_count AS BIGINT)",
+        "metrics_observed_at": "t_retrieved_at", "is_reference": "false", "deleted": "false",
+        "raw": "raw", "source_file": "$3::VARCHAR", "source_line": "line",
+    }
+    missing = [n for n, _t, _d in model.POST_FIELDS if n not in out]
+    if missing:  # the model grew: this path must learn the new columns
+        raise AssertionError(f"csv_fast does not fill {missing}")
+    select = ", ".join(f"{out[n]} AS \"{n}\"" for n, _t, _d in model.POST_FIELDS)
+    return f"""
+WITH a AS (
+  SELECT rowid + 2 AS line, {', '.join(base)}, {raw} AS raw,
+         regexp_matches(concat({allcols}), '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]') OR {_risky(delimiter)} AS ctl
+  FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
+), b AS (
+  SELECT *, {', '.join(times)}, {author} AS author_handle FROM a
+), d AS (
+  SELECT *, {tags} AS hashtags_raw, {mentions} AS mentions, {urls} AS urls,
+         {country} AS country, {place} AS place, {source} AS source, {sensitive} AS sensitive,
+         ({' AND '.join(checks)}) AS ok0
+  FROM b
+), e AS (
+  SELECT *, coalesce(ok0, false) AND count(*) OVER (PARTITION BY {plat}, v_id) = 1 AS ok FROM d
+)
+SELECT ok, line, {select} FROM e ORDER BY line
+"""
+
+
+def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
+                source_file: str) -> tuple[pa.Table, list[int]]:
+    """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python."""
+    import pyarrow.compute as pc
+
+    t = _arrow(con, sql, [lo, hi, source_file])
+    ok = t.column("ok")
+    good = t.filter(ok).drop_columns(["ok", "line"]).cast(model.POSTS)
+    fallback = t.filter(pc.invert(ok)).column("line").to_pylist()
+    return good, [int(n) for n in fallback]
+
+
+# -- follows -------------------------------------------------------------------
+
+def follows_sql(a: int, b: int, p: int | None, platform: str | None, delimiter: str = ",") -> str:
+    """SELECT of the follows of rows lo..hi ($1, $2), with ``ok`` (both ids present)
+    and ``first`` (the first sighting of its key in these rows)."""
+    plat = f"coalesce({f'c{p}' if p is not None else 'NULL'}, {_sql_str(platform) if platform else 'NULL'}, 'twitter')"
+    return f"""
+WITH r AS (
+  SELECT rowid + 2 AS line, {plat} AS platform,
+         coalesce({_strip(f'c{a}')}, '') AS follower_id, coalesce({_strip(f'c{b}')}, '') AS followed_id,
+         {_risky(delimiter)} AS risky
+  FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
+)
+SELECT follower_id <> '' AND followed_id <> '' AND NOT risky AS ok,
+       row_number() OVER (PARTITION BY platform, follower_id, followed_id ORDER BY line) = 1 AS first,
+       line, platform, follower_id, followed_id, $3::VARCHAR AS source_file, line AS source_line
+FROM r ORDER BY line
+"""
+
+
+def follows_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
+                  source_file: str) -> tuple[pa.Table, int, list[int]]:
+    """Follows of rows lo..hi (first sighting of each key kept), how many
+    follow records they held, and the lines left to Python."""
+    import pyarrow.compute as pc
+
+    t = _arrow(con, sql, [lo, hi, source_file])
+    ok = t.column("ok")
+    good = t.filter(pc.and_(ok, t.column("first"))).drop_columns(["ok", "first", "line"])
+    fallback = [int(n) for n in t.filter(pc.invert(ok)).column("line").to_pylist()]
+    return good.cast(model.SCHEMAS["follows"]), int(pc.sum(ok.cast(pa.int64())).as_py() or 0), fallback
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def describe() -> dict[str, Any]:
+    """For docs and tests: the whitespace set and the patterns used."""
+    return {"whitespace": _WS, "float_id": _FLOAT_ID, "iso": _ISO}

@@ -1,0 +1,204 @@
+"""The DuckDB fast path for CSV files leaves exactly the store the Python reader leaves.
+
+Each case ingests the same file twice, once with the fast path and once with
+``GROUNDSWELL_NO_FAST_PATH=1``, and compares every table row for row (posts,
+follows, rejects, sources, ...). Hypothesis writes files full of the shapes
+where DuckDB's CSV reader and SQL could part from Python's ``csv`` module and
+string rules: quotes next to blank space, full-width marks, Unicode blank
+space and word characters, float-corrupted ids, odd times and counts, bare
+'#' columns, duplicate ids. Post texts are never printed: only table names
+and counts appear in assertion messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from groundswell.formats import csv_fast
+from groundswell.ingest import ingest
+from groundswell.store import open_store
+
+from ..conftest import shared
+
+TABLES = ("posts", "accounts", "follows", "rejects", "deletions", "volumes", "sources")
+
+
+def _ingest(path: Path, db: Path, monkeypatch: pytest.MonkeyPatch, fast: bool, **kw) -> dict:
+    if fast:
+        monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
+    else:
+        monkeypatch.setenv("GROUNDSWELL_NO_FAST_PATH", "1")
+    db.unlink(missing_ok=True)
+    with open_store(db) as s:
+        summary = ingest(s, [str(path)], progress=False, **kw).as_dict()
+    for f in summary["files"]:
+        f.pop("seconds")
+    return summary
+
+
+def _differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    out = {}
+    for t in TABLES:
+        d1 = con.execute(f"SELECT count(*) FROM (SELECT * FROM a.{t} EXCEPT ALL SELECT * FROM b.{t})").fetchall()[0][0]
+        d2 = con.execute(f"SELECT count(*) FROM (SELECT * FROM b.{t} EXCEPT ALL SELECT * FROM a.{t})").fetchall()[0][0]
+        if d1 or d2:
+            out[t] = (d1, d2)
+    con.close()
+    return out
+
+
+def _same(path: Path, tmp: Path, monkeypatch: pytest.MonkeyPatch, **kw) -> None:
+    fast = _ingest(path, tmp / "fast.duckdb", monkeypatch, True, **kw)
+    slow = _ingest(path, tmp / "slow.duckdb", monkeypatch, False, **kw)
+    assert fast == slow
+    assert _differences(tmp / "fast.duckdb", tmp / "slow.duckdb") == {}
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]], newline: str = "\n") -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator=newline)
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def test_whitespace_set_is_pythons() -> None:
+    assert csv_fast._WS == "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
+
+
+def test_simulated_posts_and_follows_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from groundswell.simulate import simulate
+
+    out = tmp_path / "sim"
+    simulate(posts=3000, seed=5, format="csv", out=out)
+    calls = {"posts": 0, "follows": 0}
+    real_p, real_f = csv_fast.posts_chunk, csv_fast.follows_chunk
+
+    def posts_chunk(*a, **k):
+        t, fb = real_p(*a, **k)
+        calls["posts"] += t.num_rows
+        return t, fb
+
+    def follows_chunk(*a, **k):
+        t, n, fb = real_f(*a, **k)
+        calls["follows"] += n
+        return t, n, fb
+
+    monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
+    monkeypatch.setattr(csv_fast, "follows_chunk", follows_chunk)
+    for name in ("posts.csv", "follows.csv"):
+        _same(out / name, tmp_path, monkeypatch)
+    assert calls["posts"] > 2000  # most simulated rows never need Python
+    assert calls["follows"] > 0
+
+
+@pytest.mark.parametrize("rel", [
+    "metoo-getoldtweets-2017/tweets_2017-10-15_all.csv",  # CRLF, GetOldTweets' bare '#' marks
+    "metoo-getoldtweets-2017/tweets_sample_100_per_day.csv",
+    "metooma-bigmm/train_shared.csv",
+    "sfm-twitter-harvester/expected-output-twarc-json2csv/v1.1_search_gelman_2015.csv",
+    "twarc-csv/expected-output-twarc-csv-0.7.2/2sets.csv",
+])
+def test_shared_csv_files(rel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _same(shared(rel), tmp_path, monkeypatch)
+
+
+def test_chunks_and_resume_points_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3} @user{i % 5}"]
+            for i in range(57)]
+    rows[10][0] = "1.2e17"  # rejected by Python, in the middle of a chunk
+    rows[20] = rows[19]  # a duplicate id: merged by Python
+    path = tmp_path / "p.csv"
+    _write(path, ["id", "author", "created_at", "text"], rows)
+    _same(path, tmp_path, monkeypatch, chunk_lines=8)
+
+
+def test_unsure_files_are_read_in_python_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    header = ["id", "author", "created_at", "text"]
+    path = tmp_path / "p.csv"
+    base = "id,author,created_at,text\n1,a,2017-10-15T20:21:00Z,x\n"
+    for body in (base + "\n2,b,2017-10-15T20:21:00Z,y\n",  # a blank line
+                 base + '2,b,2017-10-15T20:21:00Z,"multi\nline"\n',  # a quoted line break
+                 base + "2,b,2017-10-15T20:21:00Z,y,extra\n",  # a record too wide
+                 base + "2,b\n",  # too narrow
+                 base + '2,b, "x",y\n',  # blank space before a quote
+                 base + '2,b,"x" ,y\n',
+                 base + "2,b,2017-10-15T20:21:00Z,a\x00b\n",
+                 base.replace("\n", "\r\n") + "2,b,2017-10-15T20:21:00Z,y\n"):  # mixed line ends
+        path.write_text(body, encoding="utf-8")
+        _same(path, tmp_path, monkeypatch)
+    path.write_bytes(base.encode() + b"2,b,2017-10-15T20:21:00Z,\xff\n")  # not UTF-8
+    _same(path, tmp_path, monkeypatch)
+    assert header  # the header above is the one written
+
+
+# -- property: any file of these shapes --------------------------------------
+
+_CHARS = st.sampled_from(list("aZ09_ #＃@＠,\"'.:-/é日١²\u3000\u00a0\t\x0b&<>[]RT") + ["😀", "\u2028"])
+_text = st.text(_CHARS, max_size=24)
+_id = st.one_of(st.from_regex(r"[0-9]{1,19}", fullmatch=True), st.sampled_from(["9.2e17", "1.0", " 42 ", "", "x1"]))
+_time = st.sampled_from(["2017-10-15T20:21:00.000Z", "2017-10-15 20:21:00", "2017-10-15T20:21:00Z",
+                         "2017-10-15T20:21:00.123456", "2017-02-30T00:00:00Z", "1508098860", "1508098860123",
+                         "Sun Oct 15 20:21:00 +0000 2017", "2017-10-15T20:21:00+02:00", "0000-01-01T00:00:00Z",
+                         "nonsense", "", " 2017-10-15T20:21:00Z "])
+_count = st.sampled_from(["", "0", "12", "-3", "12.0", "1e3", "x", "٣", "+4", "1_000", "99999999999999999999"])
+_tags = st.one_of(_text, st.sampled_from(["", "#", "# #", "#MeToo", "MeToo,TimesUp", '["a","b"]', "ÉTÉ",
+                                          "ǅemal", "ß"]))
+_country = st.sampled_from(["", "US", "uk", "UK", "India", "Ü1", "ÄÖ", "  "])
+
+COLUMNS = ["id", "author", "author_id", "created_at", "text", "lang", "country", "place", "hashtags", "mentions",
+           "urls", "reply_to_id", "repost_of_id", "quote_of_id", "conversation_id", "retweets", "favorites",
+           "source", "possibly_sensitive", "platform", "retrieved_at", "permalink"]
+_VALUE = {"id": _id, "author_id": _id, "reply_to_id": _id, "repost_of_id": _id, "quote_of_id": _id,
+          "created_at": _time, "retrieved_at": _time, "retweets": _count, "favorites": _count,
+          "hashtags": _tags, "mentions": _tags, "country": _country,
+          "permalink": st.sampled_from(["", "https://twitter.com/Someone/status/12", "https://x.com/a_b/status/1٣",
+                                        "http://example.org/x"]),
+          "source": st.sampled_from(["", "<a href=\"x\">Client</a>", "<b>", "Web"]),
+          "possibly_sensitive": st.sampled_from(["", "true", "False", "1.0", "yes", "maybe"]),
+          "platform": st.sampled_from(["", "twitter", "bluesky"])}
+
+
+@st.composite
+def _files(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
+    header = draw(st.lists(st.sampled_from(COLUMNS[1:]), unique=True, min_size=1, max_size=10))
+    header = ["id"] + header + (["text"] if "text" not in header else [])
+    header = draw(st.permutations(header))
+    ids = draw(st.lists(_id, min_size=1, max_size=6))
+    rows = []
+    for _ in range(draw(st.integers(1, 12))):
+        row = []
+        for h in header:
+            if h == "id":
+                row.append(draw(st.sampled_from(ids)))
+            else:
+                row.append(draw(_VALUE.get(h, _text)))
+        rows.append(row)
+    return header, rows
+
+
+@settings(max_examples=int(os.environ.get("GROUNDSWELL_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(_files(), st.sampled_from([",", "\t"]), st.sampled_from(["\n", "\r\n"]))
+def test_fast_path_equals_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 f: tuple[list[str], list[list[str]]], delimiter: str, newline: str) -> None:
+    header, rows = f
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
+    w.writerow(header)
+    w.writerows(rows)
+    path = tmp_path / "h.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    _same(path, tmp_path, monkeypatch)
