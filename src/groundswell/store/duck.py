@@ -49,13 +49,20 @@ COUNT_COLUMNS = ("repost_count", "reply_count", "like_count", "quote_count")
 UNKNOWN_TIME = "1970-01-01 00:00:00"
 
 
+# keyed without an index: the follower graph runs to tens of millions of edges,
+# whose index would cost more time and memory than the anti-join that keeps
+# them unique (write_batch) does
+_UNINDEXED = frozenset({"follows"})
+
+
 def _ddl(table: str) -> str:
     keys = _KEYS[table]
     cols = []
     for name, typ, _doc in model.DOCS[table]:
         null = " NOT NULL" if name in keys else ""
         cols.append(f'"{name}" {_SQL_TYPES[typ]}{null}')
-    cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in keys) + ")")
+    if table not in _UNINDEXED:
+        cols.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in keys) + ")")
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
@@ -259,7 +266,14 @@ class Store:
             t = tables.get(name)
             if t is not None and t.num_rows:
                 con.register("_batch", t)
-                con.execute(f"INSERT INTO {name} SELECT * FROM _batch ON CONFLICT DO NOTHING")
+                if name in _UNINDEXED:  # first sighting wins, within the batch and against the table
+                    on = " AND ".join(f'x."{k}" = b."{k}"' for k in _KEYS[name])
+                    part = ", ".join(f'"{k}"' for k in _KEYS[name])
+                    con.execute(f"INSERT INTO {name} SELECT * EXCLUDE (_n) FROM (SELECT *, row_number() OVER "
+                                f"(PARTITION BY {part} ORDER BY source_file, source_line) AS _n FROM _batch) b WHERE _n = 1 AND NOT EXISTS "
+                                f"(SELECT 1 FROM {name} x WHERE {on})")
+                else:
+                    con.execute(f"INSERT INTO {name} SELECT * FROM _batch ON CONFLICT DO NOTHING")
                 con.unregister("_batch")
         dels = tables.get("deletions")
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
