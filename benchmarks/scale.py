@@ -1,6 +1,7 @@
 """DuckDB against Spark (local mode) on simulated movements, and igraph's one-machine limit.
 
     python benchmarks/scale.py run --posts 1000000 [--posts 10000000] [--master local[2]] [--work DIR]
+                                   [--engines duckdb,spark]
     python benchmarks/scale.py graph --edges 1000000 --edges 5000000
 
 ``run`` simulates ``--posts`` posts as CSV (the cheapest input; posts.csv is cut
@@ -148,14 +149,15 @@ def run(args: argparse.Namespace) -> None:
         tag = json.loads((sim / "truth.json").read_text())["hashtag"]
         size = sum(f.stat().st_size for f in sim.iterdir() if f.suffix == ".csv")
         db = work / f"duck-{n}.duckdb"
-        db.unlink(missing_ok=True)
-        m = measure([gs, "ingest", str(sim), "--db", str(db), "-q"])
-        print(json.dumps({"posts": n, "engine": "duckdb", "step": "ingest", "input_mb": round(size / 2**20),
-                          **{k: m[k] for k in ("seconds", "cpu_seconds", "peak_mb")}}), flush=True)
-        m = measure([py, __file__, "_duck-analyze", str(db), tag])
-        print(json.dumps({"posts": n, "engine": "duckdb", "step": "analyze", **{k: m[k] for k in (
-            "seconds", "cpu_seconds", "peak_mb")}, **json.loads(m["stdout"])}), flush=True)
-        for master in args.master:
+        if "duckdb" in args.engines:
+            db.unlink(missing_ok=True)
+            m = measure([gs, "ingest", str(sim), "--db", str(db), "-q"])
+            print(json.dumps({"posts": n, "engine": "duckdb", "step": "ingest", "input_mb": round(size / 2**20),
+                              **{k: m[k] for k in ("seconds", "cpu_seconds", "peak_mb")}}), flush=True)
+            m = measure([py, __file__, "_duck-analyze", str(db), tag])
+            print(json.dumps({"posts": n, "engine": "duckdb", "step": "analyze", **{k: m[k] for k in (
+                "seconds", "cpu_seconds", "peak_mb")}, **json.loads(m["stdout"])}), flush=True)
+        for master in args.master if "spark" in args.engines else []:
             out = work / f"spark-{n}-{master.replace('[', '').replace(']', '').replace('*', 'all')}"
             shutil.rmtree(out, ignore_errors=True)
             m = measure([py, __file__, "_spark-ingest", str(sim), str(out), master, str(args.shuffle)])
@@ -211,6 +213,7 @@ def main() -> None:
     r.add_argument("--master", action="append", default=None, help="Spark masters (default local[2])")
     r.add_argument("--shuffle", type=int, default=8, help="spark.sql.shuffle.partitions")
     r.add_argument("--work", default="/tmp/groundswell-scale")
+    r.add_argument("--engines", default="duckdb,spark", help="comma-separated: duckdb, spark")
     g = sub.add_parser("graph")
     g.add_argument("--edges", type=int, action="append", required=True)
     for name, nargs in (("_spark-ingest", ("src", "db", "master", "shuffle")),
@@ -222,6 +225,7 @@ def main() -> None:
     args = p.parse_args()
     if args.cmd == "run":
         args.master = args.master or ["local[2]"]
+        args.engines = set(args.engines.split(","))
         run(args)
     elif args.cmd == "graph":
         graph(args)

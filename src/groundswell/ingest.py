@@ -378,6 +378,7 @@ class _Run:
         from groundswell import privacy
 
         self.redact = privacy.redact_posts_table if privacy.redact_store_enabled(store) else None
+        self.pool: _BufferPool = options.get("pool") or _BufferPool(store, INGEST_MEMORY_LIMIT)
         self.result = FileResult(path=path)
 
     def run(self) -> FileResult:
@@ -699,18 +700,20 @@ class _Run:
         sink = BatchSink(self.path, fmt)
         started = time.monotonic()
         total = shape.lines - 1
-        step = max(1, self.chunk_records if self.options.get("chunk_lines") else FAST_CSV_CHUNK)
+        # follows: the whole file in one transaction (one anti-join against the stored graph)
+        step = max(1, self.chunk_records if self.options.get("chunk_lines") else
+                   (total if follows else FAST_CSV_CHUNK))
         got = "hashtags" in (cols if not follows else {})
         try:
             lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
             while lo < total:
                 hi = min(total, lo + step) - 1
                 if follows:
-                    table, n, fallback = csv_fast.follows_chunk(con, sql, lo, hi, self.path)
+                    select, n, fallback = csv_fast.follows_parts(con, sql, lo, hi, self.path)
                     res.other_read += n
-                    self.pending.append({"follows": table})
+                    self.pending.append({"follows": select})
                 else:
-                    table, fallback = csv_fast.posts_chunk(con, sql, lo, hi, self.path)
+                    table, fallback = self.pool.retry(csv_fast.posts_chunk, con, sql, lo, hi, self.path)
                     res.posts_read += table.num_rows
                     self.pending.append({"posts": table})
                 for line, row in csv_fast.rows(con, fallback, delimiter):
@@ -757,10 +760,9 @@ class _Run:
             for b in batches:
                 if "posts" in b:
                     b["posts"] = self.redact(b["posts"])
-        self.store.write_batch(batches, source)
+        self.pool.retry(self.store.write_batch, batches, source)
         sink.clear()
-        if self.options.get("pool") is not None:
-            self.options["pool"].fit()
+        self.pool.fit()
 
     def _finish(self, sink: BatchSink, lines_done: int, bytes_done: int) -> None:
         self._flush(sink, lines_done, bytes_done, complete=True)
@@ -812,8 +814,9 @@ class _BufferPool:
     ingest streams, so a small pool (``memory_limit``) keeps memory flat. The
     key indexes behind deduplication (one entry per stored post, account
     observation and follow) stay resident, though, so the pool grows by
-    twice what they hold: a store of millions of rows needs that much more,
-    and ingest never fails for want of it.
+    twice what they hold: a store of millions of rows needs that much more.
+    A step that still runs out of memory is rolled back and run again with
+    twice the pool, up to DuckDB's own default (80% of the machine's memory).
     """
 
     _UNITS = {"KB": 1e3, "MB": 1e6, "GB": 1e9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "B": 1}
@@ -827,14 +830,30 @@ class _BufferPool:
         except ValueError:
             raise UsageError(f"memory limit {base!r}: give a size such as 200MB or 1GB") from None
         self.limit = 0
+        # DuckDB's own default: 80% of the machine's memory
+        self.ceiling = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.8)
         self.fit()
+
+    def retry(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, again with a doubled pool when DuckDB runs out of memory
+        (a write rolls back whole, so it can simply be repeated)."""
+        import duckdb
+
+        while True:
+            try:
+                return fn(*args)
+            except duckdb.OutOfMemoryException:
+                if self.limit >= self.ceiling:
+                    raise
+                self.limit = min(self.ceiling, self.limit * 2)
+                self.store.con.execute(f"SET memory_limit = '{max(1, self.limit >> 20)}MiB'")
 
     def fit(self) -> None:
         idx = self.store.con.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'"
         ).fetchall()[0][0]
         want = self.base + 2 * int(idx)
-        if want > self.limit * 1.1 or self.limit == 0:
+        if want > self.limit * 1.1:
             self.limit = want
             self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
 

@@ -84,20 +84,20 @@ def test_simulated_posts_and_follows_take_the_fast_path(tmp_path: Path, monkeypa
     out = tmp_path / "sim"
     simulate(posts=3000, seed=5, format="csv", out=out)
     calls = {"posts": 0, "follows": 0}
-    real_p, real_f = csv_fast.posts_chunk, csv_fast.follows_chunk
+    real_p, real_f = csv_fast.posts_chunk, csv_fast.follows_parts
 
     def posts_chunk(*a, **k):
         t, fb = real_p(*a, **k)
         calls["posts"] += t.num_rows
         return t, fb
 
-    def follows_chunk(*a, **k):
+    def follows_parts(*a, **k):
         t, n, fb = real_f(*a, **k)
         calls["follows"] += n
         return t, n, fb
 
     monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
-    monkeypatch.setattr(csv_fast, "follows_chunk", follows_chunk)
+    monkeypatch.setattr(csv_fast, "follows_parts", follows_parts)
     for name in ("posts.csv", "follows.csv"):
         _same(out / name, tmp_path, monkeypatch)
     assert calls["posts"] > 2000  # most simulated rows never need Python
@@ -202,3 +202,31 @@ def test_fast_path_equals_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     path = tmp_path / "h.csv"
     path.write_text(buf.getvalue(), encoding="utf-8")
     _same(path, tmp_path, monkeypatch)
+
+
+def test_follows_with_duplicates_and_gaps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [[str(i % 9), str(i % 4), "twitter" if i % 3 else ""] for i in range(40)]
+    rows[5][0] = "  "  # no follower: rejected by Python
+    rows[7][1] = " 3 "
+    path = tmp_path / "follows.csv"
+    _write(path, ["follower_id", "followed_id", "platform"], rows)
+    _same(path, tmp_path, monkeypatch)
+    _same(path, tmp_path, monkeypatch, chunk_lines=6)
+
+
+def test_out_of_memory_is_retried_with_a_bigger_pool(tmp_path: Path) -> None:
+    import importlib
+
+    ingest_mod = importlib.import_module("groundswell.ingest")
+    with open_store(tmp_path / "m.duckdb") as s:
+        pool = ingest_mod._BufferPool(s, "50MB")
+        calls = []
+
+        def step() -> str:
+            calls.append(pool.limit)
+            if len(calls) < 3:
+                raise duckdb.OutOfMemoryException("out of memory")
+            return "done"
+
+        assert pool.retry(step) == "done"
+        assert calls[1] == 2 * calls[0] and calls[2] == 4 * calls[0]

@@ -44,6 +44,7 @@ import pyarrow as pa
 
 from groundswell import model
 from groundswell.formats import csv as csvfmt
+from groundswell.store.duck import Select
 
 _TABLE = "_gs_csv"
 _SCAN_BLOCK = 16 << 20
@@ -341,34 +342,30 @@ def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
 # -- follows -------------------------------------------------------------------
 
 def follows_sql(a: int, b: int, p: int | None, platform: str | None, delimiter: str = ",") -> str:
-    """SELECT of the follows of rows lo..hi ($1, $2), with ``ok`` (both ids present)
-    and ``first`` (the first sighting of its key in these rows)."""
+    """SELECT of every follow in rows $2..$3 (``ok``: both ids present, no
+    blank space next to a quote), with its line; $1 is the source file."""
     plat = f"coalesce({f'c{p}' if p is not None else 'NULL'}, {_sql_str(platform) if platform else 'NULL'}, 'twitter')"
     return f"""
-WITH r AS (
+SELECT platform, follower_id, followed_id, $1::VARCHAR AS source_file, line AS source_line,
+       follower_id <> '' AND followed_id <> '' AND NOT risky AS ok
+FROM (
   SELECT rowid + 2 AS line, {plat} AS platform,
          coalesce({_strip(f'c{a}')}, '') AS follower_id, coalesce({_strip(f'c{b}')}, '') AS followed_id,
          {_risky(delimiter)} AS risky
-  FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
-)
-SELECT follower_id <> '' AND followed_id <> '' AND NOT risky AS ok,
-       row_number() OVER (PARTITION BY platform, follower_id, followed_id ORDER BY line) = 1 AS first,
-       line, platform, follower_id, followed_id, $3::VARCHAR AS source_file, line AS source_line
-FROM r ORDER BY line
+  FROM {_TABLE} WHERE rowid BETWEEN $2 AND $3)
 """
 
 
-def follows_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
-                  source_file: str) -> tuple[pa.Table, int, list[int]]:
-    """Follows of rows lo..hi (first sighting of each key kept), how many
-    follow records they held, and the lines left to Python."""
-    import pyarrow.compute as pc
-
-    t = _arrow(con, sql, [lo, hi, source_file])
-    ok = t.column("ok")
-    good = t.filter(pc.and_(ok, t.column("first"))).drop_columns(["ok", "first", "line"])
-    fallback = [int(n) for n in t.filter(pc.invert(ok)).column("line").to_pylist()]
-    return good.cast(model.SCHEMAS["follows"]), int(pc.sum(ok.cast(pa.int64())).as_py() or 0), fallback
+def follows_parts(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
+                  source_file: str) -> tuple[Select, int, list[int]]:
+    """For rows lo..hi: the good follows as a :class:`Select` for ``Store.write_batch``
+    (which keeps the first sighting of each), how many there are (duplicates
+    included), and the lines left to Python."""
+    params = [source_file, lo, hi]
+    n, bad = con.execute(f"SELECT count(*) FILTER (WHERE ok), list(source_line ORDER BY source_line) "
+                         f"FILTER (WHERE NOT ok) FROM ({sql})", params).fetchall()[0]
+    good = Select(f"SELECT * EXCLUDE (ok) FROM ({sql}) WHERE ok", params)
+    return good, int(n or 0), [int(x) for x in bad or []]
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:

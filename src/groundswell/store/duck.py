@@ -15,6 +15,7 @@ come from the newest observation; a deletion is final and clears the text.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -162,6 +163,17 @@ def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Select:
+    """Rows for :meth:`Store.write_batch` given as a SELECT on the store's own
+    connection (the table's columns, in the model's order) instead of an Arrow
+    table: millions of rows go from DuckDB to DuckDB without leaving it. Not
+    for ``posts`` (its merge needs the rows in hand)."""
+
+    sql: str
+    params: list[Any] = field(default_factory=list)
+
+
 class Store:
     """A groundswell store on DuckDB. Use :func:`open_store` to get one."""
 
@@ -211,12 +223,12 @@ class Store:
             self.con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
 
     # -- writing ----------------------------------------------------------
-    def write_batch(self, tables: dict[str, pa.Table] | list[dict[str, pa.Table]],
+    def write_batch(self, tables: dict[str, pa.Table | Select] | list[dict[str, pa.Table | Select]],
                     source: dict[str, Any] | None = None, meta: dict[str, str] | None = None) -> None:
         """Write one batch of normalized records in one transaction.
 
         ``tables`` maps table names to Arrow tables of the model's schemas
-        (or is a list of such maps, applied in order);
+        or :class:`Select` queries (or is a list of such maps, applied in order);
         ``source`` (fingerprint, path, format, lines_done, bytes_done,
         records, rejected, complete) records the progress of the input the
         batch came from, in the same transaction; so do ``meta`` entries
@@ -242,7 +254,7 @@ class Store:
             con.execute("ROLLBACK")
             raise
 
-    def _write(self, tables: dict[str, pa.Table]) -> None:
+    def _write(self, tables: dict[str, pa.Table | Select]) -> None:
         con = self.con
         posts = tables.get("posts")
         if posts is not None and posts.num_rows:
@@ -264,16 +276,22 @@ class Store:
                 con.unregister("_batch_added")
         for name in ("accounts", "volumes", "deletions", "follows", "rejects"):
             t = tables.get(name)
-            if t is not None and t.num_rows:
+            if t is None or (isinstance(t, pa.Table) and not t.num_rows):
+                continue
+            if isinstance(t, Select):
+                src, params = f"({t.sql})", t.params
+            else:
                 con.register("_batch", t)
-                if name in _UNINDEXED:  # first sighting wins, within the batch and against the table
-                    on = " AND ".join(f'x."{k}" = b."{k}"' for k in _KEYS[name])
-                    part = ", ".join(f'"{k}"' for k in _KEYS[name])
-                    con.execute(f"INSERT INTO {name} SELECT * EXCLUDE (_n) FROM (SELECT *, row_number() OVER "
-                                f"(PARTITION BY {part} ORDER BY source_file, source_line) AS _n FROM _batch) b WHERE _n = 1 AND NOT EXISTS "
-                                f"(SELECT 1 FROM {name} x WHERE {on})")
-                else:
-                    con.execute(f"INSERT INTO {name} SELECT * FROM _batch ON CONFLICT DO NOTHING")
+                src, params = "_batch", []
+            if name in _UNINDEXED:  # first sighting wins, within the batch and against the table
+                on = " AND ".join(f'x."{k}" = b."{k}"' for k in _KEYS[name])
+                part = ", ".join(f'"{k}"' for k in _KEYS[name])
+                con.execute(f"INSERT INTO {name} SELECT * EXCLUDE (_n) FROM (SELECT *, row_number() OVER "
+                            f"(PARTITION BY {part} ORDER BY source_file, source_line) AS _n FROM {src}) b "
+                            f"WHERE _n = 1 AND NOT EXISTS (SELECT 1 FROM {name} x WHERE {on})", params)
+            else:
+                con.execute(f"INSERT INTO {name} SELECT * FROM {src} ON CONFLICT DO NOTHING", params)
+            if not isinstance(t, Select):
                 con.unregister("_batch")
         dels = tables.get("deletions")
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
