@@ -45,12 +45,18 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
 
+def bool_default(name: str) -> bool | None:
+    """What a record without this boolean field holds: false for ``is_reference``
+    and ``deleted`` (a post is full and present unless said otherwise), else NULL."""
+    return False if name in ("is_reference", "deleted") else None
+
+
 def _column(f: pa.Field, recs: list[dict[str, Any]]) -> list[Any]:
     name = f.name
     if pa.types.is_list(f.type):
         return [r.get(name) or [] for r in recs]
     if f.type == pa.bool_():
-        default = False if name in ("is_reference", "deleted") else None
+        default = bool_default(name)
         return [default if r.get(name) is None else bool(r.get(name)) for r in recs]
     return [r.get(name) for r in recs]
 

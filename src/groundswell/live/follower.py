@@ -2,27 +2,36 @@
 
 ::
 
-    source (websocket/SSE reader task) --bounded queue--> batcher --> store writer thread
-                                                           |              |
-                                                      trending      on_batch / on_alert
+    source (websocket/SSE reader task) --parse on arrival--> open batch --seal--> store writer thread
+                                              |                                      |
+                                          trending                         on_batch / on_alert
 
-* The reader task puts each frame (decoded JSON, or a reject reason) into a
-  bounded queue. When the queue is full the reader stops reading the socket:
-  TCP flow control then slows the sender (a replay server waits; a Jetstream
-  server that gives up on us disconnects, and we resume from the cursor). No
-  frame is ever dropped.
-* The batcher takes up to ``batch_events`` frames or what arrived within
-  ``batch_seconds``, parses them with the platform's format parser into a
-  :class:`~groundswell.ingest.BatchSink` and hands the tables to one writer
-  thread: ``store.write_batch(tables, meta={cursor key: last time_us})`` --
-  one transaction holds the posts and the cursor, so the cursor in the store
-  never runs ahead of what the store holds. Parsing the next batch overlaps
-  the write of the previous one.
+* The reader task hands each frame (decoded JSON, or a reject reason) to
+  :meth:`Follower._put`, which parses it at once with the platform's format
+  parser into the open micro-batch (a :class:`~groundswell.live.columns.ColumnarBatch`:
+  the rows ``groundswell ingest`` makes, kept as columns) and feeds trending.
+  Nothing waits in a queue as decoded JSON: the frame's objects die young,
+  which keeps Python's garbage collector cheap. When the open batch holds
+  ``queue_events`` frames the reader stops reading the socket: TCP flow
+  control then slows the sender (a replay server waits; a Jetstream server
+  that gives up on us disconnects, and we resume from the cursor). No frame
+  is ever dropped.
+* The batcher seals the open batch when it holds ``batch_events`` frames or
+  its first frame is ``batch_seconds`` old, and the previous write is done
+  (one write in flight; while it runs the open batch keeps filling, so the
+  batches grow when the store is the slower side). The sealed batch becomes
+  Arrow tables and one writer thread calls
+  ``store.write_batch(tables, meta={cursor key: last time_us})`` -- one
+  transaction holds the posts and the cursor, so the cursor in the store
+  never runs ahead of what the store holds.
+* With ``parse_workers=1`` the frames' JSON text is collected instead and
+  each sealed batch is parsed in a worker process (the same parser code).
 * A frame that is not JSON, or that the parser cannot read, is a reject
   (``rejects`` table: source = the redacted URL, line = frame number).
-* After each commit the trending board (:class:`~groundswell.live.trending.Trending`)
-  is updated (at least every ``trending_every`` seconds) and ``on_alert`` is
-  called for each hashtag entering the top K.
+* Each post feeds the trending board (:class:`~groundswell.live.trending.Trending`)
+  as it is parsed; a timer recomputes the board every ``trending_every``
+  seconds, writes or not, and ``on_alert`` is called for each hashtag
+  entering the top K.
 * :meth:`Follower.stop` (or SIGINT/SIGTERM under :meth:`Follower.run`) stops
   reading, writes what was already received, and returns the summary.
 
@@ -46,8 +55,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
+import orjson
+
 from groundswell.errors import RecordError, UsageError
 from groundswell.ingest import BatchSink
+from groundswell.live.columns import ColumnarBatch
 from groundswell.live.jetstream import Item
 from groundswell.live.trending import Alert, Trending
 from groundswell.store.duck import Store, open_store
@@ -118,12 +130,17 @@ class _Bounded:
                 del d[k]
 
 
-class _Parser:
-    """Frames -> tables for one batch: the format parser, the hashtag filter, trending uses.
+Frame = tuple[int, int, Any, Any, "float | None", "str | None"]
+"""(frame number, bytes, JSON text or None, decoded object or None, event time, reject reason)."""
 
-    Runs in the follower's thread, or in a worker process (``parse_workers=1``)
+
+class _Parser:
+    """Frames -> one batch's tables: the format parser, the hashtag filter, trending uses.
+
+    Runs in the follower's thread, frame by frame as they arrive (:meth:`feed`),
+    or in a worker process on a whole batch (``parse_workers=1``, :meth:`run`)
     so parsing and the DuckDB writer do not share one interpreter lock. It
-    keeps the state the filter needs (which post ids carry the followed tags).
+    keeps the state the filter needs (which post ids carry which hashtags).
     """
 
     def __init__(self, platform: str, label: str, tags: frozenset[str]) -> None:
@@ -131,39 +148,49 @@ class _Parser:
 
         self.platform, self.label, self.tags = platform, label, tags
         self.parse = importlib.import_module(f"groundswell.formats.{platform}").parse
-        self.tagged = _Bounded(200_000)  # post id -> hashtags, for reposts/replies/quotes of them
+        self.tagged = _Bounded(200_000)  # post id -> hashtags (a tuple), for reposts/replies/quotes of them
 
-    def run(self, frames: list[tuple[int, int, Any, Any, float | None, str | None]]) -> dict[str, Any]:
-        """``frames``: (frame number, bytes, raw JSON or None, decoded object or None, time, reject reason)."""
-        from orjson import JSONDecodeError, loads
+    def begin(self, use: Callable[[float, Any, Any], None] | None = None) -> "_LiveSink":
+        """A new batch; ``use(t, author, hashtags)`` feeds trending (default: kept in ``.uses``)."""
+        return _LiveSink(ColumnarBatch(self.label, self.platform), self, use)
 
-        batch = BatchSink(self.label, self.platform)
-        live = _LiveSink(batch, self)
-        parse, platform = self.parse, self.platform
-        for frame_no, nbytes, raw, obj, t, reason in frames:
-            batch.line, batch.line_bytes = frame_no, nbytes
-            if reason is not None:
-                live.reject(reason)
-                continue
-            if obj is None:
-                try:
-                    obj = loads(raw)
-                except JSONDecodeError:
-                    live.reject("not valid JSON")
-                    continue
-            live.t = t
+    def feed(self, live: "_LiveSink", frame: Frame) -> None:
+        """Parse one frame into the batch (a malformed one becomes a reject)."""
+        frame_no, nbytes, raw, obj, t, reason = frame
+        batch = live.batch
+        batch.line, batch.line_bytes = frame_no, nbytes
+        if reason is not None:
+            live.reject(reason)
+            return
+        if obj is None:
             try:
-                parse(obj, live)
-            except RecordError as e:
-                live.reject(str(e) or "unreadable record")
-            except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as e:
-                live.reject(f"{platform}: {type(e).__name__}")  # never echo values
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                live.reject("not valid JSON")
+                return
+        live.t = t
         try:
-            tables = batch.tables()
+            self.parse(obj, live)
+        except RecordError as e:
+            live.reject(str(e) or "unreadable record")
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as e:
+            live.reject(f"{self.platform}: {type(e).__name__}")  # never echo values
+
+    def tables(self, live: "_LiveSink") -> dict[str, Any]:
+        """The batch as Arrow tables (``live.counts["rejected"]`` counts what converting rejects)."""
+        batch = live.batch
+        try:
+            return batch.tables()
         except RecordError:
             # one unconvertible value must not lose the batch: convert record by record
-            tables = self._one_by_one(batch, live)
-        return {"tables": tables, "uses": live.uses, "counts": live.counts}
+            return self._one_by_one(batch, live)
+
+    def run(self, frames: list[Frame]) -> dict[str, Any]:
+        """A whole batch of frames -> tables, trending uses and counts (the worker's job)."""
+        live = self.begin()
+        for frame in frames:
+            self.feed(live, frame)
+        return {"tables": self.tables(live), "uses": live.uses, "counts": live.counts}
 
     def _one_by_one(self, batch: BatchSink, live: "_LiveSink") -> dict[str, Any]:
         good = BatchSink(batch.source_file, batch.format)
@@ -185,12 +212,17 @@ class _Parser:
 class _LiveSink:
     """Sits between the parser and the batch: the hashtag filter, counts, trending uses."""
 
-    def __init__(self, batch: BatchSink, parser: _Parser) -> None:
+    def __init__(self, batch: BatchSink, parser: _Parser,
+                 use: Callable[[float, Any, Any], None] | None = None) -> None:
         self.batch = batch
         self.p = parser
         self.t: float | None = None
         self.uses: list[tuple[float, Any, Any]] = []  # (time, author, hashtags) for trending
+        self.use = use if use is not None else self._keep
         self.counts = dict.fromkeys(("posts", "filtered", "stored_posts", "deletions", "accounts", "rejected"), 0)
+
+    def _keep(self, t: float, author: Any, tags: Any) -> None:
+        self.uses.append((t, author, tags))
 
     def post(self, rec: dict[str, Any]) -> None:
         p, counts = self.p, self.counts
@@ -212,7 +244,7 @@ class _LiveSink:
             counts["filtered"] += 1
             return
         if tags and isinstance(pid, str):
-            p.tagged.put(pid, tags)
+            p.tagged.put(pid, tuple(tags))  # a tuple of str: the garbage collector stops tracking it
         elif linked is not None and isinstance(pid, str):
             p.tagged.put(pid, linked)
         counts["stored_posts"] += 1
@@ -223,7 +255,7 @@ class _LiveSink:
         # a repost counts toward the hashtags of what it reposts (Bluesky reposts carry none)
         use = tags or (linked if rec.get("kind") == "repost" and linked else ())
         if use:
-            self.uses.append((t, rec.get("author_id"), use))
+            self.use(t, rec.get("author_id"), use)
         self.batch.post(rec)
 
     def account(self, rec: dict[str, Any]) -> None:
@@ -250,9 +282,24 @@ def _worker_init(platform: str, label: str, tags: frozenset[str]) -> None:
     _WORKER = _Parser(platform, label, tags)
 
 
-def _worker_run(frames: list[tuple[int, int, Any, Any, float | None, str | None]]) -> dict[str, Any]:
+def _worker_run(frames: list[Frame]) -> dict[str, Any]:
     assert _WORKER is not None
     return _WORKER.run(frames)
+
+
+class _Open:
+    """The batch being filled: parsed frame by frame (``live``) or frames kept for the worker (``raw``)."""
+
+    __slots__ = ("live", "raw", "frames", "top", "oldest", "opened", "last_no")
+
+    def __init__(self, live: _LiveSink | None, opened: float) -> None:
+        self.live = live
+        self.raw: list[Frame] = []
+        self.frames = 0
+        self.top: int | None = None   # highest cursor among its frames
+        self.oldest = opened           # earliest arrival (loop time), for the commit latency
+        self.opened = opened
+        self.last_no = 0               # number of its last frame, once sealed
 
 
 class Follower:
@@ -276,8 +323,8 @@ class Follower:
                  on_alert: Callable[[Alert], None] | None = None,
                  on_status: Callable[[str], None] | None = None,
                  limit: int | None = None, idle_exit: float | None = None, parse_workers: int = 0) -> None:
-        if batch_events < 1 or queue_events < 1 or batch_seconds <= 0:
-            raise UsageError("batch and queue sizes must be positive")
+        if batch_events < 1 or queue_events < 1 or batch_seconds <= 0 or trending_every <= 0:
+            raise UsageError("batch and queue sizes, and the trending interval, must be positive")
         self.source = source
         self._owns_store = not isinstance(store, Store)
         self.store: Store = open_store(store) if not isinstance(store, Store) else store
@@ -295,7 +342,7 @@ class Follower:
         self._parse_pool: Any = None
         self._cursor_sent: int | None = None
         self._frames_key = f"frames:{source.label}"
-        self._queue: deque[Item] = deque()
+        self._open: _Open | None = None  # the batch being filled
         self._space: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -303,7 +350,6 @@ class Follower:
         self._error: BaseException | None = None
         self._frame_no = 0
         self._pending: asyncio.Future[None] | None = None
-        self._last_trend = 0.0
         self._pool: ThreadPoolExecutor | None = None
         self._closed = False
         # snapshots for other threads (the status server): replaced, never mutated
@@ -376,7 +422,7 @@ class Follower:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._stop = asyncio.Event()
-        self._queue = deque()
+        self._open = None
         self._space = asyncio.Event()
         self._space.set()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groundswell-store")
@@ -396,22 +442,25 @@ class Follower:
         if signals:
             self._install_signals(loop)
         reader = loop.create_task(self.source.run(self._put, self._status))
+        ticker = loop.create_task(self._tick())
         if started is not None:
             started.set()
         try:
-            await self._batch_loop(reader)
+            await self._batch_loop(reader, ticker)
         finally:
             reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
-            if not reader.cancelled() and reader.done() and reader.exception() is not None:
-                self._error = self._error or reader.exception()
+            ticker.cancel()
+            await asyncio.gather(reader, ticker, return_exceptions=True)
+            for task in (reader, ticker):  # a source that failed for good, a failing on_alert
+                if not task.cancelled() and task.exception() is not None:
+                    self._error = self._error or task.exception()
             try:
                 # what was received is written before we go
-                while self._queue:
-                    await self._commit(self._take_now())
+                if self._open is not None:
+                    await self._commit(self._seal())
                 if self._pending is not None:
                     await self._pending
-                self._update_trending(force=True)
+                self._update_trending()
             finally:
                 self._pool.shutdown(wait=True)
                 if self._parse_pool is not None:
@@ -448,109 +497,110 @@ class Follower:
         self.stats.duplicates = getattr(s, "duplicates", 0)
 
     async def _put(self, item: Item) -> None:
-        q = self._queue
-        q.append(item)
-        n = len(q)
+        """Take one frame from the source: parse it into the open batch (the reader's ``emit``)."""
+        o = self._open
+        if o is None:
+            o = self._open = _Open(None if self._parse_pool is not None else self._parser.begin(self.trending.add),
+                                   asyncio.get_running_loop().time())
+        self._frame_no += 1
+        o.frames += 1
+        if item.received < o.oldest:
+            o.oldest = item.received
+        cursor = item.cursor
+        if cursor is not None and (o.top is None or cursor > o.top):
+            o.top = cursor
+        if o.live is not None:
+            self._parser.feed(o.live, (self._frame_no, item.nbytes, None, item.obj, item.t, item.reason))
+        elif item.raw is not None:  # to the worker process: the JSON text (cheaper to send than the object)
+            o.raw.append((self._frame_no, item.nbytes, item.raw, None, item.t, item.reason))
+        else:
+            o.raw.append((self._frame_no, item.nbytes, None, item.obj, item.t, item.reason))
+        n = o.frames
+        if n > self.stats.queue_peak:
+            self.stats.queue_peak = n
         if n >= self.queue_events:
             # full: the reader waits, so it stops reading the socket (TCP backpressure)
-            if n > self.stats.queue_peak:
-                self.stats.queue_peak = n
             space = self._space
             assert space is not None
             space.clear()
             await space.wait()
-        elif n > self.stats.queue_peak:
-            self.stats.queue_peak = n
 
-    def _take_now(self, limit: int | None = None) -> list[Item]:
-        q = self._queue
-        limit = self.batch_events if limit is None else limit
-        n = min(limit, len(q))
-        items = [q.popleft() for _ in range(n)]
-        if n and self._space is not None and len(q) < self.queue_events:
+    def _seal(self) -> "_Open":
+        """Close the open batch (the reader may go on into a new one)."""
+        o = self._open
+        assert o is not None
+        self._open = None
+        o.last_no = self._frame_no
+        if self._space is not None:
             self._space.set()
-        return items
+        return o
 
-    async def _batch_loop(self, reader: asyncio.Task[None]) -> None:
+    async def _wait_write(self) -> None:
+        """Wait for the write in flight (one at a time: memory stays bounded)."""
+        pending = self._pending
+        if pending is None:
+            return
+        await asyncio.wait({pending})
+        self._pending = None
+        pending.result()  # a failed write stops the follower
+
+    async def _batch_loop(self, reader: asyncio.Task[None], ticker: asyncio.Task[None]) -> None:
+        """Seal the open batch when it is full or old enough, and commit it; stop on limit or idle."""
         loop = asyncio.get_running_loop()
         stop = self._stop
         assert stop is not None
         last_frame = loop.time()
+        full = min(self.batch_events, self.queue_events)
         while not stop.is_set():
-            if reader.done():
-                break  # the source failed for good (its error is raised by arun)
-            items: list[Item] = []
-            deadline = loop.time() + self.batch_seconds
-            # behind (a full batch already waiting): bigger transactions, fewer commits
-            size = self.batch_events * (4 if len(self._queue) >= 2 * self.batch_events else 1)
-            while len(items) < size and not stop.is_set():
-                got = self._take_now(size - len(items))
-                items += got
-                if len(items) >= size:
-                    break
-                wait = deadline - loop.time()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(min(wait, 0.005 if items else 0.02))
-            if items:
+            if reader.done() or ticker.done():
+                break  # the source failed for good, or on_alert raised (arun raises the error)
+            o = self._open
+            if o is not None and (o.frames >= full or loop.time() - o.opened >= self.batch_seconds):
+                if o.live is not None:
+                    # parsed already: wait for the write in flight first, so the batch keeps filling
+                    # meanwhile (bigger batches, fewer transactions, when the store is the slower side)
+                    await self._wait_write()
+                # (a worker's batch goes at once: its parsing overlaps the write in flight)
                 last_frame = loop.time()
-                await self._commit(items)
+                await self._commit(self._seal())
             else:
-                self._sync_source_stats()
-            self._update_trending()
+                if o is None:
+                    self._sync_source_stats()
+                await asyncio.sleep(0.005 if o is not None else 0.02)
             if self.limit is not None and self.stats.stored_posts >= self.limit:
                 self.request_stop("limit")
-            if self.idle_exit is not None and loop.time() - last_frame > self.idle_exit:
+            if self.idle_exit is not None and self._open is None and loop.time() - last_frame > self.idle_exit:
                 self.request_stop("idle")
 
-    async def _build(self, items: list[Item]) -> tuple[dict[str, Any], dict[str, str], int | None, float]:
-        src = self.source
-        top = None
-        oldest = items[0].received
-        frame_no = self._frame_no
-        pool = self._parse_pool
-        frames = []
-        for it in items:
-            frame_no += 1
-            if it.received < oldest:
-                oldest = it.received
-            if it.cursor is not None and (top is None or it.cursor > top):
-                top = it.cursor
-            # to a worker process: the JSON text (cheaper to send than the decoded object)
-            if pool is not None and it.raw is not None:
-                frames.append((frame_no, it.nbytes, it.raw, None, it.t, it.reason))
-            else:
-                frames.append((frame_no, it.nbytes, None, it.obj, it.t, it.reason))
-        self._frame_no = frame_no
-        self.stats.frames += len(items)
-        if pool is not None:
-            result = await asyncio.get_running_loop().run_in_executor(pool, _worker_run, frames)
-        else:
-            result = self._parser.run(frames)
+    async def _commit(self, o: "_Open") -> None:
+        """Count a sealed batch and start its write (after the one in flight)."""
         st = self.stats
-        for k, v in result["counts"].items():
+        st.frames += o.frames
+        if o.live is None:
+            result = await asyncio.get_running_loop().run_in_executor(self._parse_pool, _worker_run, o.raw)
+            tables, counts = result["tables"], result["counts"]
+            add = self.trending.add
+            for t, author, tags in result["uses"]:
+                add(t, author, tags)
+        else:
+            # to Arrow here, not on the writer thread: the writer is the busier side, and it would
+            # only wait for this thread's interpreter lock to run the same Python code
+            tables, counts = self._parser.tables(o.live), o.live.counts
+        for k, v in counts.items():
             setattr(st, k, getattr(st, k) + v)
-        add = self.trending.add
-        for t, author, tags in result["uses"]:
-            add(t, author, tags)
-        meta = {self._frames_key: str(frame_no)}
-        cursor_key = getattr(src, "cursor_key", None)
+        meta = {self._frames_key: str(o.last_no)}
+        top = o.top
+        cursor_key = getattr(self.source, "cursor_key", None)
         if cursor_key and top is not None and (self._cursor_sent is None or top > self._cursor_sent):
             meta[cursor_key] = str(top)
             self._cursor_sent = top
         else:
             top = None
-        return result["tables"], meta, top, oldest
-
-    async def _commit(self, items: list[Item]) -> None:
-        if not items:
-            return
-        tables, meta, top, oldest = await self._build(items)
-        if self._pending is not None:
-            await self._pending  # one batch in flight: memory stays bounded
-        self._pending = asyncio.ensure_future(self._write(tables, meta, top, oldest))
+        await self._wait_write()
+        self._pending = asyncio.ensure_future(self._write(tables, meta, top, o.oldest))
 
     async def _write(self, tables: dict[str, Any], meta: dict[str, str], top: int | None, oldest: float) -> None:
+        """One transaction on the writer thread: the batch's tables and its cursor."""
         loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
         await loop.run_in_executor(self._pool, lambda: self.store.write_batch(tables, meta=meta))
@@ -565,15 +615,23 @@ class Follower:
         if lat > st.latency_max:
             st.latency_max = lat
         self._sync_source_stats()
-        self._update_trending()
         if self.on_batch:
             self.on_batch(st)
 
-    def _update_trending(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_trend < self.trending_every:
-            return
-        self._last_trend = now
+    async def _tick(self) -> None:
+        """Recompute the trending board every ``trending_every`` seconds, on a fixed cadence, writes or not."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            due += self.trending_every
+            now = loop.time()
+            if due < now:
+                due = now  # fell behind (a busy machine): the cadence starts again from now
+            await asyncio.sleep(due - now)
+            self._update_trending()
+
+    def _update_trending(self) -> None:
+        """Recompute the board (a new snapshot for other threads) and send the entry alerts."""
         alerts = self.trending.update()
         self.board = self.trending.top()
         for a in alerts:
