@@ -328,6 +328,13 @@ class Follower:
         self.source = source
         self._owns_store = not isinstance(store, Store)
         self.store: Store = open_store(store) if not isinstance(store, Store) else store
+        from groundswell import privacy
+
+        # the privacy rules of `groundswell ingest`: redaction when the store asks for it,
+        # deletions made complete (embedded copies, reposts) after the batches that bring them
+        self._redact = privacy.redact_posts_table if privacy.redact_store_enabled(self.store) else None
+        self._deletions_due = bool(self.store.con.execute("SELECT count(*) FROM deletions").fetchall()[0][0])
+        self._deletions_applied = 0.0
         self.tags = frozenset(t.lstrip("#").casefold() for t in hashtags)
         self.batch_events = batch_events
         self.batch_seconds = batch_seconds
@@ -460,6 +467,8 @@ class Follower:
                     await self._commit(self._seal())
                 if self._pending is not None:
                     await self._pending
+                if self._deletions_due:
+                    await loop.run_in_executor(self._pool, self._store_batch, {}, None, True)
                 self._update_trending()
             finally:
                 self._pool.shutdown(wait=True)
@@ -603,7 +612,7 @@ class Follower:
         """One transaction on the writer thread: the batch's tables and its cursor."""
         loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
-        await loop.run_in_executor(self._pool, lambda: self.store.write_batch(tables, meta=meta))
+        await loop.run_in_executor(self._pool, self._store_batch, tables, meta, False)
         st = self.stats
         st.write_seconds += time.perf_counter() - t0
         st.batches += 1
@@ -617,6 +626,32 @@ class Follower:
         self._sync_source_stats()
         if self.on_batch:
             self.on_batch(st)
+
+    DELETIONS_EVERY = 10.0  # seconds between completions of deletions while posts keep coming
+
+    def _store_batch(self, tables: dict[str, Any], meta: dict[str, str] | None, final: bool) -> None:
+        """On the writer thread: write one batch, then, when due, make deletions complete.
+
+        A deletion in the batch is applied to the post at once (``write_batch``);
+        its embedded copies and the reposts of it (which may arrive later) are
+        cleared by ``privacy.apply_deletions``, as after an ingest: after a batch
+        with deletions, every ``DELETIONS_EVERY`` seconds while any are recorded,
+        and when the follower stops.
+        """
+        from groundswell import privacy
+
+        if self._redact is not None and tables.get("posts") is not None:
+            tables = {**tables, "posts": self._redact(tables["posts"])}
+        if tables or meta:
+            self.store.write_batch(tables, meta=meta)
+        dels = tables.get("deletions")
+        if dels is not None and dels.num_rows:
+            self._deletions_due = True
+        now = time.monotonic()
+        if self._deletions_due and (final or now - self._deletions_applied >= self.DELETIONS_EVERY
+                                    or (dels is not None and dels.num_rows)):
+            privacy.apply_deletions(self.store)
+            self._deletions_applied = now
 
     async def _tick(self) -> None:
         """Recompute the trending board every ``trending_every`` seconds, on a fixed cadence, writes or not."""
