@@ -252,3 +252,38 @@ def test_a_rerun_into_the_same_directory_leaves_no_stale_files(tmp_path: Path) -
     assert (tmp_path / "compliance.jsonl").exists()
     simulate(posts=800, seed=1, format="twitter-v1", out=tmp_path, deletions=0.0)
     assert not (tmp_path / "compliance.jsonl").exists()
+
+
+def test_calendar_queue_pops_in_heap_order() -> None:
+    import heapq
+    import random
+
+    from groundswell.simulate.process import _BUCKET_MS, _Queue
+
+    rnd = random.Random(1)
+    q, ref = _Queue(), []
+    now, seq, popped, want = 0, 0, [], []
+    for _ in range(5000):
+        if ref and rnd.random() < 0.45:
+            popped.append(q.pop())
+            want.append(heapq.heappop(ref))
+            now = want[-1][0]
+            continue
+        seq += 1
+        t = now + int(rnd.expovariate(1 / (3 * _BUCKET_MS))) * rnd.choice((0, 1, 1, 1))  # ties included
+        q.push((t, seq, None))
+        heapq.heappush(ref, (t, seq, None))
+    while ref:
+        popped.append(q.pop())
+        want.append(heapq.heappop(ref))
+    assert popped == want and len(q) == 0
+
+
+def test_deletions_are_streamed_into_truth_json(tmp_path: Path) -> None:
+    res = simulate(posts=3000, seed=2, format="twitter-v1", out=tmp_path, deletions=0.1)
+    on_disk = json.loads((tmp_path / "truth.json").read_text())
+    assert on_disk["counts"]["deleted"] == len(on_disk["deleted"]) == len(res.truth["deleted"]) > 0
+    assert list(res.truth["deleted"]) == on_disk["deleted"] and res.truth["deleted"] == on_disk["deleted"]
+    assert res.truth["deleted"][0] == on_disk["deleted"][0]
+    assert set(on_disk["deleted"][0]) == {"id", "deleted_at"}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp")]  # the spool is gone

@@ -93,28 +93,36 @@ class Network:
         return float(self.n_followers[self.followers].mean())
 
 
+def _lang_country(community: np.ndarray, u: np.ndarray) -> tuple[list[str], list[str]]:
+    """Each account's (lang, country), drawn from its community's options with ``u``."""
+    langs: list[str] = []
+    countries: list[str] = []
+    pick = np.zeros(len(community), dtype=np.int64)
+    base = 0
+    for c, (_, _, opts) in enumerate(COMMUNITIES):
+        cum = np.cumsum([o[2] for o in opts])
+        sel = community == c
+        pick[sel] = base + np.minimum(np.searchsorted(cum, u[sel], side="right"), len(opts) - 1)
+        langs.extend(o[0] for o in opts)
+        countries.extend(o[1] for o in opts)
+        base += len(opts)
+    return (np.array(langs, dtype=object)[pick].tolist(), np.array(countries, dtype=object)[pick].tolist())
+
+
+_EDGE_CHUNK = 1 << 21  # follow edges drawn per step: bounds the build's temporaries
+
+
 def build_network(cfg: SimConfig, rng: np.random.Generator) -> Network:
+    """Draw the network. Memory: the CSR arrays (4 bytes a follow, ~60 bytes an
+    account) plus the sorted follow keys (8 bytes a follow) while it is built;
+    the edges are drawn in chunks of ``_EDGE_CHUNK``."""
     n = cfg.n_accounts
     shares = np.array([c[1] for c in COMMUNITIES])
     shares = shares / shares.sum()
     community = np.sort(rng.choice(len(COMMUNITIES), size=n, p=shares)).astype(np.int8)
     rng.shuffle(community)
     origin = [c[0] for c in COMMUNITIES].index(cfg.origin)
-
-    lang: list[str] = []
-    country: list[str] = []
-    u = rng.random(n)
-    for a in range(n):
-        opts = COMMUNITIES[community[a]][2]
-        acc = 0.0
-        pick = opts[-1]
-        for o in opts:
-            acc += o[2]
-            if u[a] < acc:
-                pick = o
-                break
-        lang.append(pick[0])
-        country.append(pick[1])
+    lang, country = _lang_country(community, rng.random(n))
 
     attract = (rng.pareto(1.2, n) + 1.0)
     activity = rng.lognormal(0.0, 1.0, n) * (0.5 + 0.5 * np.log1p(attract))
@@ -122,52 +130,69 @@ def build_network(cfg: SimConfig, rng: np.random.Generator) -> Network:
     # notable accounts: the most attractive, some inside the origin community
     n_notable = min(cfg.notables, max(1, n // 20))
     order = np.argsort(-attract, kind="stable")
-    inside = [int(a) for a in order if community[a] == origin]
-    outside = [int(a) for a in order if community[a] != origin]
+    in_origin = community[order] == origin
     k_in = max(1, (2 * n_notable + 2) // 3)
-    notables = inside[:k_in] + outside[: n_notable - len(inside[:k_in])]
+    inside = order[in_origin][:k_in].tolist()
+    outside = order[~in_origin][: n_notable - len(inside)].tolist()
+    notables = inside + outside
     top = float(attract.max())
     for rank, a in enumerate(notables):
         attract[a] = top * (1.5 - 0.08 * rank)  # inflated: they have big followings
     seed_account = notables[0]
 
     # coordinated group: a leader and members, outside the notables
-    taken = set(notables)
     coordinated: list[int] = []
     if cfg.coordinated > 0:
-        pool = [int(a) for a in rng.permutation(n) if int(a) not in taken]
-        coordinated = pool[: cfg.coordinated + 1]
+        perm = rng.permutation(n)
+        coordinated = perm[~np.isin(perm, notables)][: cfg.coordinated + 1].tolist()
 
-    # who follows whom
+    # who follows whom: each follow is a key followed * n + follower (int64), drawn in chunks
     m = np.clip(np.rint(rng.lognormal(np.log(18.0), 0.9, n)), 1, max(1, n // 4)).astype(np.int64)
-    src = np.repeat(np.arange(n, dtype=np.int64), m)
-    same = rng.random(len(src)) < 0.88
-    tgt_comm = np.where(same, community[src], rng.choice(len(COMMUNITIES), size=len(src), p=shares))
-    dst = np.empty(len(src), dtype=np.int64)
     members = [np.flatnonzero(community == c) for c in range(len(COMMUNITIES))]
-    for c, mem in enumerate(members):
-        sel = np.flatnonzero(tgt_comm == c)
-        if len(sel) == 0:
-            continue
-        if len(mem) == 0:
-            dst[sel] = src[sel]  # dropped below as self-loops
-            continue
-        cum = np.cumsum(attract[mem])
-        idx = np.searchsorted(cum, rng.random(len(sel)) * cum[-1], side="right")
-        dst[sel] = mem[np.minimum(idx, len(mem) - 1)]
+    cum_attract = [np.cumsum(attract[mem]) if len(mem) else None for mem in members]
+    ends = np.cumsum(m)
+    keys: list[np.ndarray] = []
+    a0 = 0
+    while a0 < n:
+        a1 = int(np.searchsorted(ends, (ends[a0 - 1] if a0 else 0) + _EDGE_CHUNK, side="right"))
+        a1 = max(a1, a0 + 1)
+        src = np.repeat(np.arange(a0, a1, dtype=np.int64), m[a0:a1])
+        same = rng.random(len(src)) < 0.88
+        tgt_comm = np.where(same, community[src], rng.choice(len(COMMUNITIES), size=len(src), p=shares).astype(np.int8))
+        del same
+        dst = src.copy()  # an empty community: self-loops, dropped below
+        for c, mem in enumerate(members):
+            sel = np.flatnonzero(tgt_comm == c)
+            if len(sel) == 0 or len(mem) == 0:
+                continue
+            cum = cum_attract[c]
+            idx = np.searchsorted(cum, rng.random(len(sel)) * cum[-1], side="right")
+            dst[sel] = mem[np.minimum(idx, len(mem) - 1)]
+        del tgt_comm
+        keep = src != dst
+        keys.append(dst[keep] * n + src[keep])
+        del src, dst, keep
+        a0 = a1
     if coordinated:
         lead = coordinated[0]
-        src = np.concatenate([src, np.array(coordinated[1:], dtype=np.int64)])
-        dst = np.concatenate([dst, np.full(len(coordinated) - 1, lead, dtype=np.int64)])
-    keep = src != dst
-    key = np.unique(dst[keep] * n + src[keep])  # sorted by followed account, then follower
-    del src, dst, keep, same, tgt_comm
-    f_dst = key // n
-    followers = (key % n).astype(np.int32)
-    n_followers = np.bincount(f_dst, minlength=n).astype(np.int64)
+        keys.append(lead * n + np.array(coordinated[1:], dtype=np.int64))
+    key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+    del keys
+    key.sort()  # by followed account, then follower
+    if len(key):
+        dup = np.empty(len(key), dtype=bool)
+        dup[0] = False
+        np.equal(key[1:], key[:-1], out=dup[1:])
+        if dup.any():
+            key = key[~dup]
+        del dup
+    followers = np.empty(len(key), dtype=np.int32)
+    for lo in range(0, len(key), _EDGE_CHUNK):
+        followers[lo:lo + _EDGE_CHUNK] = key[lo:lo + _EDGE_CHUNK] % n
+    indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n).astype(np.int64)
+    del key
+    n_followers = np.diff(indptr)
     n_following = np.bincount(followers, minlength=n).astype(np.int64)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(n_followers, out=indptr[1:])
 
     # accounts created 2008..2017, strictly increasing in ms (ids derive from it)
     t0, t1 = 1_200_000_000_000, 1_500_000_000_000

@@ -38,8 +38,13 @@ vary in time, and every post has *offspring*, drawn when it is made.
 Rates are scaled so the expected number of posts by the end of ``days`` is
 10% above ``posts``; the run stops at exactly ``posts`` posts (or goes on past
 the window if the process fell short, which is rare). Events are produced in
-time order from a heap of scheduled posts, so memory holds only posts that
-still have scheduled children.
+time order from a calendar queue of scheduled posts (:class:`_Queue`: a list
+per minute of simulated time, only the current minute's kept as a heap), so
+the cost of scheduling does not grow with the number of posts in flight, and
+memory holds only the posts in flight: those scheduled and not yet written,
+and written ones that still have scheduled children (or, for a deletion, only
+its id and times). Their number grows with the posts per hour (``posts /
+days``), not with the length of the run.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ class Post:
         self.label = "other"
         self.first_time = False
         self.text = ""
-        self.tags: list[tuple[str, int, int]] = []
+        self.tags: list[tuple[str, int, int]] = _NO_TAGS
         self.lang = "en"
         self.n_repost = self.n_reply = self.n_quote = self.n_like = 0
         self.deleted_at: int | None = None
@@ -104,12 +109,67 @@ class Post:
         self.frag: object = None  # the writer's serialized form, reused when embedded
 
 
+_NO_TAGS: list[tuple[str, int, int]] = []  # shared, never mutated (compose returns new lists)
+
+
 class Delete:
-    __slots__ = ("post", "t")
+    """A post's deletion at ``t``: only what the writers and the truth need of the
+    post (its id, creation time and author), so the post itself is not kept."""
+
+    __slots__ = ("id", "created", "author", "t")
 
     def __init__(self, post: Post, t: int) -> None:
-        self.post = post
+        self.id = post.id
+        self.created = post.t
+        self.author = post.author
         self.t = t
+
+
+_BUCKET_MS = 60_000
+
+
+class _Queue:
+    """Scheduled items in ``(t, seq)`` order: a list per minute of simulated time,
+    and the current minute's items as a heap (a calendar queue, Brown 1988).
+
+    A push is an append (or a push onto the small current heap); a pop works on
+    that one minute's heap, so neither slows down, or walks memory, as the
+    number of items in flight grows (a single heap of them all did both).
+    """
+
+    __slots__ = ("cur", "near", "far", "keys", "n")
+
+    def __init__(self) -> None:
+        self.cur = -1 << 62
+        self.near: list[tuple[int, int, object]] = []
+        self.far: dict[int, list[tuple[int, int, object]]] = {}
+        self.keys: list[int] = []  # heap of the minutes in ``far``
+        self.n = 0
+
+    def push(self, item: tuple[int, int, object]) -> None:
+        self.n += 1
+        b = item[0] // _BUCKET_MS
+        if b <= self.cur:
+            heapq.heappush(self.near, item)
+            return
+        lst = self.far.get(b)
+        if lst is None:
+            self.far[b] = lst = []
+            heapq.heappush(self.keys, b)
+        lst.append(item)
+
+    def pop(self) -> tuple[int, int, object]:
+        near = self.near
+        while not near:
+            b = heapq.heappop(self.keys)  # IndexError when empty, like heappop
+            self.cur = b
+            near = self.near = self.far.pop(b)
+            heapq.heapify(near)
+        self.n -= 1
+        return heapq.heappop(near)
+
+    def __len__(self) -> int:
+        return self.n
 
 
 def _ms(dt) -> int:  # noqa: ANN001
@@ -127,7 +187,7 @@ class Simulation:
         self.start = _ms(cfg.start_dt)
         self.onset = _ms(cfg.onset_dt)
         self.end = _ms(cfg.start_dt + timedelta(days=cfg.days))
-        self.heap: list[tuple[int, int, object]] = []
+        self.queue = _Queue()
         self._seq = 0
         self.hashtag = cfg.hashtag
         self.tag_fold = cfg.hashtag.casefold()
@@ -145,7 +205,7 @@ class Simulation:
 
     def _push(self, t: int, obj: object) -> None:
         self._seq += 1
-        heapq.heappush(self.heap, (t, self._seq, obj))
+        self.queue.push((t, self._seq, obj))
 
     @staticmethod
     def _q(shares: dict[str, float], branching: float) -> float:
@@ -398,9 +458,9 @@ class Simulation:
         offspring are drawn, since they refer to it).
         """
         n = 0
-        heap = self.heap
-        while heap and n < self.cfg.posts:
-            t, _, obj = heapq.heappop(heap)
+        queue = self.queue
+        while queue.n and n < self.cfg.posts:
+            t, _, obj = queue.pop()
             if obj == "tick":
                 self._tick(t)
                 continue

@@ -2,9 +2,15 @@
 
 Written next to the posts: ``truth.json`` (summary-level truth),
 ``truth_posts.parquet`` (one row per written post, streamed in row groups)
-and ``truth_accounts.parquet`` (one row per account). All ids and handles are
-the ones in the posts file(s) of the same run. docs/simulate.md describes
-every field.
+and ``truth_accounts.parquet`` (one row per account, in row groups). All ids
+and handles are the ones in the posts file(s) of the same run.
+docs/simulate.md describes every field.
+
+Nothing per post is held for the whole run: the post rows go out in row
+groups of ``BATCH``, the deletions (``truth.json``'s one per-post list) to an
+anonymous spool file that is copied into ``truth.json`` at the end, and the
+rest are counters, hourly series and the few scheduled posts (seed, notables,
+the coordinated leader's).
 
 Takeoff is defined on the hourly series of posts carrying the movement
 hashtag (any kind, reposts included, counted by UTC hour): the *baseline* is
@@ -15,10 +21,12 @@ start of the first hour, from the onset's hour on, whose count is at least
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
@@ -65,6 +73,40 @@ POST_COLUMNS: list[tuple[str, pa.DataType]] = [
 ]
 POSTS_SCHEMA = pa.schema([pa.field(n, t) for n, t in POST_COLUMNS])
 BATCH = 16_384
+ACCOUNT_BATCH = 65_536
+_DELETED_SLOT = "\x00deleted\x00"  # placeholder for the streamed list in truth.json
+
+
+class DeletedList(Sequence[dict[str, str]]):
+    """``truth["deleted"]`` as returned by a run: read from ``truth.json`` (the
+    byte range where the run wrote it) when used, so a run with millions of
+    posts does not keep its deletions in memory. Iterates like the list of
+    ``{"id", "deleted_at"}`` dicts that ``json.load`` gives."""
+
+    def __init__(self, path: Path, start: int, end: int, count: int) -> None:
+        self.path, self.start, self.end, self.count = path, start, end, count
+
+    def _load(self) -> list[dict[str, str]]:
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            return orjson.loads(fh.read(self.end - self.start))  # type: ignore[no-any-return]
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._load()[i]
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        return iter(self._load())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"DeletedList({self.count} deletions in {self.path.name})"
 
 
 def _dt(ms: int | None) -> datetime | None:
@@ -94,7 +136,8 @@ class TruthRecorder:
         self.topics: Counter[str] = Counter()
         self.labels: Counter[str] = Counter()
         self.first_time = 0
-        self.deleted: list[tuple[str, int]] = []
+        self.n_deleted = 0
+        self.spool: IO[bytes] = tempfile.TemporaryFile(dir=out)  # the deletions, as truth.json items
         self.seed_post: Post | None = None
         self.notable_posts: dict[int, str] = {}
         self.coord_posts: list[str] = []
@@ -172,7 +215,9 @@ class TruthRecorder:
             self.coord_reposts += 1
 
     def delete(self, d: Delete) -> None:
-        self.deleted.append((d.post.id, d.t))
+        self.spool.write(b"%s    {\n      \"id\": %s,\n      \"deleted_at\": %s\n    }" % (
+            b",\n" if self.n_deleted else b"", orjson.dumps(d.id), orjson.dumps(iso_ms(d.t))))
+        self.n_deleted += 1
 
     def _flush(self) -> None:
         if not self.cols["id"]:
@@ -194,27 +239,37 @@ class TruthRecorder:
         return baseline, None
 
     def _accounts(self) -> None:
+        """One row per account, written in row groups of ``ACCOUNT_BATCH``."""
         net, w, sim = self.net, self.w, self.sim
         n = net.n
-        joined = [_dt(int(t)) if t >= 0 else None for t in sim.joined.tolist()]
         coord = set(net.coordinated)
-        table = pa.table(
-            {
-                "account": pa.array(range(n), type=pa.int32()),
-                "id": pa.array([w.account_id(a) for a in range(n)], type=pa.string()),
-                "handle": pa.array([w.account_handle(a) for a in range(n)], type=pa.string()),
-                "community": pa.array([COMMUNITIES[c][0] for c in net.community.tolist()], type=pa.string()),
-                "lang": pa.array(net.lang, type=pa.string()),
-                "country": pa.array(net.country, type=pa.string()),
-                "followers": pa.array(net.n_followers, type=pa.int64()),
-                "following": pa.array(net.n_following, type=pa.int64()),
-                "verified": pa.array(net.verified, type=pa.bool_()),
-                "notable": pa.array([a in sim.notable_set for a in range(n)], type=pa.bool_()),
-                "coordinated": pa.array([a in coord for a in range(n)], type=pa.bool_()),
-                "joined_at": pa.array(joined, type=_ts),
-            }
-        )
-        pq.write_table(table, self.out / "truth_accounts.parquet", compression="zstd")
+        names = [c[0] for c in COMMUNITIES]
+        writer: pq.ParquetWriter | None = None
+        for lo in range(0, max(n, 1), ACCOUNT_BATCH):
+            hi = min(n, lo + ACCOUNT_BATCH)
+            r = range(lo, hi)
+            joined = sim.joined[lo:hi]
+            table = pa.table(
+                {
+                    "account": pa.array(r, type=pa.int32()),
+                    "id": pa.array([w.account_id(a) for a in r], type=pa.string()),
+                    "handle": pa.array([w.account_handle(a) for a in r], type=pa.string()),
+                    "community": pa.array([names[c] for c in net.community[lo:hi].tolist()], type=pa.string()),
+                    "lang": pa.array(net.lang[lo:hi], type=pa.string()),
+                    "country": pa.array(net.country[lo:hi], type=pa.string()),
+                    "followers": pa.array(net.n_followers[lo:hi], type=pa.int64()),
+                    "following": pa.array(net.n_following[lo:hi], type=pa.int64()),
+                    "verified": pa.array(net.verified[lo:hi], type=pa.bool_()),
+                    "notable": pa.array([a in sim.notable_set for a in r], type=pa.bool_()),
+                    "coordinated": pa.array([a in coord for a in r], type=pa.bool_()),
+                    "joined_at": pa.array(joined * 1000, type=_ts, mask=joined < 0),
+                }
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(self.out / "truth_accounts.parquet", table.schema, compression="zstd")
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
 
     def close(self, files: list[Path]) -> dict[str, Any]:
         self._flush()
@@ -282,7 +337,7 @@ class TruthRecorder:
                 "by_topic": dict(sorted(self.topics.items())),
                 "movement_labels": {k: self.labels.get(k, 0) for k in LABELS},
                 "first_time_disclosures": self.first_time,
-                "deleted": len(self.deleted),
+                "deleted": self.n_deleted,
             },
             "label_shares": {
                 "configured": cfg.label_shares,
@@ -297,7 +352,7 @@ class TruthRecorder:
                 "leader_posts": self.coord_posts,
                 "reposts": self.coord_reposts,
             },
-            "deleted": [{"id": i, "deleted_at": iso_ms(t)} for i, t in self.deleted],
+            "deleted": _DELETED_SLOT,  # streamed in from the spool below
             "communities": [
                 {
                     "name": name,
@@ -315,5 +370,26 @@ class TruthRecorder:
         }
         if net.n <= 20_000:
             truth["accounts"] = {w.account_id(a): COMMUNITIES[net.community[a]][0] for a in range(net.n)}
-        (self.out / "truth.json").write_bytes(orjson.dumps(truth, option=orjson.OPT_INDENT_2) + b"\n")
+        truth["deleted"] = self._write_json(truth)
         return truth
+
+    def _write_json(self, truth: dict[str, Any]) -> DeletedList:
+        """Write truth.json, copying the deletions in from the spool in blocks."""
+        text = orjson.dumps(truth, option=orjson.OPT_INDENT_2) + b"\n"
+        head, tail = text.split(orjson.dumps(_DELETED_SLOT), 1)
+        path = self.out / "truth.json"
+        with open(path, "wb") as fh:
+            fh.write(head)
+            start = fh.tell()
+            if self.n_deleted:
+                fh.write(b"[\n")
+                self.spool.seek(0)
+                while block := self.spool.read(1 << 20):
+                    fh.write(block)
+                fh.write(b"\n  ]")
+            else:
+                fh.write(b"[]")
+            end = fh.tell()
+            fh.write(tail)
+        self.spool.close()
+        return DeletedList(path, start, end, self.n_deleted)

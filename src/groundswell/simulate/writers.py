@@ -71,6 +71,12 @@ _BIO = {"entertainment": "films, shows and music", "news_media": "reporter, view
 MASTODON_HOME = "mastodon.example"
 
 
+def _kept(b: bytes) -> orjson.Fragment:
+    """JSON kept for reuse (a post embedded later, a user object): copied to its
+    own size, as ``orjson.dumps`` returns bytes inside a buffer of at least 4 KiB."""
+    return orjson.Fragment(bytes(memoryview(b)))
+
+
 def open_out(path: Path, compress: str | None) -> tuple[IO[bytes], Path]:
     """A binary file to write, compressed on request (deterministically)."""
     if compress == "gz":
@@ -171,9 +177,9 @@ class _ComplianceMixin:
         self.compliance.write(
             orjson.dumps(
                 {
-                    "id": d.post.id,
+                    "id": d.id,
                     "action": "delete",
-                    "created_at": iso_ms(d.post.t),
+                    "created_at": iso_ms(d.created),
                     "redacted_at": iso_ms(d.t),
                     "reason": "deleted",
                 }
@@ -203,7 +209,7 @@ class TwitterV2Writer(_ComplianceMixin, Writer):
     def _user_obj(self, a: int) -> orjson.Fragment:
         net = self.net
         comm = COMMUNITIES[net.community[a]][0]
-        return orjson.Fragment(orjson.dumps({
+        return _kept(orjson.dumps({
             "id": self.account_id(a),
             "name": net.display_name(a),
             "username": net.handle(a),
@@ -225,7 +231,7 @@ class TwitterV2Writer(_ComplianceMixin, Writer):
     def _frag(self, p: Post) -> orjson.Fragment:
         """The tweet serialized once: in ``data`` and in every page's ``includes``."""
         if p.frag is None:
-            p.frag = orjson.Fragment(orjson.dumps(self._tweet(p)))
+            p.frag = _kept(orjson.dumps(self._tweet(p)))
         return p.frag  # type: ignore[return-value]
 
     def _tweet(self, p: Post) -> dict[str, Any]:
@@ -347,7 +353,7 @@ class TwitterV1Writer(_ComplianceMixin, Writer):
     def _user_obj(self, a: int) -> orjson.Fragment:
         net = self.net
         uid = self.account_id(a)
-        return orjson.Fragment(orjson.dumps({
+        return _kept(orjson.dumps({
             "id": int(uid),
             "id_str": uid,
             "name": net.display_name(a),
@@ -452,7 +458,7 @@ class TwitterV1Writer(_ComplianceMixin, Writer):
     def _embedded(self, x: Post) -> orjson.Fragment:
         """A tweet as embedded in another (a quote's own quoted_status is left out)."""
         if x.frag is None:
-            x.frag = orjson.Fragment(orjson.dumps(self._tweet(x, embed=False)))
+            x.frag = _kept(orjson.dumps(self._tweet(x, embed=False)))
         return x.frag  # type: ignore[return-value]
 
     def post(self, p: Post) -> None:
@@ -563,13 +569,12 @@ class BlueskyWriter(Writer):
         self.fh.write(orjson.dumps(ev) + b"\n")
 
     def delete(self, d: Delete) -> None:
-        p = d.post
-        did = self.account_id(p.author)
+        did = self.account_id(d.author)
         time_us = self._time_us(d.t)
         self.fh.write(orjson.dumps({
             "did": did, "time_us": time_us, "kind": "commit",
             "commit": {"rev": ids.tid(time_us, self.counter), "operation": "delete",
-                       "collection": self.POST, "rkey": p.id.rsplit("/", 1)[1]},
+                       "collection": self.POST, "rkey": d.id.rsplit("/", 1)[1]},
         }) + b"\n")
 
     def close(self, last_ms: int) -> None:
@@ -591,7 +596,7 @@ class MastodonWriter(Writer):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self.fh = self._open("posts.jsonl")
-        self._acct = lru_cache(maxsize=1 << 14)(lambda a: orjson.Fragment(orjson.dumps(self._account_obj(a))))
+        self._acct = lru_cache(maxsize=1 << 14)(lambda a: _kept(orjson.dumps(self._account_obj(a))))
 
     def domain(self, a: int) -> str:
         return MASTODON_HOME
@@ -712,7 +717,7 @@ class MastodonWriter(Writer):
 
     def _frag(self, p: Post) -> orjson.Fragment:
         if p.frag is None:
-            p.frag = orjson.Fragment(orjson.dumps(self._status(p)))
+            p.frag = _kept(orjson.dumps(self._status(p)))
         return p.frag  # type: ignore[return-value]
 
     def post(self, p: Post) -> None:
@@ -765,7 +770,7 @@ class CsvWriter(Writer):
 FOLLOWS_COLUMNS = ("follower_id", "followed_id", "platform")
 
 
-def write_follows(out: Path, net: Network, writer: Writer, chunk: int = 1 << 20) -> Path:
+def write_follows(out: Path, net: Network, writer: Writer, chunk: int = 1 << 16) -> Path:
     """The follower graph as ``follows.csv`` (``follower_id,followed_id,platform``), with
     the account ids ingest stores; rows ordered by followed account, then follower
     (the network's CSR order), written in chunks."""
@@ -774,10 +779,10 @@ def write_follows(out: Path, net: Network, writer: Writer, chunk: int = 1 << 20)
         fh.write((",".join(FOLLOWS_COLUMNS) + "\n").encode())
         aid = [writer.account_id(a) for a in range(net.n)]
         plat = writer.platform
-        followed = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
         for lo in range(0, len(net.followers), chunk):
             fs = net.followers[lo:lo + chunk].tolist()
-            ds = followed[lo:lo + chunk].tolist()
+            pos = np.arange(lo, min(lo + chunk, len(net.followers)), dtype=np.int64)
+            ds = (np.searchsorted(net.indptr, pos, side="right") - 1).tolist()
             fh.write("".join(f"{aid[f]},{aid[d]},{plat}\n" for f, d in zip(fs, ds)).encode())
     finally:
         close_out(fh)
