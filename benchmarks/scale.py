@@ -78,7 +78,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     th.join()
     after = os.times()
     if p.returncode != 0:
-        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err.decode(errors='replace')[-1500:]}")
+        text = err.decode(errors="replace")
+        causes = [ln for ln in text.splitlines() if "Error" in ln or "Exception" in ln][:5]
+        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n" + "\n".join(causes) + "\n" + text[-1500:])
     return {"seconds": round(time.perf_counter() - t, 2), "peak_mb": round(peak[0]),
             "cpu_seconds": round((after.children_user - before.children_user)
                                  + (after.children_system - before.children_system), 1),
@@ -106,7 +108,8 @@ def _split_csv(path: Path, parts: int) -> None:
 def _spark_ingest(args: argparse.Namespace) -> None:
     from groundswell.store.spark import ingest_spark, session
 
-    spark = session(args.master, {"spark.sql.shuffle.partitions": str(args.shuffle)})
+    spark = session(args.master, {"spark.sql.shuffle.partitions": str(args.shuffle),
+                                  "spark.driver.memory": os.environ.get("GS_SPARK_DRIVER_MEMORY", "4g")})
     t = time.perf_counter()
     s = ingest_spark(spark, [args.src], args.db)
     spark.stop()
@@ -120,7 +123,9 @@ def _spark_analyze(args: argparse.Namespace) -> None:
     from groundswell.analysis import analyze
     from groundswell.store.spark import open_spark_store
 
-    with open_spark_store(args.db, master=args.master, conf={"spark.sql.shuffle.partitions": str(args.shuffle)}) as s:
+    with open_spark_store(args.db, master=args.master, conf={
+            "spark.sql.shuffle.partitions": str(args.shuffle),
+            "spark.driver.memory": os.environ.get("GS_SPARK_DRIVER_MEMORY", "4g")}) as s:
         r = analyze(s, [args.hashtag])
     print(json.dumps({"posts": r["timeline"]["posts"], "timings": r["timings"]}))
 
@@ -212,6 +217,7 @@ def main() -> None:
     r.add_argument("--posts", type=int, action="append", required=True)
     r.add_argument("--master", action="append", default=None, help="Spark masters (default local[2])")
     r.add_argument("--shuffle", type=int, default=8, help="spark.sql.shuffle.partitions")
+    r.add_argument("--driver-memory", default="4g", help="spark.driver.memory (local mode: all of Spark)")
     r.add_argument("--work", default="/tmp/groundswell-scale")
     r.add_argument("--engines", default="duckdb,spark", help="comma-separated: duckdb, spark")
     g = sub.add_parser("graph")
@@ -226,6 +232,7 @@ def main() -> None:
     if args.cmd == "run":
         args.master = args.master or ["local[2]"]
         args.engines = set(args.engines.split(","))
+        os.environ["GS_SPARK_DRIVER_MEMORY"] = args.driver_memory
         run(args)
     elif args.cmd == "graph":
         graph(args)
