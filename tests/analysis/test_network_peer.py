@@ -89,3 +89,12 @@ def test_network_is_pseudonymous_by_default(network_db, cli) -> None:
     assert not {n["id"] for n in pseudo} & real_ids
     # public figures (verified or >= 10,000 followers) keep their handles
     assert len(pseudo) < len(shared["nodes"])
+
+
+def test_memory_limit_option(cli, network_db):
+    """The DuckDB cap is applied (same answer under a small one) and a bad size is a usage error."""
+    full = cli("network", "--db", network_db).json()
+    small = cli("network", "--db", network_db, "--memory-limit", "64MB").json()
+    assert len(small["nodes"]) == len(full["nodes"]) and len(small["links"]) == len(full["links"])
+    r = cli("analyze", "--db", network_db, "--hashtag", "BlackLivesMatter", "--memory-limit", "lots")
+    assert r.code != 0 and "--memory-limit" in r.err

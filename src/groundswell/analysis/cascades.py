@@ -19,7 +19,10 @@
 
 The tree arithmetic is vectorized numpy over integer-coded edge lists
 (pointer jumping for roots and depths, one pass per depth level for subtree
-sizes), so millions of edges take seconds.
+sizes), so millions of edges take seconds. The follower reconstruction runs
+in SQL on integer keys (sharers' accounts and roots numbered in temporary
+tables). ``largest`` lists the biggest trees, ties broken by the root's post
+id.
 """
 
 from __future__ import annotations
@@ -41,23 +44,58 @@ STAR_SQL = """
 SELECT id, repost_of_id AS parent, repost_of_id AS root FROM {mv} WHERE repost_of_id IS NOT NULL
 """
 
-RECONSTRUCT_SQL = """
+# Follower reconstruction, in integer keys (accounts and roots numbered in SQL), so the one large
+# intermediate result (each repost x each account its author follows: ~40 rows per repost) is
+# joined on one BIGINT: key = root number * 2^32 + account number. The key can only be formed once
+# the follow edge is known, so the planner cannot pair the sharers of one root with each other first
+# (quadratic in a viral cascade's size).
+SHARERS_SQL = """
 WITH r AS (SELECT platform, id, account, created_at, repost_of_id AS root FROM {mv}
-           WHERE repost_of_id IS NOT NULL),
-c AS (SELECT platform, id, account, created_at, root FROM r
-      UNION ALL
-      SELECT p.platform, p.id, coalesce(p.author_id, p.author_handle) AS account, p.created_at, p.id AS root
-      FROM posts p WHERE p.id IN (SELECT root FROM r)),
-pairs AS (
-  SELECT r.id, c.id AS cand, c.created_at AS cand_at
-  FROM r JOIN {follows} f ON f.follower_id = r.account
-  JOIN c ON c.platform = r.platform AND c.root = r.root AND c.account = f.followed_id
-  WHERE c.created_at <= r.created_at AND c.id <> r.id),
-best AS (SELECT id, arg_max(cand, cand_at) AS parent, count(*) AS k FROM pairs GROUP BY id)
-SELECT r.id, coalesce(best.parent, r.root) AS parent, r.root,
-       CASE WHEN best.k IS NULL THEN 0.0 ELSE 1.0 / best.k END AS confidence
-FROM r LEFT JOIN best ON r.id = best.id
+           WHERE repost_of_id IS NOT NULL)
+SELECT platform, id, account, created_at, root, true AS is_repost FROM r
+UNION ALL
+SELECT p.platform, p.id, coalesce(p.author_id, p.author_handle) AS account, p.created_at, p.id AS root, false
+FROM posts p WHERE p.id IN (SELECT root FROM r)
 """
+
+SHARER_ACCOUNTS_SQL = """
+SELECT account, row_number() OVER (ORDER BY account) AS a
+FROM (SELECT DISTINCT account FROM gs_sharers WHERE account IS NOT NULL) x
+"""
+
+SHARER_ROOTS_SQL = """
+SELECT platform, root, row_number() OVER (ORDER BY platform, root) AS k
+FROM (SELECT DISTINCT platform, root FROM gs_sharers) x
+"""
+
+SHARES_SQL = """
+SELECT row_number() OVER (ORDER BY t.k, s.created_at) AS cid, s.id, s.root, s.created_at, s.is_repost,
+       a.a, t.k, t.k * 4294967296 + a.a AS ck
+FROM gs_sharers s LEFT JOIN gs_sharer_accounts a ON a.account = s.account
+JOIN gs_sharer_roots t ON t.platform = s.platform AND t.root = s.root
+"""
+
+SHARER_FOLLOWS_SQL = """
+SELECT fa.a AS fr, fb.a AS fd FROM {follows} f
+JOIN gs_sharer_accounts fa ON fa.account = f.follower_id JOIN gs_sharer_accounts fb ON fb.account = f.followed_id
+"""
+
+RECONSTRUCT_SQL = """
+WITH pairs AS (
+  SELECT r.cid, c.cid AS cand, c.created_at AS cand_at
+  FROM gs_shares r JOIN gs_sharer_follows f ON f.fr = r.a
+  JOIN gs_shares c ON c.ck = r.k * 4294967296 + f.fd
+  WHERE r.is_repost AND c.created_at <= r.created_at AND c.cid <> r.cid),
+best AS (SELECT cid, arg_max(cand, cand_at) AS parent, count(*) AS k FROM pairs GROUP BY cid)
+SELECT r.id, coalesce(pc.id, r.root) AS parent, r.root,
+       CASE WHEN best.k IS NULL THEN 0.0 ELSE 1.0 / best.k END AS confidence
+FROM gs_shares r LEFT JOIN best ON best.cid = r.cid LEFT JOIN gs_shares pc ON pc.cid = best.parent
+WHERE r.is_repost
+"""
+
+_RECONSTRUCT_STEPS = (("gs_sharers", SHARERS_SQL), ("gs_sharer_accounts", SHARER_ACCOUNTS_SQL),
+                      ("gs_sharer_roots", SHARER_ROOTS_SQL), ("gs_shares", SHARES_SQL),
+                      ("gs_sharer_follows", SHARER_FOLLOWS_SQL))
 
 
 HAS_FOLLOWS_SQL = """
@@ -98,14 +136,26 @@ def repost_parents(store: Any, scope: Scope, follows: sql.Raw | None = None) -> 
         t = sql.run(store, STAR_SQL, mv=scope.table)
         t = t.append_column("confidence", pa.nulls(t.num_rows, pa.float64()))
         return t.append_column("method", pa.array(["star"] * t.num_rows, pa.string()))
-    t = sql.run(store, RECONSTRUCT_SQL, mv=scope.table, follows=follows)
+    for name, q in _RECONSTRUCT_STEPS:
+        sql.materialize(store, name, q, mv=scope.table, follows=follows)
+    try:
+        t = sql.run(store, RECONSTRUCT_SQL)
+    finally:
+        for name, _ in reversed(_RECONSTRUCT_STEPS):
+            sql.drop(store, name)
     return t.append_column("method", pa.array(["followers"] * t.num_rows, pa.string()))
+
+
+def _strings(x: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous string array (``pa.chunked_array([chunked])`` would convert it value by value)."""
+    if isinstance(x, pa.ChunkedArray):
+        x = x.combine_chunks()
+    return x.cast(pa.string())
 
 
 def tree_metrics(child: pa.Array, parent: pa.Array) -> dict[str, np.ndarray]:
     """Per tree (root): root index into ``nodes``, size, depth, breadth, structural virality."""
-    both = pa.chunked_array([pa.chunked_array([child]).combine_chunks().cast(pa.string()),
-                             pa.chunked_array([parent]).combine_chunks().cast(pa.string())])
+    both = pa.chunked_array([_strings(child), _strings(parent)])
     enc = pc.dictionary_encode(both).combine_chunks()
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     nodes = enc.dictionary
@@ -173,9 +223,21 @@ def _histogram(x: np.ndarray) -> list[dict[str, int]]:
     return [{"from": 2 ** i, "to": 2 ** (i + 1), "cascades": int(v)} for i, v in enumerate(out) if v]
 
 
+def _largest(tm: dict[str, Any], top: int) -> tuple[list[int], list[str]]:
+    """The ``top`` largest trees, by size, ties by root post id (so the order does not depend on
+    the order in which the engine returned the rows); -> (indices into the per-tree arrays, root ids)."""
+    size = tm["size"]
+    if len(size) == 0:
+        return [], []
+    cut = np.partition(size, len(size) - min(top, len(size)))[len(size) - min(top, len(size))]
+    cand = np.flatnonzero(size >= cut)
+    ids = tm["nodes"].take(pa.array(tm["root"][cand])).to_pylist()
+    best = sorted(zip(cand.tolist(), ids), key=lambda x: (-int(size[x[0]]), x[1]))[:top]
+    return [i for i, _ in best], [pid for _, pid in best]
+
+
 def describe(tm: dict[str, np.ndarray], store: Any, label: str, top: int = 10) -> dict[str, Any]:
-    order = np.argsort(-tm["size"], kind="stable")[:top]
-    ids = [tm["nodes"][int(tm["root"][i])].as_py() for i in order]
+    order, ids = _largest(tm, top)
     authors = {}
     if ids:
         for r in sql.rows(store, "SELECT id, author_id, author_handle FROM posts WHERE id IN {ids}",

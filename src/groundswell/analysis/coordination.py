@@ -25,10 +25,15 @@ import numpy as np
 from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope
 
+# Accounts and targets are numbered first (row_number over the sorted values, so ``u < v`` means the
+# same on the numbers as on the names), and the pairing and counting run on integers.
 PAIRS_SQL = """
-WITH r AS (SELECT account, {key} AS target, created_at,
-                  CAST(floor(epoch(created_at) / {window}) AS BIGINT) AS b
-           FROM {mv} WHERE {key} IS NOT NULL AND account IS NOT NULL),
+WITH r0 AS (SELECT account, {key} AS target, created_at FROM {mv} WHERE {key} IS NOT NULL AND account IS NOT NULL),
+acc AS (SELECT account, row_number() OVER (ORDER BY account) AS a FROM (SELECT DISTINCT account FROM r0) x),
+tg AS (SELECT target, row_number() OVER (ORDER BY target) AS g FROM (SELECT DISTINCT target FROM r0) y),
+r AS (SELECT acc.a AS account, tg.g AS target, r0.created_at,
+             CAST(floor(epoch(r0.created_at) / {window}) AS BIGINT) AS b
+      FROM r0 JOIN acc ON acc.account = r0.account JOIN tg ON tg.target = r0.target),
 dense AS (SELECT target, b FROM r GROUP BY target, b HAVING count(*) > {crowd}),
 rr AS (SELECT r.* FROM r LEFT JOIN dense d ON d.target = r.target AND d.b = r.b WHERE d.target IS NULL),
 pairs AS (
@@ -36,23 +41,43 @@ pairs AS (
   FROM rr a JOIN rr c ON a.target = c.target AND a.b = c.b WHERE a.account < c.account
   UNION ALL
   SELECT least(a.account, c.account), greatest(a.account, c.account), a.target, a.created_at, c.created_at
-  FROM rr a JOIN rr c ON a.target = c.target AND a.b = c.b + 1 WHERE a.account <> c.account)
-SELECT u, v, count(DISTINCT target) AS weight FROM pairs
-WHERE abs(epoch(ta) - epoch(tc)) <= {window}
-GROUP BY u, v HAVING count(DISTINCT target) >= {min_weight}
+  FROM rr a JOIN rr c ON a.target = c.target AND a.b = c.b + 1 WHERE a.account <> c.account),
+w AS (SELECT u, v, count(DISTINCT target) AS weight FROM pairs
+      WHERE abs(epoch(ta) - epoch(tc)) <= {window}
+      GROUP BY u, v HAVING count(DISTINCT target) >= {min_weight})
+SELECT ua.account AS u, va.account AS v, w.weight FROM w
+JOIN acc ua ON ua.a = w.u JOIN acc va ON va.a = w.v
 """
 
+# For the members of all reported groups at once (one pass over the posts, not one per group):
+# per member, whose posts it reposted; and each member's posts.
 AMPLIFIED_SQL = """
-SELECT coalesce(p.author_id, p.author_handle) AS account, min(p.author_id) AS author_id,
+SELECT m.account AS member, coalesce(p.author_id, p.author_handle) AS account, min(p.author_id) AS author_id,
        min(p.author_handle) AS handle, count(*) AS reposts
 FROM {mv} m JOIN posts p ON p.platform = m.platform AND p.id = m.repost_of_id
-WHERE m.account IN {members} GROUP BY 1 ORDER BY reposts DESC, account LIMIT 1
+WHERE m.account IN {members} GROUP BY 1, 2
 """
 
 MEMBERS_SQL = """
 SELECT account, min(author_id) AS author_id, min(author_handle) AS handle, count(*) AS posts
-FROM {mv} WHERE account IN {members} GROUP BY account ORDER BY account
+FROM {mv} WHERE account IN {members} GROUP BY account
 """
+
+
+def _amplified(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The account a group reposted most (ties: the smaller account key), from its members' rows."""
+    by: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        a = by.setdefault(r["account"], {"account": r["account"], "author_id": r["author_id"],
+                                         "handle": r["handle"], "reposts": 0})
+        a["reposts"] += r["reposts"]
+        for k in ("author_id", "handle"):
+            if r[k] is not None and (a[k] is None or r[k] < a[k]):
+                a[k] = r[k]
+    if not by:
+        return None
+    best = min(by.values(), key=lambda a: (-a["reposts"], a["account"] is None, a["account"] or ""))
+    return {"account_id": best["author_id"], "handle": best["handle"], "reposts": best["reposts"]}
 
 
 def coordinated_groups(store: Any, scope: Scope, window: int = 60, min_weight: int = 3, min_size: int = 3,
@@ -76,20 +101,24 @@ def coordinated_groups(store: Any, scope: Scope, window: int = 60, min_weight: i
     g = ig.Graph(n=len(names), edges=[(idx[u], idx[v]) for u, v in edges])
     groups = [c for c in g.connected_components() if len(c) >= min_size]
     groups.sort(key=lambda c: -len(c))
-    for c in groups[:20]:
-        members = [names[i] for i in c]
+    groups = groups[:20]
+    everyone = sql.Raw(sql.in_list(names[i] for c in groups for i in c))
+    reposted: dict[str, list[dict[str, Any]]] = {}
+    for r in (sql.rows(store, AMPLIFIED_SQL, mv=scope.table, members=everyone) if groups else []):
+        reposted.setdefault(r["member"], []).append(r)
+    posts = {r["account"]: r for r in (sql.rows(store, MEMBERS_SQL, mv=scope.table, members=everyone)
+                                       if groups else [])}
+    for c in groups:
+        members = sorted(names[i] for i in c)
         mset = set(members)
         w = [sum(k.values()) for e, k in edges.items() if e[0] in mset]
         kinds = {k for e, ks in edges.items() if e[0] in mset for k in ks}
-        lst = sql.Raw(sql.in_list(members))
-        amp = sql.rows(store, AMPLIFIED_SQL, mv=scope.table, members=lst)
         out["groups"].append({
             "size": len(members),
             "members": [{"account_id": r["author_id"], "handle": r["handle"], "posts": r["posts"]}
-                        for r in sql.rows(store, MEMBERS_SQL, mv=scope.table, members=lst)],
+                        for r in (posts[a] for a in members if a in posts)],
             "links": len(w), "mean_weight": round(float(np.mean(w)), 3) if w else 0.0,
             "evidence": sorted(kinds),
-            "amplified": ({"account_id": amp[0]["author_id"], "handle": amp[0]["handle"],
-                           "reposts": amp[0]["reposts"]} if amp else None),
+            "amplified": _amplified([r for a in members for r in reposted.get(a, [])]),
         })
     return out

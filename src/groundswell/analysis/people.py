@@ -20,7 +20,9 @@ communities it travelled.
   at 1, modularity's resolution limit lets two small communities of a few
   hundred accounts merge, which puts a whole community inside or outside the
   seed's), ``LEIDEN_ITERATIONS`` passes, the best partition of
-  ``LEIDEN_RUNS`` seeds on graphs of up to ``RUNS_MAX_EDGES`` edges) on the
+  ``LEIDEN_RUNS`` seeds on graphs of up to ``RUNS_MAX_EDGES`` edges; one run
+  of ``LEIDEN_ITERATIONS_LARGE`` pass on larger graphs, where a second pass
+  moved 1 of 275k accounts on a 3M-post simulated movement) on the
   follower graph among the participants (plus the seed account) when the
   store has a ``follows`` table for the platform (or ``--followers`` is
   given): who follows whom is the stable social structure a movement crosses,
@@ -34,13 +36,15 @@ communities it travelled.
   Milano's call crossed from entertainment into other circles.
 
 Accounts are numbered in SQL (``gs_nodes``), so graphs reach igraph as numpy
-integer arrays, never as Python lists of names. Graph sizes: one node per
-participating or mentioned account; 10M movement posts make ~1M nodes and a
-few million edges.
+integer arrays, never as Python lists of names; the undirected graph is
+simplified (self-loops dropped, parallel edges summed) in numpy before igraph
+sees it. Graph sizes: one node per participating or mentioned account (3M
+simulated posts: 275k nodes, 1.2M interaction and 7M follower edges).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime
 from typing import Any
@@ -52,7 +56,8 @@ from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope, bucket
 
 LEIDEN_ITERATIONS = 2
-LEIDEN_RUNS = 3  # on graphs of up to RUNS_MAX_EDGES edges; one run above
+LEIDEN_RUNS = 3  # on graphs of up to RUNS_MAX_EDGES edges; one run of LEIDEN_ITERATIONS_LARGE above
+LEIDEN_ITERATIONS_LARGE = 1
 RUNS_MAX_EDGES = 500_000
 LEIDEN_RESOLUTION = 1.5
 MIN_COMMUNITY = 3
@@ -92,14 +97,17 @@ GROUP BY src HAVING sum(reposts) > 0 ORDER BY reposts DESC, account LIMIT {top}
 
 POSTS_BY_SQL = "SELECT account, count(*) AS posts FROM {mv} WHERE account IN {ids} GROUP BY account"
 
+JOINED_SQL = """
+SELECT platform, account, min(created_at) AS first_use,
+       min(CASE WHEN created_at >= {since} THEN created_at END) AS joined_at,
+       arg_min(CASE WHEN created_at >= {since} THEN id END,
+               CASE WHEN created_at >= {since} THEN created_at END) AS join_post_id,
+       count(*) AS posts FROM {mv} GROUP BY platform, account
+"""
+
 NOTABLE_SQL = """
-WITH j AS (SELECT platform, account, min(created_at) AS first_use,
-                  min(CASE WHEN created_at >= {since} THEN created_at END) AS joined_at,
-                  arg_min(CASE WHEN created_at >= {since} THEN id END,
-                          CASE WHEN created_at >= {since} THEN created_at END) AS join_post_id,
-                  count(*) AS posts FROM {mv} GROUP BY platform, account)
 SELECT a.id AS account_id, a.handle, a.followers, a.verified, j.first_use, j.joined_at, j.join_post_id, j.posts
-FROM j JOIN accounts_latest a ON a.platform = j.platform AND a.id = j.account
+FROM gs_joined j JOIN accounts_latest a ON a.platform = j.platform AND a.id = j.account
 WHERE {cond}
 ORDER BY {order} LIMIT {limit}
 """
@@ -128,13 +136,37 @@ def _np(col: pa.ChunkedArray, dtype: Any = np.int64) -> np.ndarray:
     return col.to_numpy().astype(dtype, copy=False) if len(col) else np.zeros(0, dtype=dtype)
 
 
+def _edge_pairs(src: np.ndarray, dst: np.ndarray, chunk: int = 1 << 18) -> Any:
+    """(src, dst) pairs of Python ints, a chunk at a time: igraph reads any iterable of pairs, and
+    a list of all pairs (or a 2-column numpy array, which igraph turns into nested lists) would
+    cost ~150 bytes per edge at once."""
+    return itertools.chain.from_iterable(zip(src[i:i + chunk].tolist(), dst[i:i + chunk].tolist())
+                                         for i in range(0, len(src), chunk))
+
+
 def _graph(n: int, src: np.ndarray, dst: np.ndarray, directed: bool) -> Any:
     import igraph as ig
 
-    g = ig.Graph(n=n, directed=directed)
-    if len(src):
-        g.add_edges(np.column_stack([src, dst]))
-    return g
+    return ig.Graph(n=n, edges=_edge_pairs(src, dst), directed=directed)
+
+
+def _simple(n: int, src: np.ndarray, dst: np.ndarray,
+            weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The undirected simple graph of an edge list, as igraph's ``simplify(combine_edges="sum")``
+    makes it (self-loops dropped, parallel edges merged with their weights summed, edges sorted
+    by their end points), in numpy: on millions of edges igraph's version is ~10x slower.
+    ``weight`` None: every edge weighs 1."""
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    keep = lo != hi
+    key = lo[keep] * np.int64(n) + hi[keep]
+    del lo, hi
+    if weight is None:
+        uk, cnt = np.unique(key, return_counts=True)
+        w = cnt.astype(np.float64)
+    else:
+        uk, inv = np.unique(key, return_inverse=True)
+        w = np.bincount(inv, weights=np.asarray(weight, dtype=np.float64)[keep], minlength=len(uk))
+    return uk // n, uk % n, w
 
 
 def _who(store: Any, accounts: list[str]) -> dict[str, dict[str, Any]]:
@@ -163,8 +195,8 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
     weight = _np(e.column("weight"), np.float64)
     if e.num_rows:
         g = _graph(n, src, dst, True)
-        g.es["weight"] = weight
-        pr = np.asarray(g.pagerank(weights="weight"))
+        pr = np.asarray(g.pagerank(weights=weight.tolist()))
+        del g
         best = np.argsort(-pr, kind="stable")[:top]
         names = {r["node"]: r["account"] for r in sql.rows(
             store, "SELECT node, account FROM gs_nodes WHERE node IN {nodes}",
@@ -184,13 +216,14 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
         return [{"account_id": r["account_id"], "handle": r["handle"], "followers": r["followers"],
                  "verified": bool(r["verified"]), "joined_at": sql.iso(r["joined_at"]),
                  "join_post_id": r["join_post_id"], "first_use": sql.iso(r["first_use"]), "posts": r["posts"]}
-                for r in sql.rows(store, NOTABLE_SQL, mv=scope.table, cond=sql.Raw(cond),
-                                  order=sql.Raw(order), limit=1000 if cond != "true" else top,
-                                  since=since or datetime(1970, 1, 1))]
+                for r in sql.rows(store, NOTABLE_SQL, cond=sql.Raw(cond), order=sql.Raw(order),
+                                  limit=1000 if cond != "true" else top)]
 
+    sql.materialize(store, "gs_joined", JOINED_SQL, mv=scope.table, since=since or datetime(1970, 1, 1))
     out["notable"] = notable_rows("a.verified AND j.joined_at IS NOT NULL", "j.joined_at, a.id")
     out["notable_since"] = sql.iso(since)
     out["most_followed"] = notable_rows("true", "a.followers DESC NULLS LAST, a.id")
+    sql.drop(store, "gs_joined")
     out["new_participants"] = [{"time": sql.iso(r["time"]), "new": r["new_authors"],
                                 "total": r["participants"]} for r in series]
     out["communities"] = communities(store, scope, n, src, dst, weight, seed_account, follows, seed)
@@ -206,23 +239,25 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     if follows is not None:
         fe = sql.run(store, FOLLOW_EDGES_SQL, follows=follows)
         src, dst = _np(fe.column("src")), _np(fe.column("dst"))
-        weight = np.ones(len(src))
+        del fe
+        weight = None  # every follow edge weighs 1
         basis = "followers among participants"
     else:
         basis = "interactions"
     empty = {"basis": basis, "count": 0, "seed_community": None, "outside_seed": [], "largest": []}
     if len(src) == 0:
         return empty
+    src, dst, weight = _simple(n, src, dst, weight)
     g = _graph(n, src, dst, False)
-    g.es["weight"] = weight
-    g.simplify(combine_edges={"weight": "sum"})
+    del src, dst
     part = None
+    small = g.ecount() <= RUNS_MAX_EDGES
+    runs, iterations = (LEIDEN_RUNS, LEIDEN_ITERATIONS) if small else (1, LEIDEN_ITERATIONS_LARGE)
     try:
-        runs = LEIDEN_RUNS if g.ecount() <= RUNS_MAX_EDGES else 1
         for run in range(runs):  # the best of a few seeds: one run may merge two small communities
             ig.set_random_number_generator(random.Random(seed * 1000 + run))
-            p = g.community_leiden(objective_function="modularity", weights="weight",
-                                   resolution=LEIDEN_RESOLUTION, n_iterations=LEIDEN_ITERATIONS)
+            p = g.community_leiden(objective_function="modularity", weights=weight,
+                                   resolution=LEIDEN_RESOLUTION, n_iterations=iterations)
             if part is None or p.modularity > part.modularity:
                 part = p
     finally:
@@ -252,7 +287,7 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     outside = sum(r["outside"] or 0 for r in rows)
     return {
         "basis": basis,
-        "algorithm": f"leiden (modularity, resolution {LEIDEN_RESOLUTION}, {LEIDEN_ITERATIONS} iterations, "
+        "algorithm": f"leiden (modularity, resolution {LEIDEN_RESOLUTION}, {iterations} iteration{'s' if iterations != 1 else ''}, "
                      f"best of {runs} seed(s))",
         "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,

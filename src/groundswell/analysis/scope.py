@@ -81,19 +81,21 @@ class Scope:
                 "interval": self.interval}
 
 
-MOVEMENT_SQL = """
-WITH tagged AS (SELECT platform, id FROM posts WHERE {has_tag}),
-m AS (SELECT p.platform, p.id FROM posts p WHERE {has_tag_p} AND {window}
-      UNION
-      SELECT p.platform, p.id FROM posts p JOIN tagged t ON t.platform = p.platform AND t.id = p.repost_of_id
-      WHERE p.kind = 'repost' AND {window})
-SELECT p.platform, p.id, coalesce(p.author_id, p.author_handle) AS account,
+_COLUMNS = """p.platform, p.id, coalesce(p.author_id, p.author_handle) AS account,
        p.author_id, p.author_handle, p.created_at, p.kind,
-       p.repost_of_id, p.reply_to_id, p.quote_of_id, p.hashtags, p.hashtags_raw, p.mentions,
+       p.repost_of_id, p.reply_to_id, p.quote_of_id, p.hashtags, p.mentions,
        p.lang, p.country, p.repost_count, p.reply_count, p.quote_count, p.like_count,
-       CASE WHEN p.kind <> 'repost' AND p.text IS NOT NULL THEN md5(p.text) END AS text_key
-FROM posts p JOIN m ON p.platform = m.platform AND p.id = m.id
-WHERE p.created_at IS NOT NULL
+       CASE WHEN p.kind <> 'repost' AND p.text IS NOT NULL THEN md5(p.text) END AS text_key"""
+
+# Two disjoint parts, each read straight from ``posts`` (no join back to it, no de-duplication):
+# the posts carrying a hashtag, and the reposts without one of a post carrying one.
+MOVEMENT_SQL = f"""
+SELECT {_COLUMNS} FROM posts p
+WHERE p.created_at IS NOT NULL AND {{window}} AND {{has_tag_p}}
+UNION ALL
+SELECT {_COLUMNS} FROM posts p
+WHERE p.created_at IS NOT NULL AND {{window}} AND p.kind = 'repost' AND NOT coalesce({{has_tag_p}}, false)
+  AND EXISTS (SELECT 1 FROM posts t WHERE t.platform = p.platform AND t.id = p.repost_of_id AND {{has_tag_t}})
 """
 
 
@@ -108,7 +110,7 @@ def movement_scope(store: Any, hashtags: Any, start: Any = None, end: Any = None
     if interval not in STEP:
         raise UsageError(f"--interval must be one of {', '.join(STEP)}, not {interval!r}")
     scope = Scope(normalize_tags(hashtags), parse_time(start), parse_time(end), interval)
-    sql.materialize(store, "gs_movement", MOVEMENT_SQL, has_tag=has_tag(scope.hashtags),
+    sql.materialize(store, "gs_movement", MOVEMENT_SQL, has_tag_t=has_tag(scope.hashtags, "t.hashtags"),
                     has_tag_p=has_tag(scope.hashtags, "p.hashtags"), window=scope.window_sql("p.created_at"))
     return scope
 

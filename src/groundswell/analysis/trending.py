@@ -44,10 +44,10 @@ COOLDOWN = timedelta(days=2)
 
 TAG_ACCOUNTS_SQL = """
 WITH t AS (SELECT {bucket} AS t, coalesce(author_id, author_handle) AS account,
-                  CASE WHEN kind <> 'repost' THEN coalesce(author_id, author_handle) END AS author,
-                  unnest(hashtags) AS tag
+                  CASE WHEN kind <> 'repost' THEN 1 ELSE 0 END AS own, unnest(hashtags) AS tag
            FROM posts WHERE {window}),
-c AS (SELECT tag, t, count(DISTINCT account) AS accounts, count(DISTINCT author) AS authors FROM t GROUP BY tag, t)
+a AS (SELECT tag, t, account, max(own) AS own FROM t WHERE account IS NOT NULL GROUP BY tag, t, account),
+c AS (SELECT tag, t, count(*) AS accounts, count(CASE WHEN own = 1 THEN 1 END) AS authors FROM a GROUP BY tag, t)
 SELECT tag, t, accounts, authors FROM c
 WHERE accounts >= 2 AND tag IN (SELECT tag FROM c WHERE authors >= {threshold})
 """
