@@ -134,7 +134,10 @@ def _duck_analyze(args: argparse.Namespace) -> None:
     from groundswell.analysis import analyze
     from groundswell.store import open_store
 
+    from groundswell.analysis.cli import ANALYZE_MEMORY_LIMIT
+
     with open_store(args.db, read_only=True) as s:
+        s.con.execute(f"SET memory_limit = '{ANALYZE_MEMORY_LIMIT}'")  # as `groundswell analyze` does
         r = analyze(s, [args.hashtag])
     print(json.dumps({"posts": r["timeline"]["posts"], "timings": r["timings"]}))
 

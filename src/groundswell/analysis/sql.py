@@ -176,4 +176,5 @@ def register_arrow(store: Any, name: str, table: pa.Table) -> Raw:
         finally:
             c.unregister("_gs_arrow")
         return Raw(name)
-    return store.register_arrow(name, table)
+    store.register_arrow(name, table)
+    return Raw(name)
