@@ -818,9 +818,10 @@ class _BufferPool:
 
     DuckDB would otherwise keep written blocks cached up to 80% of RAM; an
     ingest streams, so a small pool (``memory_limit``) keeps memory flat. The
-    key indexes behind deduplication (one entry per stored post, account
-    observation and follow) stay resident, though, so the pool grows by
-    twice what they hold: a store of millions of rows needs that much more.
+    key indexes behind deduplication (one entry per stored post and account
+    observation) stay resident inside that pool, though, so once they hold a
+    third of it the pool grows to three times what they hold: a store of
+    millions of rows needs that much more.
     A step that still runs out of memory is rolled back and run again with
     twice the pool, up to DuckDB's own default (80% of the machine's memory).
     """
@@ -858,7 +859,7 @@ class _BufferPool:
         idx = self.store.con.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'"
         ).fetchall()[0][0]
-        want = self.base + 2 * int(idx)
+        want = max(self.base, 3 * int(idx))
         if want > self.limit * 1.1:
             self.limit = want
             self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
