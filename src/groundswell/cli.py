@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from groundswell import __version__
 from groundswell.errors import GroundswellError, UsageError
-from groundswell.store.duck import DEFAULT_DB
+from groundswell.spark_cli import add_db_option
 
 # feature packages that add their own subcommands: module with register(subparsers)
 _PLUGINS = (
@@ -28,10 +28,6 @@ _PLUGINS = (
     "groundswell.privacy_cli",
 )
 
-
-def _db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE",
-                   help=f"the store file (default: {DEFAULT_DB})")
 
 
 def _columns(value: str) -> dict[str, str]:
@@ -169,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read archive files (twarc, twarc2, Bluesky Jetstream, Mastodon, CSV; "
                                    "gzip/zstd too; '-' for stdin) into the store.")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    _db(p)
+    add_db_option(p)
     p.add_argument("--format", choices=FORMAT_NAMES, help="force a format instead of detecting it")
     p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
                    help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
@@ -183,13 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("info", help="what the store holds")
-    _db(p)
+    add_db_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     register_engine_options(p)
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("hashtags", help="posts per hashtag")
-    _db(p)
+    add_db_option(p)
     p.add_argument("--limit", type=int, default=None, metavar="N")
     p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
     register_engine_options(p)
@@ -198,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines",
                        description="Write a table. Pseudonymous and redacted by default: people who are not "
                                    "public figures appear as stable pseudonyms; --identify opts out.")
-    _db(p)
+    add_db_option(p)
     p.add_argument("--format", required=True, choices=("csv", "parquet", "jsonl"))
     p.add_argument("--output", required=True, metavar="PATH", help="file to write ('-' for stdout)")
     p.add_argument("--table", default="posts",

@@ -700,7 +700,7 @@ class _Run:
                 return False
             sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter)
         shape = csv_fast.scan(self.path)
-        if not shape.ok or not csv_fast.load(con, self.path, len(header), delimiter, shape.crlf, shape.lines - 1):
+        if not shape.ok or not csv_fast.load(con, self.path, len(header), delimiter, shape.lines - 1):
             return False
         res = self.result
         sink = BatchSink(self.path, fmt)
@@ -709,7 +709,7 @@ class _Run:
         # follows: the whole file in one transaction (one anti-join against the stored graph)
         step = max(1, self.chunk_records if self.options.get("chunk_lines") else
                    (total if follows else FAST_CSV_CHUNK))
-        got = "hashtags" in (cols if not follows else {})
+        got = not follows and "hashtags" in cols
         try:
             lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
             while lo < total:

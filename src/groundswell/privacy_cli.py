@@ -8,11 +8,11 @@ import sys
 from typing import Any
 
 from groundswell.errors import UsageError
-from groundswell.store.duck import DEFAULT_DB
+from groundswell.spark_cli import add_db_option
 
 
 def _db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
+    add_db_option(p)
 
 
 def cmd_forget(args: argparse.Namespace) -> int:

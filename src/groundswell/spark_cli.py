@@ -1,4 +1,5 @@
-"""What the CLI needs for ``--engine spark [--spark-master URL] [--spark-conf K=V]``.
+"""Options the CLI's commands share: ``--db FILE`` (:func:`add_db_option`) and
+``--engine spark [--spark-master URL] [--spark-conf K=V]``.
 
 ``cli.py`` (ingest, info) and ``analysis/cli.py`` (analyze, network) call
 :func:`register_engine_options` on their parsers and :func:`store_from_args`
@@ -17,6 +18,13 @@ from typing import Any, Callable
 
 from groundswell.errors import GroundswellError, UsageError
 from groundswell.store.engine import DEFAULT_ENGINE, DEFAULT_SPARK_MASTER, ENGINES, check_engine, open_engine
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db FILE``: the store every command reads or writes (default ``groundswell.duckdb``)."""
+    from groundswell.store.duck import DEFAULT_DB
+
+    parser.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
 
 
 def _conf(value: str) -> tuple[str, str]:

@@ -8,11 +8,9 @@ import json
 import sys
 from typing import Any
 
-from groundswell.store.duck import DEFAULT_DB
+from groundswell.spark_cli import add_db_option
 
 
-def _db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
 
 
 ANALYZE_MEMORY_LIMIT = "2GB"
@@ -96,7 +94,7 @@ def register(sub: Any) -> None:
                                    "related hashtags, reach and coordination of a movement.")
     p.add_argument("--hashtag", required=True, action="append", metavar="TAG",
                    help="the movement's hashtag (repeat or comma-separate for a set; case-insensitive)")
-    _db(p)
+    add_db_option(p)
     p.add_argument("--interval", default="hour", choices=("minute", "hour", "day"))
     p.add_argument("--start", metavar="TIME", help="only posts from this UTC time (ISO 8601)")
     p.add_argument("--end", metavar="TIME", help="only posts before this UTC time (ISO 8601)")
@@ -111,7 +109,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("network", help="a users, posts or hashtags network for Gephi",
                        description="Write the network of accounts, posts or hashtags (as twarc-network does).")
-    _db(p)
+    add_db_option(p)
     p.add_argument("--nodes", default="users", choices=("users", "posts", "tweets", "hashtags"))
     p.add_argument("--edges", action="append", metavar="TYPES",
                    help="repost,reply,quote,mention (default all; 'retweet' is accepted for repost)")

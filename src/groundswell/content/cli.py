@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..errors import UsageError
+from ..spark_cli import add_db_option
 
 __all__ = ["register", "run"]
 
@@ -19,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
             "each row of a CSV/TSV/JSONL file (one JSON line per row to --output)."
         ),
     )
-    p.add_argument("--db", default="groundswell.duckdb", metavar="FILE", help="the store file (default: groundswell.duckdb)")
+    add_db_option(p)
     p.add_argument("--model", choices=("fast", "accurate"), default="fast",
                    help="fast (default, numpy only) or accurate (needs groundswell[accurate])")
     p.add_argument("--input", metavar="FILE", help="label this CSV/TSV/JSONL file ('-' for stdin) instead of the store")

@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from groundswell import model
 from groundswell.formats import csv as csvfmt
@@ -74,7 +75,6 @@ class Scan:
 
     ok: bool
     lines: int = 0  # physical lines, the header included
-    crlf: bool = False
     reason: str = ""
 
 
@@ -100,18 +100,16 @@ def scan(path: str) -> Scan:
         return Scan(True, lines=0)
     if not last.endswith(b"\n"):
         lines += 1
-    crlf = crs > 0
-    if crlf and crs != lines - (0 if last.endswith(b"\n") else 1):
+    if crs and crs != lines - (0 if last.endswith(b"\n") else 1):
         return Scan(False, reason="mixed line ends")
-    return Scan(True, lines=lines, crlf=crlf)
+    return Scan(True, lines=lines)
 
 
 def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def load(con: duckdb.DuckDBPyConnection, path: str, width: int, delimiter: str, crlf: bool,
-         expect_rows: int) -> bool:
+def load(con: duckdb.DuckDBPyConnection, path: str, width: int, delimiter: str, expect_rows: int) -> bool:
     """Read the file's records (after the header) into a temp table, in file order,
     each with its physical line as written (column ``l``).
 
@@ -330,8 +328,6 @@ SELECT ok, line, {select} FROM e ORDER BY line
 def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
                 source_file: str) -> tuple[pa.Table, list[int]]:
     """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python."""
-    import pyarrow.compute as pc
-
     t = _arrow(con, sql, [lo, hi, source_file])
     ok = t.column("ok")
     good = t.filter(ok).drop_columns(["ok", "line"]).cast(model.POSTS)
@@ -370,8 +366,3 @@ def follows_parts(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
     return con.sql(sql, params=params).to_arrow_table()
-
-
-def describe() -> dict[str, Any]:
-    """For docs and tests: the whitespace set and the patterns used."""
-    return {"whitespace": _WS, "float_id": _FLOAT_ID, "iso": _ISO}

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from groundswell.errors import UsageError
-from groundswell.store.duck import DEFAULT_DB
+from groundswell.spark_cli import add_db_option
 
 
 def _err(msg: str) -> None:
@@ -142,7 +142,7 @@ def register(sub: Any) -> None:
                    help="jetstream: wss://jetstream2.us-east.bsky.network/subscribe (or a local replay, "
                         "ws://127.0.0.1:P/subscribe); mastodon: https://INSTANCE (server-sent events) or "
                         "wss://INSTANCE (websocket); token from $MASTODON_ACCESS_TOKEN")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
+    add_db_option(p)
     p.add_argument("--hashtag", action="append", metavar="TAG",
                    help="follow this hashtag (mastodon: its hashtag timeline; jetstream: keep posts with it, "
                         "and reposts, replies and quotes of them); repeatable for jetstream")

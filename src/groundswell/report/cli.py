@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from groundswell.store.duck import DEFAULT_DB
+from groundswell.spark_cli import add_db_option
 
 __all__ = ["register", "run"]
 
@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
                                    "the text of disclosures is never shown.")
     p.add_argument("--hashtag", required=True, action="append", metavar="TAG",
                    help="the movement's hashtag (repeat or comma-separate for a set; case-insensitive)")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
+    add_db_option(p)
     p.add_argument("--output", "-o", required=True, metavar="REPORT.html", help="the HTML file to write")
     p.add_argument("--brief", metavar="BRIEF.md", help="also write the brief as Markdown")
     p.add_argument("--interval", default="hour", choices=("minute", "hour", "day"))

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from groundswell.errors import UsageError
-from groundswell.store.duck import DEFAULT_DB
+from groundswell.spark_cli import add_db_option
 
 __all__ = ["register", "run"]
 
@@ -83,7 +83,7 @@ def register(sub: Any) -> None:
                                    "to posts and accounts, a live trending board, exports and a JSON API "
                                    "(/openapi.json). Opens the store read-only; binds to 127.0.0.1; any other "
                                    "address requires an access token.")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="FILE", help=f"the store file (default: {DEFAULT_DB})")
+    add_db_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--token", metavar="TOKEN",
