@@ -223,3 +223,30 @@ def test_mastodon_delete_events_reach_the_status(db: Path, tmp_path: Path) -> No
             kept_text = st.con.execute("SELECT count(*) FROM posts WHERE deleted AND text IS NOT NULL").fetchall()
         assert rows[s["uri"]] is True and rows[other["uri"]] is False
         assert kept_text == [(0,)]
+
+
+def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twarc2 fast path running out of DuckDB's ingest pool is run again with a
+    bigger pool (it used to stop the ingest), and the store is the same."""
+    import duckdb
+
+    from groundswell.formats import twitter_v2_fast
+
+    plain = tmp_path / "plain.duckdb"
+    with open_store(plain) as st:
+        ingest(st, [str(shared(V2))], progress=False)
+    real = twitter_v2_fast.convert
+    calls = []
+
+    def flaky(*args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 16.0 MiB")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(twitter_v2_fast, "convert", flaky)
+    retried = tmp_path / "retried.duckdb"
+    with open_store(retried) as st:
+        res = ingest(st, [str(shared(V2))], progress=False)
+    assert res.ok and len(calls) >= 2
+    assert store_digest(retried) == store_digest(plain)

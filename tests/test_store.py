@@ -35,3 +35,19 @@ def test_meta_round_trip(db: Path) -> None:
         assert st.meta("k") == "v"
         st.set_meta("k", None)
         assert st.meta("k") is None
+
+
+def test_raw_json_is_stored_with_zstd(db: Path) -> None:
+    """The original JSON, the bulk of a store, is compressed with zstd on disk."""
+    from groundswell.ingest import ingest
+
+    from .conftest import shared
+
+    with open_store(db) as st:
+        ingest(st, [str(shared("twarc-csv/test-data/brexit.jsonl"))], progress=False)
+        st.checkpoint()
+        for table in ("posts", "accounts"):
+            kinds = {r[0] for r in st.con.execute(
+                f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') "
+                "WHERE column_name = 'raw' AND segment_type = 'VARCHAR'").fetchall()}
+            assert kinds == {"ZSTD"}, (table, kinds)

@@ -343,6 +343,30 @@ def _lines(f: IO[bytes], max_bytes: int) -> Iterator[tuple[bytes | None, int]]:
         yield line, len(line)
 
 
+def _utf8_column(texts: list[bytes], nums: list[int]) -> tuple[pa.Array, list[int]]:
+    """Lines as an Arrow string column, checked as UTF-8 by Arrow in one pass.
+
+    Returns the column and the numbers of the lines left out of it because
+    they are not UTF-8 (rare: the Python parser rejects them); ``nums`` is
+    filtered in place to match the column.
+    """
+    try:
+        return pa.array(texts, pa.binary()).cast(pa.string()), []
+    except pa.ArrowInvalid:
+        pass
+    keep_n, keep_t, bad = [], [], []
+    for n, t in zip(nums, texts):
+        try:
+            t.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(n)
+            continue
+        keep_n.append(n)
+        keep_t.append(t)
+    nums[:] = keep_n
+    return pa.array(keep_t, pa.binary()).cast(pa.string()), bad
+
+
 def _decode_reason(line: bytes) -> str:
     try:
         line.decode("utf-8")
@@ -517,9 +541,9 @@ class _Run:
             size += n
             if size >= max_bytes or len(chunk) >= max_lines:
                 self._chunk(chunk, parser, fast, sink, fmt)
+                chunk, size = [], 0  # the lines are parsed: free them before the write
                 self._flush(sink, line_no, nbytes, complete=False)
                 self.progress.update(self.path, line_no, res.posts_read, started)
-                chunk, size = [], 0
         if chunk:
             self._chunk(chunk, parser, fast, sink, fmt)
         res.lines = line_no
@@ -530,29 +554,31 @@ class _Run:
         """Parse one chunk of lines into ``sink`` (and, on the fast path, ``self.pending``)."""
         todo = chunk
         if fast is not None:
-            nums, texts, rest = [], [], []
+            nums: list[int] = []
+            texts: list[bytes] = []
+            todo = []
             for item in chunk:
-                line = item[1]
-                if line is None:
-                    rest.append(item)
-                    continue
-                try:
-                    texts.append(line.decode("utf-8"))
-                except UnicodeDecodeError:
-                    rest.append(item)
-                    continue
-                nums.append(item[0])
+                if item[1] is None:
+                    todo.append(item)
+                else:
+                    nums.append(item[0])
+                    texts.append(item[1])
+            col, bad = _utf8_column(texts, nums)
+            del texts
+            back = set(bad)
             if nums:
-                table = pa.table({"line": pa.array(nums, pa.int64()), "text": pa.array(texts, pa.string())})
+                table = pa.table({"line": pa.array(nums, pa.int64()), "text": col})
+                del col
                 with self.store.con.cursor() as cur:
-                    tables, fallback = fast.convert(cur, table, self.path)
+                    tables, fallback = self.pool.retry(fast.convert, cur, table, self.path)
+                del table
                 self.pending.append(tables)
                 self.result.posts_read += tables["posts"].num_rows if "posts" in tables else 0
                 self.result.accounts_read += tables["accounts"].num_rows if "accounts" in tables else 0
-                back = set(fallback)
-                rest.extend(item for item in chunk if item[0] in back)
-                rest.sort(key=lambda item: item[0])
-            todo = rest
+                back.update(fallback)
+            if back:
+                todo.extend(item for item in chunk if item[0] in back)
+                todo.sort(key=lambda item: item[0])
         loads, parse = orjson.loads, parser.parse
         limit = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         for line_no, line, n in todo:
