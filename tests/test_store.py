@@ -51,3 +51,39 @@ def test_raw_json_is_stored_with_zstd(db: Path) -> None:
                 f"SELECT DISTINCT compression FROM pragma_storage_info('{table}') "
                 "WHERE column_name = 'raw' AND segment_type = 'VARCHAR'").fetchall()}
             assert kinds == {"ZSTD"}, (table, kinds)
+
+
+def test_sightings_of_one_post_in_a_batch_merge_in_order(db: Path) -> None:
+    """Three sightings of a post in one batch (and one already stored) end as
+    merge_post folded over them in order; no duplicate rows, no index needed."""
+    from datetime import datetime
+
+    from groundswell.ingest import records_to_table
+    from groundswell.store.duck import merge_post
+
+    def rec(**kw):
+        base = {"platform": "twitter", "id": "7", "kind": "original", "source_file": "f", "source_line": 1}
+        return base | kw
+
+    stored = rec(text=None, is_reference=True, like_count=1, metrics_observed_at=datetime(2020, 1, 1),
+                 hashtags=[])
+    batch = [
+        rec(id="8", text="other", source_line=2),
+        rec(text="embedded", is_reference=True, like_count=5, metrics_observed_at=datetime(2020, 1, 3),
+            hashtags=["a"], source_line=3),
+        rec(text="full", is_reference=False, like_count=2, metrics_observed_at=datetime(2020, 1, 2),
+            hashtags=["b", "c"], lang="en", source_line=4),
+        rec(text="later", is_reference=False, reply_count=9, metrics_observed_at=datetime(2020, 1, 4),
+            author_id="u1", source_line=5),
+    ]
+    with open_store(db) as st:
+        st.write_batch({"posts": records_to_table("posts", [stored])})
+        st.write_batch({"posts": records_to_table("posts", batch)})
+        got = st.sql("SELECT * FROM posts ORDER BY id").to_pylist()
+    want = stored
+    for r in batch[1:]:
+        want = merge_post(want, r)
+    want_row = records_to_table("posts", [want]).to_pylist()[0]
+    assert [g["id"] for g in got] == ["7", "8"]
+    assert got[0] == want_row
+    assert got[0]["text"] == "full" and got[0]["hashtags"] == ["b", "c"] and got[0]["reply_count"] == 9

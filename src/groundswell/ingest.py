@@ -953,5 +953,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
         if on_file:
             on_file(res)
     privacy.ensure_secret(store)  # the pseudonym key, so read-only exports can use it
+    # the last checkpoint under the cap: closing the store would otherwise run it uncapped
+    options["pool"].retry(store.checkpoint)
     store.con.execute("RESET memory_limit")
     return summary

@@ -200,6 +200,10 @@ def test_rules_on_synthetic_pages(con: duckdb.DuckDBPyConnection, tmp_path: Path
     path = _write(tmp_path, pages + bad)
     fallback = _check(con, path)
     assert fallback == [6] + list(range(len(pages) + 1, len(pages) + len(bad) + 1))
+    # 52: seen by reference on page 2, then in full on page 4, which was retrieved earlier:
+    # the full sighting's fields, the newest observation's counts (as across batches in the store)
+    p52 = next(r for r in _python(path, set(range(1, 6)))["posts"].to_pylist() if r["id"] == "52")
+    assert not p52["is_reference"] and p52["like_count"] == 3 and p52["reply_count"] == 2
 
 
 @pytest.mark.parametrize("tag", ["ß", "ς", "ﬁ", "İstanbul", "ǅ", "Ꭰ", "ẞ", "K"])

@@ -330,8 +330,14 @@ def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
     """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python."""
     t = _arrow(con, sql, [lo, hi, source_file])
     ok = t.column("ok")
-    good = t.filter(ok).drop_columns(["ok", "line"]).cast(model.POSTS)
-    fallback = t.filter(pc.invert(ok)).column("line").to_pylist()
+    if ok.null_count == 0 and pc.all(ok).as_py() is not False:  # the usual chunk: no copy
+        good, fallback = t.drop_columns(["ok", "line"]), []
+    else:
+        good = t.filter(ok).drop_columns(["ok", "line"])
+        fallback = t.filter(pc.invert(ok)).column("line").to_pylist()
+    del t, ok
+    if good.schema != model.POSTS:
+        good = good.cast(model.POSTS)
     return good, [int(n) for n in fallback]
 
 

@@ -512,21 +512,14 @@ def _post_expr(c: str) -> str:
 
 
 def _fold() -> str:
-    """merge_post's counts rule, folded over the sightings in the order seen."""
-    first_step = ("CASE WHEN a.ref AND NOT n.ref THEN {{'mo': coalesce(n.mo, a.mo), 'r': coalesce(n.r, a.r), "
-                  "'p': coalesce(n.p, a.p), 'l': coalesce(n.l, a.l), 'q': coalesce(n.q, a.q), 'ref': false}} "
-                  "ELSE {{'mo': coalesce(a.mo, n.mo), 'r': coalesce(a.r, n.r), 'p': coalesce(a.p, n.p), "
-                  "'l': coalesce(a.l, n.l), 'q': coalesce(a.q, n.q), 'ref': a.ref AND n.ref}} END")
+    """merge_post's counts rule, folded over the sightings in the order seen: the
+    newest observation's counts, earlier ones filling its gaps."""
     newer = "(n.mo IS NOT NULL AND (a.mo IS NULL OR n.mo > a.mo))"
-    step = (f"CASE WHEN {newer} THEN {{'mo': n.mo, 'r': coalesce(n.r, f.r), 'p': coalesce(n.p, f.p), "
-            f"'l': coalesce(n.l, f.l), 'q': coalesce(n.q, f.q), 'ref': f.ref}} ELSE f END")
-    # f = first_step(a, n); DuckDB lambdas cannot bind a local, so f is spelled out
-    f_expr = first_step.replace("{{", "{").replace("}}", "}")
-    body = step.replace("f.r", f"({f_expr}).r").replace("f.p", f"({f_expr}).p") \
-               .replace("f.l", f"({f_expr}).l").replace("f.q", f"({f_expr}).q") \
-               .replace("f.ref", f"({f_expr}).ref").replace("ELSE f END", f"ELSE {f_expr} END")
+    pick = ", ".join(f"'{k}': CASE WHEN {newer} THEN coalesce(n.{k}, a.{k}) ELSE coalesce(a.{k}, n.{k}) END"
+                     for k in ("mo", "r", "p", "l", "q"))
     return ("list_reduce(list({'mo': mo, 'r': repost_count, 'p': reply_count, 'l': like_count, "
-            "'q': quote_count, 'ref': is_reference} ORDER BY line, sec, i), lambda a, n: " + body + ")")
+            "'q': quote_count, 'ref': is_reference} ORDER BY line, sec, i), lambda a, n: "
+            "{" + pick + ", 'ref': a.ref AND n.ref})")
 
 
 def _accounts(con: duckdb.DuckDBPyConnection, source_file: str) -> pa.Table:

@@ -6,7 +6,7 @@ was after the last whole batch; the ``sources`` table records how far each
 input got, in the same transaction, so a re-run resumes there.
 
 Merging (one rule, applied within a batch by :func:`merge_post` and across
-batches by the ``ON CONFLICT`` clause below): a full sighting of a post beats
+batches by the UPDATE of :func:`_merge_posts_sql`): a full sighting of a post beats
 one seen only embedded in another record (``is_reference``); otherwise the
 first value seen wins and later sightings only fill what is missing; counts
 come from the newest observation; a deletion is final and clears the text.
@@ -50,10 +50,11 @@ COUNT_COLUMNS = ("repost_count", "reply_count", "like_count", "quote_count")
 UNKNOWN_TIME = "1970-01-01 00:00:00"
 
 
-# keyed without an index: the follower graph runs to tens of millions of edges,
-# whose index would cost more time and memory than the anti-join that keeps
-# them unique (write_batch) does
-_UNINDEXED = frozenset({"follows"})
+# keyed without an index: an index (DuckDB's ART) stays in memory whole, about
+# 60 bytes a post, so ingest memory would grow with the store; the follower
+# graph runs to tens of millions of edges. write_batch keeps these tables
+# unique by their keys with anti-joins (and merges posts by an UPDATE).
+_UNINDEXED = frozenset({"posts", "accounts", "follows"})
 
 
 # the original JSON is the bulk of a store: zstd keeps it a third of the size
@@ -107,7 +108,7 @@ _EXTRA_DDL = [
 ]
 
 
-def _upsert_posts_sql() -> str:
+def _merge_posts_sql() -> str:
     keys = _KEYS["posts"]
     full = "(posts.is_reference AND NOT EXCLUDED.is_reference)"
     newer = ("(EXCLUDED.metrics_observed_at IS NOT NULL AND (posts.metrics_observed_at IS NULL"
@@ -134,11 +135,11 @@ def _upsert_posts_sql() -> str:
             expr = (f"CASE WHEN {full} THEN COALESCE(EXCLUDED.{q}, posts.{q}) "
                     f"ELSE COALESCE(posts.{q}, EXCLUDED.{q}) END")
         sets.append(f"{q} = {expr}")
-    return ("INSERT INTO posts SELECT * FROM _batch_posts ON CONFLICT (platform, id) DO UPDATE SET "
-            + ", ".join(sets))
+    return ("UPDATE posts SET " + ", ".join(sets) + " FROM _batch_posts AS EXCLUDED "
+            "WHERE posts.platform = EXCLUDED.platform AND posts.id = EXCLUDED.id")
 
 
-_UPSERT_POSTS = _upsert_posts_sql()
+_MERGE_POSTS = _merge_posts_sql()
 
 _MASTODON_DELETIONS = """
 INSERT INTO deletions
@@ -159,11 +160,11 @@ def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     first, second = (new, old) if full else (old, new)
     out = dict(second)
     out.update({k: v for k, v in first.items() if v is not None and v != []})
+    # counts: the newest observation's, whichever sighting made it; the other only fills gaps
     o_t, n_t = old.get("metrics_observed_at"), new.get("metrics_observed_at")
-    if n_t is not None and (o_t is None or n_t > o_t):
-        for c in COUNT_COLUMNS + ("metrics_observed_at",):
-            if new.get(c) is not None:
-                out[c] = new[c]
+    recent, other = (new, old) if n_t is not None and (o_t is None or n_t > o_t) else (old, new)
+    for c in COUNT_COLUMNS + ("metrics_observed_at",):
+        out[c] = recent.get(c) if recent.get(c) is not None else other.get(c)
     out["is_reference"] = bool(old.get("is_reference")) and bool(new.get("is_reference"))
     if old.get("deleted") or new.get("deleted"):
         out["deleted"], out["text"], out["raw"] = True, None, None
@@ -268,22 +269,7 @@ class Store:
         con = self.con
         posts = tables.get("posts")
         if posts is not None and posts.num_rows:
-            # new posts go in plainly; only posts already stored take the (costlier) merge
-            con.register("_batch_new", posts)
-            added = con.execute("INSERT INTO posts SELECT * FROM _batch_new ON CONFLICT DO NOTHING "
-                                "RETURNING platform, id").fetchall()
-            con.unregister("_batch_new")
-            if len(added) < posts.num_rows:
-                keys = pa.table({"platform": [k[0] for k in added], "id": [k[1] for k in added]},
-                                schema=pa.schema([("platform", pa.string()), ("id", pa.string())]))
-                con.register("_batch_all", posts)
-                con.register("_batch_added", keys)
-                con.execute("CREATE OR REPLACE TEMP VIEW _batch_posts AS SELECT * FROM _batch_all b WHERE NOT EXISTS "
-                            "(SELECT 1 FROM _batch_added a WHERE a.platform = b.platform AND a.id = b.id)")
-                con.execute(_UPSERT_POSTS)
-                con.execute("DROP VIEW _batch_posts")
-                con.unregister("_batch_all")
-                con.unregister("_batch_added")
+            self._write_posts(posts)
         for name in ("accounts", "volumes", "deletions", "follows", "rejects"):
             t = tables.get(name)
             if t is None or (isinstance(t, pa.Table) and not t.num_rows):
@@ -306,6 +292,44 @@ class Store:
         dels = tables.get("deletions")
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
             self._apply_deletions(posts, dels)
+
+    def _write_posts(self, posts: pa.Table) -> None:
+        """Merge a batch of posts into the table (the module's rule).
+
+        Stored posts a batch names are merged by one UPDATE; the others are
+        inserted. A post the batch holds more than once is applied one sighting
+        at a time, in the batch's order (round k holds each post's k-th sighting).
+        """
+        con = self.con
+        con.register("_batch_in", posts)
+        try:
+            rounds = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM _batch_in "
+                                 "GROUP BY platform, id)").fetchall()[0][0]
+            if rounds <= 1:
+                self._merge_round("_batch_in")
+                return
+            seq = posts.append_column("_seq", pa.array(range(posts.num_rows), pa.int64()))
+            con.register("_batch_seq", seq)
+            con.execute("CREATE OR REPLACE TEMP TABLE _batch_rounds AS SELECT *, row_number() OVER "
+                        "(PARTITION BY platform, id ORDER BY _seq) AS _round FROM _batch_seq")
+            con.unregister("_batch_seq")
+            for k in range(1, rounds + 1):
+                con.execute("CREATE OR REPLACE TEMP VIEW _batch_round AS SELECT * EXCLUDE (_seq, _round) "
+                            f"FROM _batch_rounds WHERE _round = {k}")
+                self._merge_round("_batch_round")
+            con.execute("DROP VIEW _batch_round")
+            con.execute("DROP TABLE _batch_rounds")
+        finally:
+            con.unregister("_batch_in")
+
+    def _merge_round(self, batch: str) -> None:
+        """Merge ``batch`` (one row per post) into ``posts``: update, then insert the rest."""
+        con = self.con
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _batch_posts AS SELECT * FROM {batch}")
+        con.execute(_MERGE_POSTS)
+        con.execute("INSERT INTO posts SELECT * FROM _batch_posts b WHERE NOT EXISTS "
+                    "(SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.id = b.id)")
+        con.execute("DROP VIEW _batch_posts")
 
     def _resolve_mastodon_deletions(self) -> bool:
         """Mastodon delete events name a status by its server-local number
