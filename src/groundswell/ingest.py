@@ -843,11 +843,11 @@ class _BufferPool:
     """DuckDB's memory limit while ingesting.
 
     DuckDB would otherwise keep written blocks cached up to 80% of RAM; an
-    ingest streams, so a small pool (``memory_limit``) keeps memory flat. The
-    key indexes behind deduplication (one entry per stored post and account
-    observation) stay resident inside that pool, though, so once they hold a
-    third of it the pool grows to three times what they hold: a store of
-    millions of rows needs that much more.
+    ingest streams, so a small pool (``memory_limit``) keeps memory flat.
+    Key indexes stay resident inside that pool: new stores keep posts,
+    accounts and follows unique without one, but a store made by an earlier
+    version has them on posts and accounts, so once the indexes hold a third
+    of the pool it grows to three times what they hold.
     A step that still runs out of memory is rolled back and run again with
     twice the pool, up to DuckDB's own default (80% of the machine's memory).
     """

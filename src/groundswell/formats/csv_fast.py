@@ -330,7 +330,7 @@ def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
     """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python."""
     t = _arrow(con, sql, [lo, hi, source_file])
     ok = t.column("ok")
-    if ok.null_count == 0 and pc.all(ok).as_py() is not False:  # the usual chunk: no copy
+    if ok.null_count == 0 and pc.all(ok).as_py():  # the usual chunk: no copy
         good, fallback = t.drop_columns(["ok", "line"]), []
     else:
         good = t.filter(ok).drop_columns(["ok", "line"])
