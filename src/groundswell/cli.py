@@ -25,6 +25,7 @@ _PLUGINS = (
     "groundswell.report.cli",
     "groundswell.web.cli",
     "groundswell.live.cli",
+    "groundswell.collect.cli",
     "groundswell.privacy_cli",
 )
 

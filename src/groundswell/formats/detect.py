@@ -19,6 +19,8 @@ _JSON_FORMATS: list[tuple[str, str, str | None]] = [
     ("twitter-v1", "groundswell.formats.twitter_v1", None),
     ("bluesky", "groundswell.formats.bluesky", None),
     ("mastodon", "groundswell.formats.mastodon", None),
+    ("bluesky-api", "groundswell.formats.bluesky_api", None),
+    ("mastodon-api", "groundswell.formats.mastodon_api", None),
 ]
 CSV_FORMAT = "csv"
 FOLLOWS_FORMAT = "follows"
