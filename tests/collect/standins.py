@@ -390,7 +390,7 @@ class Instance:
 
 
 def rtoot(name: str) -> dict[str, Any]:
-    return _load(f"mastodon-api-rtoot/{name}")
+    return _load(f"mastodon-api-rtoot/{name if name.endswith('.json') else name + '.json'}")
 
 
 def mastodon_social() -> Instance:

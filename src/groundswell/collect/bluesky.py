@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
 from groundswell.collect.core import (
-    Collection, CollectSummary, Job, QueryReport, done_state, iso, mark, parse_time, slice_end, tags_of,
+    DONE, Collection, CollectSummary, Job, QueryReport, done_state, iso, mark, parse_time, slice_end, tags_of,
 )
 from groundswell.collect.http import (
     AuthError, Client, CollectError, MalformedResponse, Refused, Reply, ServerError, redact,
@@ -255,6 +255,9 @@ class _Run:
         elif not st:
             st = {"pass_since": iso(self.since), "cursor": None, "done": False}
         while True:
+            if col.limit_reached:
+                rep.stopped = "limit"
+                return
             params: dict[str, Any] = {"q": f"#{tag}", "tag": tag, "sort": "latest", "limit": PAGE}
             if st.get("pass_since"):
                 params["since"] = st["pass_since"]
@@ -339,7 +342,7 @@ class _Run:
         mv, params = self.movement_sql()
         rows = self.store.con.execute(
             f"SELECT m.id FROM ({mv}) m WHERE m.{count} > 0 AND NOT EXISTS (SELECT 1 FROM meta "
-            f"WHERE key = ? || m.id AND json_extract(value, '$.done')::BOOLEAN) ORDER BY m.created_at, m.id",
+            f"WHERE key = ? || m.id AND {DONE}) ORDER BY m.created_at, m.id",
             params + [prefix]).fetchall()
         todo = [r[0] for r in rows]
         stats["to do"] += len(todo)

@@ -46,9 +46,12 @@ from groundswell.formats import detect
 from groundswell.ingest import BatchSink, _parse_safely
 from groundswell.store.duck import Store
 
-__all__ = ["Collection", "CollectSummary", "QueryReport", "Progress", "Job", "iso", "parse_time"]
+__all__ = ["DONE", "Collection", "CollectSummary", "QueryReport", "Progress", "Job", "iso", "parse_time"]
 
 SEQ_KEY = "collect:seq"
+# a finished checkpoint (its JSON is written by json.dumps(..., sort_keys=True)); as text, since the meta
+# table holds values that are not JSON and SQL does not promise to test the key first
+DONE = """contains(value, '"done": true')"""
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -231,7 +234,7 @@ class Collection:
     def keys_done(self, prefix: str) -> set[str]:
         """The suffixes of the ``prefix...`` checkpoints marked done."""
         rows = self.store.con.execute(
-            "SELECT key FROM meta WHERE starts_with(key, ?) AND json_extract(value, '$.done')::BOOLEAN",
+            f"SELECT key FROM meta WHERE starts_with(key, ?) AND {DONE}",
             [prefix]).fetchall()
         return {r[0][len(prefix):] for r in rows}
 

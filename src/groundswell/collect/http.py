@@ -226,7 +226,12 @@ def api_error(body: Any) -> tuple[str | None, str | None]:
     if not isinstance(body, dict):
         return None, None
     err, msg = body.get("error"), body.get("message") or body.get("error_description")
-    return (err if isinstance(err, str) else None), (msg[:160] if isinstance(msg, str) else None)
+    return (_printable(err)[:80] if isinstance(err, str) else None), (_printable(msg)[:160] if isinstance(msg, str) else None)
+
+
+def _printable(text: str) -> str:
+    """The server's words without control characters (they could drive the terminal)."""
+    return "".join(ch if ch.isprintable() else " " for ch in text).strip()
 
 
 class Client:

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 from groundswell.collect.core import (
-    Collection, CollectSummary, Job, QueryReport, done_state, iso, mark, parse_time, slice_end, tags_of,
+    DONE, Collection, CollectSummary, Job, QueryReport, done_state, iso, mark, parse_time, slice_end, tags_of,
 )
 from groundswell.collect.http import (
     AuthError, Client, CollectError, MalformedResponse, Refused, Reply, ServerError,
@@ -194,6 +194,9 @@ class _Run:
         url = f"{inst.base}/api/v1/timelines/tag/{quote(tag, safe='')}"
         label = f"{inst.base}/api/v1/timelines/tag/{quote(tag, safe='')}"
         while True:
+            if col.limit_reached:
+                rep.stopped = "limit"
+                return
             params: dict[str, Any] = {"limit": PAGE}
             if st.get("max_id"):
                 params["max_id"] = st["max_id"]
@@ -273,7 +276,7 @@ class _Run:
         rows = self.store.con.execute(
             "SELECT id, json_extract_string(raw, '$.id'), json_extract_string(raw, '$._server') FROM posts m WHERE "
             + " AND ".join(cond) + " AND NOT EXISTS (SELECT 1 FROM meta WHERE key = ? || m.id AND "
-            "json_extract(value, '$.done')::BOOLEAN) ORDER BY created_at, id", params + [prefix]).fetchall()
+            f"{DONE}) ORDER BY created_at, id", params + [prefix]).fetchall()
         todo = [(uri, local, self.by_host[host]) for uri, local, host in rows if local and host in self.by_host]
         stats["to do"] += len(todo)
 
