@@ -426,6 +426,11 @@ class MastodonStandIn:
         self.log: list[tuple[str, str, dict[str, list[str]], str | None]] = []
         self.lock = threading.Lock()
 
+    def add(self, host: str, inst: Instance, *, limit: int = 300, window: float = 300.0) -> None:
+        """Serve ``inst`` as ``host`` (e.g. the 127.0.0.1:PORT a real server got)."""
+        self.instances[host] = inst
+        self.windows[host] = _Window(self.clock, limit, window)
+
     def __call__(self, request: httpx.Request) -> httpx.Response:
         return self.handle(request)
 

@@ -37,7 +37,12 @@ def cmd_follow(args: argparse.Namespace) -> int:
                                           zstd_dict=zdict)
         except ValueError as e:
             raise UsageError(str(e)) from None
+        if args.after_collect:
+            source.start_from(_after_collect(args))
     else:
+        if args.after_collect:
+            raise UsageError("Mastodon streaming cannot start in the past: start follow, then run the same "
+                             "'collect mastodon' again; it collects what is new since its last run")
         from groundswell.live.mastodon import MastodonSource
 
         try:
@@ -95,6 +100,20 @@ def cmd_follow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _after_collect(args: argparse.Namespace) -> int:
+    """The Jetstream cursor (time_us) where 'collect bluesky' of these hashtags ended in the store."""
+    from datetime import datetime
+
+    from groundswell.collect.bluesky import handoff_time
+    from groundswell.store import open_store
+
+    if not args.hashtag:
+        raise UsageError("--after-collect needs the --hashtag that 'collect bluesky' collected")
+    with open_store(args.db, read_only=True) as store:
+        at = handoff_time(store, args.hashtag)
+    return int((at - datetime(1970, 1, 1)).total_seconds() * 1_000_000)
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from groundswell.live.replay import ReplayServer, load, synthetic_events
 
@@ -150,6 +169,9 @@ def register(sub: Any) -> None:
                    help="print a JSON line when a hashtag enters the top K (default 10)")
     p.add_argument("--min-accounts", type=float, default=3.0, metavar="N",
                    help="a hashtag needs at least N (decayed) distinct accounts to be on the board (default 3)")
+    p.add_argument("--after-collect", action="store_true",
+                   help="jetstream: start where 'collect bluesky' of these --hashtag ended in this store, so "
+                        "nothing falls between the two (see docs/collect.md)")
     p.add_argument("--compress", action="store_true", help="jetstream: ask for zstd-compressed frames")
     p.add_argument("--zstd-dict", metavar="FILE", help="jetstream: the zstd dictionary of the server")
     p.add_argument("--collections", metavar="NSID,...",
