@@ -44,18 +44,19 @@ import copy
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from ..conftest import shared
 
-START = datetime(2025, 7, 17, 20, 0, 0, tzinfo=timezone.utc).timestamp()
+START = datetime(2025, 7, 17, 20, 0, 0, tzinfo=UTC).timestamp()
 
 
 class FakeClock:
@@ -223,8 +224,9 @@ class BlueskyStandIn:
         ok, remaining, reset = self.window.take()
         now = self.clock.now()
         rl = {"ratelimit-limit": str(self.window.limit), "ratelimit-remaining": str(remaining),
-              "ratelimit-reset": str(int(reset)), "ratelimit-policy": f"{self.window.limit};w={int(self.window.seconds)}",
-              "date": format_datetime(datetime.fromtimestamp(now, timezone.utc), usegmt=True)}
+              "ratelimit-reset": str(int(reset)),
+              "ratelimit-policy": f"{self.window.limit};w={int(self.window.seconds)}",
+              "date": format_datetime(datetime.fromtimestamp(now, UTC), usegmt=True)}
         if not ok:
             return _json(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, rl)
         fault = self.faults.next(method)
@@ -359,7 +361,8 @@ class BlueskyStandIn:
         actor = q["actor"][0]
         views = sorted({v["author"]["did"]: v["author"] for v in self.pool.values()}.items())
         follows = [dict(p) for did, p in views if did != actor][:7]
-        subject = self.profiles.get(actor) or next((p for d, p in views if d == actor), {"did": actor, "handle": "x.test"})
+        subject = self.profiles.get(actor) or next((p for d, p in views if d == actor),
+                                                   {"did": actor, "handle": "x.test"})
         saved, self.page_size = self.page_size, 3
         try:
             return self._page(follows, q, "follows", {"subject": copy.deepcopy(subject)})
@@ -451,8 +454,8 @@ class MastodonStandIn:
         window = self.windows[host]
         ok, remaining, reset = window.take()
         rl = {"x-ratelimit-limit": str(window.limit), "x-ratelimit-remaining": str(remaining),
-              "x-ratelimit-reset": datetime.fromtimestamp(reset, timezone.utc).isoformat().replace("+00:00", "Z"),
-              "date": format_datetime(datetime.fromtimestamp(self.clock.now(), timezone.utc), usegmt=True)}
+              "x-ratelimit-reset": datetime.fromtimestamp(reset, UTC).isoformat().replace("+00:00", "Z"),
+              "date": format_datetime(datetime.fromtimestamp(self.clock.now(), UTC), usegmt=True)}
         if not ok:
             return _json(429, {"error": "Too many requests"}, rl)
         parts = path.strip("/").split("/")

@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from groundswell.collect.http import (
-    USER_AGENT, AuthError, Client, MalformedResponse, Refused, ServerError, _reset_time,
+    USER_AGENT,
+    AuthError,
+    Client,
+    MalformedResponse,
+    Refused,
+    ServerError,
+    _reset_time,
 )
 from groundswell.errors import UsageError
 

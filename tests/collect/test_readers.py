@@ -37,7 +37,7 @@ def test_every_recorded_bluesky_body_is_detected_and_read_without_rejects() -> N
         body = json.loads(shared(f"{ATRRR}/{name}").read_text())
         assert detect.sniff_json(body) == "bluesky-api", name
         assert parse(body).rejects == [], name
-    for name, meta in json.loads(shared(f"{BSKYR}/index.json").read_text()).items():
+    for name in json.loads(shared(f"{BSKYR}/index.json").read_text()):
         body = json.loads(shared(f"{BSKYR}/{name}").read_text())["body"]
         assert detect.sniff_json(body) == "bluesky-api", name
         assert parse(body).rejects == [], name
@@ -126,7 +126,8 @@ def test_reposted_by_gives_one_repost_per_actor_without_a_time() -> None:
 
 def test_profiles_are_dated_observations_with_counts() -> None:
     index = json.loads(shared(f"{ATRRR}/index.json").read_text())
-    for name in ("app.bsky.actor.getProfile_cf402", "app.bsky.actor.getProfile_f0833", "app.bsky.actor.getProfile_f20b3"):
+    for name in ("app.bsky.actor.getProfile_cf402", "app.bsky.actor.getProfile_f0833",
+                 "app.bsky.actor.getProfile_f20b3"):
         sink = parse(envelope.wrap("bluesky", "app.bsky.actor.getProfile", atrrr(name), fetched_at=FETCHED))
         (acct,) = sink.accounts
         counts = index[name + ".json"]["counts"]
@@ -191,7 +192,7 @@ def test_mastodon_envelope_gives_the_mastodon_readers_rows_with_the_server_and_t
     want = ListSink()
     mastodon.parse([{**s, "_server": "mastodon.social"} for s in rec["body"]], want)
     assert len(got.posts) == len(want.posts) == 40
-    for g, w in zip(got.posts, want.posts):
+    for g, w in zip(got.posts, want.posts, strict=True):
         assert g["metrics_observed_at"] == FETCHED
         g = dict(g)
         g["metrics_observed_at"] = None

@@ -41,14 +41,32 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from groundswell.collect.core import (
-    DONE, Collection, CollectSummary, Job, QueryReport, done_state, iso, mark, parse_time, slice_end, tags_of,
+    DONE,
+    Collection,
+    CollectSummary,
+    Job,
+    QueryReport,
+    done_state,
+    iso,
+    mark,
+    parse_time,
+    slice_end,
+    tags_of,
 )
 from groundswell.collect.http import (
-    AuthError, Client, CollectError, MalformedResponse, Refused, Reply, ServerError, redact,
+    AuthError,
+    Client,
+    CollectError,
+    MalformedResponse,
+    Refused,
+    Reply,
+    ServerError,
+    redact,
 )
 from groundswell.errors import UsageError
 from groundswell.formats import envelope
@@ -291,7 +309,7 @@ class _Run:
                 return
             if st.get("top") is None:
                 st["top"] = iso(self.until or reply.fetched_at)
-            ids = [p.get("uri") for p in posts if isinstance(p, dict) and isinstance(p.get("uri"), str)]
+            ids = [str(p["uri"]) for p in posts if isinstance(p, dict) and isinstance(p.get("uri"), str)]
             before = len(col.seen)
             keep = col.take(ids)
             cut = keep < len(ids)
@@ -359,7 +377,8 @@ class _Run:
             def done(reply: Reply) -> Job | None:
                 body = reply.body
                 cursor = body.get("cursor") if isinstance(body, dict) and kind != "threads" else None
-                items = body.get({"reposts": "repostedBy", "quotes": "posts"}.get(kind, "")) if isinstance(body, dict) else None
+                listed = {"reposts": "repostedBy", "quotes": "posts"}.get(kind, "")
+                items = body.get(listed) if isinstance(body, dict) else None
                 more = bool(cursor) and isinstance(items, list) and len(items) > 0
                 new = {"done": not more, "cursor": cursor if more else None, "pages": st.get("pages", 0) + 1}
                 sink = col.commit(self.wrap(method, reply, body, subject=uri), self.label(method), {key: new})

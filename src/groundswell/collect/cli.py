@@ -81,7 +81,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value not in (None, False, 0, []):
             other = "bluesky" if platform == "mastodon" else "mastodon"
-            hint = " (mastodon: --reblogs)" if name == "reposts" else " (bluesky: --reposts)" if name == "reblogs" else ""
+            hint = {"reposts": " (mastodon: --reblogs)", "reblogs": " (bluesky: --reposts)"}.get(name, "")
             raise UsageError(f"--{name} is for 'collect {other}'{hint}")
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")

@@ -33,14 +33,15 @@ import json
 import os
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
-from groundswell.collect.http import AuthError, CollectError, Refused, Reply
+from groundswell.collect.http import AuthError, Refused, Reply
 from groundswell.errors import UsageError
 from groundswell.formats import detect
 from groundswell.ingest import BatchSink, _parse_safely
@@ -58,7 +59,7 @@ def iso(dt: datetime | None) -> str | None:
     """Naive UTC -> '2025-07-04T08:49:25.123456Z' (None stays None)."""
     if dt is None:
         return None
-    return dt.replace(tzinfo=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return dt.replace(tzinfo=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_time(value: str | None, what: str = "time") -> datetime | None:
@@ -71,7 +72,7 @@ def parse_time(value: str | None, what: str = "time") -> datetime | None:
     except ValueError:
         raise UsageError(f"{what} {value!r} is not a date or time: write 2025-01-31 or 2025-01-31T18:00:00Z") from None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
 
 
@@ -189,7 +190,7 @@ class Job:
     """One request of a phase: ``fetch`` runs on a worker thread, ``done``/``failed`` on the caller's."""
 
     fetch: Callable[[], Reply]
-    done: Callable[[Reply], "Job | None"]      # store the answer; return the next page's job, if any
+    done: Callable[[Reply], Job | None]      # store the answer; return the next page's job, if any
     failed: Callable[[Refused], None]            # the server refused this request (4xx)
 
 

@@ -34,10 +34,11 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -193,7 +194,7 @@ def _reset_time(value: str, date: str | None, now: float) -> float | None:
         except ValueError:
             return None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
+            dt = dt.replace(tzinfo=UTC)
         return now + (dt.timestamp() - server_now)
     if n > 1e9:  # epoch seconds (Bluesky)
         return now + (n - server_now)
@@ -226,7 +227,8 @@ def api_error(body: Any) -> tuple[str | None, str | None]:
     if not isinstance(body, dict):
         return None, None
     err, msg = body.get("error"), body.get("message") or body.get("error_description")
-    return (_printable(err)[:80] if isinstance(err, str) else None), (_printable(msg)[:160] if isinstance(msg, str) else None)
+    return (_printable(err)[:80] if isinstance(err, str) else None,
+            _printable(msg)[:160] if isinstance(msg, str) else None)
 
 
 def _printable(text: str) -> str:
@@ -271,7 +273,7 @@ class Client:
         self._aborted = True
         self._http.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -328,7 +330,7 @@ class Client:
                 if failures > self.retries:
                     raise ServerError(f"{label}: {last} ({failures} tries in {now - started:.0f} s); the server "
                                       "is failing: try again later (a rerun resumes where this one stopped)")
-                after = _retry_after(r.headers.get("retry-after"), r.headers.get("date"), now) if r is not None else None
+                after = None if r is None else _retry_after(r.headers.get("retry-after"), r.headers.get("date"), now)
                 self._wait(f"{host}: {last}, try {failures + 1} of {self.retries + 1}",
                            after if after is not None else self._backoff(failures))
                 continue
@@ -359,7 +361,7 @@ class Client:
                                             "try again later (a rerun resumes where this one stopped)")
                 self._wait(f"{host}: {last}, try {failures + 1} of {self.retries + 1}", self._backoff(failures))
                 continue
-            fetched = datetime.fromtimestamp(now, timezone.utc).replace(tzinfo=None)
+            fetched = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
             return Reply(r.status_code, r.headers, body, str(r.request.url), fetched, len(content))
 
     def _refused(self, label: str, status: int, body: Any) -> Refused:
@@ -370,8 +372,8 @@ class Client:
         return Refused(what, status, err)
 
     def _backoff(self, n: int) -> float:
-        base = min(self.max_backoff, self.backoff * (2 ** (n - 1)))
-        return base * (0.5 + self.rng.random())
+        base = min(self.max_backoff, self.backoff * 2.0 ** (n - 1))
+        return float(base * (0.5 + self.rng.random()))
 
     def _wait(self, reason: str, seconds: float) -> None:
         if seconds > self.max_wait:

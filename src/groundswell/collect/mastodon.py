@@ -30,15 +30,32 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from groundswell.collect.core import (
-    DONE, Collection, CollectSummary, Job, QueryReport, done_state, iso, mark, parse_time, slice_end, tags_of,
+    DONE,
+    Collection,
+    CollectSummary,
+    Job,
+    QueryReport,
+    done_state,
+    iso,
+    mark,
+    parse_time,
+    slice_end,
+    tags_of,
 )
 from groundswell.collect.http import (
-    AuthError, Client, CollectError, MalformedResponse, Refused, Reply, ServerError,
+    AuthError,
+    Client,
+    CollectError,
+    MalformedResponse,
+    Refused,
+    Reply,
+    ServerError,
 )
 from groundswell.errors import UsageError
 from groundswell.formats import envelope
@@ -83,7 +100,7 @@ def instance(url: str, tokens: dict[str, str] | None = None, default_token: str 
 
 def snowflake(t: datetime) -> str:
     """A Mastodon id for time ``t`` (naive UTC): ids are milliseconds since the epoch << 16."""
-    ms = int(t.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    ms = int(t.replace(tzinfo=UTC).timestamp() * 1000)
     return str(ms << 16)
 
 
@@ -95,7 +112,7 @@ def next_max_id(link: str | None) -> str | None:
         if "next" in rel.split():
             values = parse_qs(urlsplit(url).query).get("max_id")
             if values and values[0]:
-                return values[0]
+                return str(values[0])
     return None
 
 

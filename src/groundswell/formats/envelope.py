@@ -21,7 +21,7 @@ credential (tokens travel in headers).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from groundswell.formats.base import RecordError, iso_time
@@ -45,7 +45,7 @@ class Envelope:
 def wrap(platform: str, method: str, body: Any, *, fetched_at: datetime, url: str | None = None,
          server: str | None = None, subject: str | None = None) -> dict[str, Any]:
     """An envelope around ``body`` (``fetched_at`` is naive UTC)."""
-    stamp = fetched_at.replace(tzinfo=timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    stamp = fetched_at.replace(tzinfo=UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     env: dict[str, Any] = {KEY: VERSION, "platform": platform, "method": method, "server": server,
                            "url": url, "fetched_at": stamp}
     if subject is not None:
