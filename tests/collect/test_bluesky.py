@@ -92,7 +92,7 @@ def test_ctrl_c_between_pages_then_resume_gives_the_uninterrupted_store(tmp_path
             raise KeyboardInterrupt
 
     with open_store(tmp_path / "b.duckdb") as store:
-        s = run(store, bs, clock, on_progress=stop_after_two)
+        s = run(store, bs, clock, on_progress=stop_after_two, flush_seconds=0)
         assert s.interrupted and not s.ok and s.queries[0].stopped == "interrupted"
         assert len(movement(store)) == 60
         st = json.loads(store.meta("collect:bluesky:search:#rstats::"))
@@ -102,6 +102,41 @@ def test_ctrl_c_between_pages_then_resume_gives_the_uninterrupted_store(tmp_path
         assert snapshot(store) == whole
     searches = [q.get("cursor", [None])[0] for m, q, _ in bs.log if m == SEARCH]
     assert searches == [None, "30", "60", "90"]  # no page asked twice
+
+
+def test_a_crash_inside_a_write_leaves_the_last_whole_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows and cursor are one transaction: a write that dies stores neither."""
+    from groundswell.store.duck import Store
+
+    clock_a = FakeClock()
+    with open_store(tmp_path / "a.duckdb") as store:
+        run(store, BlueskyStandIn(clock_a), clock_a)
+        whole = snapshot(store)
+    clock = FakeClock()
+    bs = BlueskyStandIn(clock)
+    real = Store.write_batch
+    calls = {"n": 0}
+
+    def dies_inside(self: Any, tables: Any, source: Any = None, meta: Any = None) -> None:
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            # the posts are written, then the process dies before COMMIT (and stays dead)
+            self.con.execute("BEGIN TRANSACTION")
+            self._write(tables)
+            self.con.execute("ROLLBACK")
+            raise RuntimeError("killed mid-transaction")
+        real(self, tables, source=source, meta=meta)
+
+    monkeypatch.setattr(Store, "write_batch", dies_inside)
+    with open_store(tmp_path / "b.duckdb") as store:
+        with pytest.raises(RuntimeError):
+            run(store, bs, clock, flush_seconds=0)
+        assert len(movement(store)) == 60
+        assert json.loads(store.meta("collect:bluesky:search:#rstats::"))["cursor"] == "60"
+        monkeypatch.setattr(Store, "write_batch", real)
+        assert run(store, bs, clock).ok
+        assert snapshot(store, drop=("metrics_observed_at",)) == {
+            k: [{c: v for c, v in r.items() if c != "metrics_observed_at"} for r in rows] for k, rows in whole.items()}
 
 
 def test_a_429_waits_for_retry_after(tmp_path: Path, bs: BlueskyStandIn, clock: FakeClock) -> None:

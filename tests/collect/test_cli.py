@@ -209,3 +209,40 @@ def test_follow_starts_where_collect_ended(cli: Any, db: Path, bluesky: Any) -> 
     r = cli("follow", "mastodon", "--url", "https://mastodon.example", "--db", db, "--hashtag", "x",
             "--after-collect")
     assert r.code == 2 and "collect mastodon" in r.err
+
+
+def test_killed_then_the_same_command_again(tmp_path: Path, bluesky: Any) -> None:
+    """SIGKILL while page 3 is in flight: what was committed stays, with its cursor; the rerun finishes."""
+    base, bs = bluesky
+    clock = FakeClock()
+    with open_store(tmp_path / "whole.duckdb") as store:
+        collect_bluesky(store, ["rstats"], client=make_client(BlueskyStandIn(clock), clock), api=base)
+        whole = snapshot(store, drop=("metrics_observed_at",))
+    arrived = threading.Event()
+
+    def slow(request: Any) -> float:
+        url = str(request.url)
+        if "cursor=30" in url:
+            return 1.5  # page 2 comes late: pages 1 and 2 are written together before page 3 is asked
+        if "cursor=60" in url and not arrived.is_set():
+            arrived.set()
+            return 20.0
+        return 0.0
+
+    bs.slow = slow  # type: ignore[attr-defined]
+    db = tmp_path / "s.duckdb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-m", "groundswell.cli", "collect", "bluesky", "--hashtag", "rstats", "--api", base,
+           "--db", str(db)]
+    p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert arrived.wait(60), "page 3 was never asked"
+    time.sleep(0.3)
+    p.kill()
+    p.communicate(timeout=15)
+    with open_store(db) as store:
+        assert store.sql("SELECT count(*) AS n FROM posts WHERE NOT is_reference").to_pylist()[0]["n"] == 60
+        assert json.loads(store.meta("collect:bluesky:search:#rstats::"))["cursor"] == "60"
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with open_store(db, read_only=True) as store:
+        assert snapshot(store, drop=("metrics_observed_at",)) == whole

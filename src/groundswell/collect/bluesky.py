@@ -53,7 +53,6 @@ from groundswell.collect.core import (
     QueryReport,
     done_state,
     iso,
-    mark,
     parse_time,
     slice_end,
     tags_of,
@@ -167,7 +166,8 @@ def collect_bluesky(store: Store, hashtags: list[str], *, client: Client, since:
                     until: str | datetime | None = None, api: str = DEFAULT_API, session: Session | None = None,
                     threads: bool = False, reposts: bool = False, quotes: bool = False, profiles: bool = False,
                     followers: int = 0, limit: int | None = None, archive: str | None = None,
-                    concurrency: int = 4, on_progress: Callable[[Any], None] | None = None) -> CollectSummary:
+                    concurrency: int = 4, on_progress: Callable[[Any], None] | None = None,
+                    flush_seconds: float = 1.0) -> CollectSummary:
     """Collect hashtags from Bluesky into ``store``; see the module docstring. Returns the summary.
 
     Ctrl-C (KeyboardInterrupt) stops after the last whole page; the summary
@@ -183,7 +183,8 @@ def collect_bluesky(store: Store, hashtags: list[str], *, client: Client, since:
     api = api.rstrip("/")
     if not api.startswith(("https://", "http://")):
         raise UsageError(f"--api {api!r} is not an http(s) URL, e.g. {DEFAULT_API}")
-    run = _Run(store, client, tags, t_since, t_until, api, session, limit, archive, concurrency, on_progress)
+    run = _Run(store, client, tags, t_since, t_until, api, session, limit, archive, concurrency, on_progress,
+               flush_seconds)
     try:
         run.search()
         if threads:
@@ -221,12 +222,13 @@ _EXPAND = {
 class _Run:
     def __init__(self, store: Store, client: Client, tags: list[str], since: datetime | None,
                  until: datetime | None, api: str, session: Session | None, limit: int | None,
-                 archive: str | None, concurrency: int, on_progress: Callable[[Any], None] | None) -> None:
+                 archive: str | None, concurrency: int, on_progress: Callable[[Any], None] | None,
+                 flush_seconds: float) -> None:
         self.store, self.client, self.tags = store, client, tags
         self.since, self.until, self.api, self.session = since, until, api, session
         self.concurrency = concurrency
         self.col = Collection(store, client, platform=PLATFORM, fmt=FORMAT, archive=archive,
-                              on_progress=on_progress, limit=limit)
+                              on_progress=on_progress, limit=limit, flush_seconds=flush_seconds)
         self.server = redact(session.base) if session else api
 
     # -- calls ---------------------------------------------------------------------------------
@@ -353,6 +355,7 @@ class _Run:
 
     def expand(self, kind: str) -> None:
         col = self.col
+        col.flush()  # the store must hold every page before it is asked what is left to do
         col.phase = kind
         method, count = _EXPAND[kind]
         prefix = f"collect:bluesky:{kind}:"
@@ -381,15 +384,15 @@ class _Run:
                 items = body.get(listed) if isinstance(body, dict) else None
                 more = bool(cursor) and isinstance(items, list) and len(items) > 0
                 new = {"done": not more, "cursor": cursor if more else None, "pages": st.get("pages", 0) + 1}
-                sink = col.commit(self.wrap(method, reply, body, subject=uri), self.label(method), {key: new})
+                got = col.commit(self.wrap(method, reply, body, subject=uri), self.label(method), {key: new})
                 stats["requests"] += 1
-                stats["posts"] += sink.n_posts
+                stats["posts"] += got.posts
                 col.progress()
                 return job(uri, new) if more else None
 
             def failed(e: Refused) -> None:
                 stats["refused"] += 1
-                mark(col.store, key, done_state(e))
+                col.set_state(key, done_state(e))
 
             return Job(lambda: self.call(method, params), done, failed)
 
@@ -412,6 +415,7 @@ class _Run:
 
     def profiles(self) -> None:
         col = self.col
+        col.flush()
         col.phase = "profiles"
         stats = col.summary.expansions.setdefault("profiles", Counter())
         part, params = self.participants_sql()
@@ -424,9 +428,9 @@ class _Run:
 
         def job(batch: list[str]) -> Job:
             def done(reply: Reply) -> None:
-                sink = col.commit(self.wrap(method, reply, reply.body), self.label(method))
+                got = col.commit(self.wrap(method, reply, reply.body), self.label(method))
                 stats["requests"] += 1
-                stats["accounts"] += sink.n_accounts
+                stats["accounts"] += got.accounts
                 col.progress()
                 return None
 
@@ -439,6 +443,7 @@ class _Run:
 
     def follows(self, n: int) -> None:
         col = self.col
+        col.flush()
         col.phase = "follows"
         stats = col.summary.expansions.setdefault("follows", Counter())
         part, params = self.participants_sql()
@@ -462,15 +467,15 @@ class _Run:
                 items = body.get("follows") if isinstance(body, dict) else None
                 more = bool(cursor) and isinstance(items, list) and len(items) > 0
                 new = {"done": not more, "cursor": cursor if more else None, "pages": st.get("pages", 0) + 1}
-                sink = col.commit(self.wrap(method, reply, body, subject=did), self.label(method), {key: new})
+                got = col.commit(self.wrap(method, reply, body, subject=did), self.label(method), {key: new})
                 stats["requests"] += 1
-                stats["follows"] += len(sink.follows)
+                stats["follows"] += got.follows
                 col.progress()
                 return job(did, new) if more else None
 
             def failed(e: Refused) -> None:
                 stats["refused"] += 1
-                mark(col.store, key, done_state(e))
+                col.set_state(key, done_state(e))
 
             return Job(lambda: self.call(method, params), done, failed)
 

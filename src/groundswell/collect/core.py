@@ -19,10 +19,13 @@ Checkpoints
 -----------
 Each query's progress (cursor or ``max_id``, whether it is done, what it
 covered) is a JSON value in the ``meta`` table under a ``collect:...`` key,
-written by :meth:`Collection.commit` in the same transaction as the rows of
-its page (``Store.write_batch(meta=...)``). An interrupted run leaves the store
-as it was after its last whole page, and a rerun continues from there: no page
-is stored twice and none is skipped. The archive's length is checkpointed the
+written in the same transaction as the rows of its page
+(``Store.write_batch(meta=...)``). Pages are written in batches (the pages of
+about a second, longer when the store is slow to merge; see
+:meth:`Collection.commit`), so a checkpoint is never ahead of the rows in the
+store. A killed run leaves the store as it was after its last batch; Ctrl-C
+writes the pages already fetched; a rerun continues from there: no page is
+stored twice and none is skipped. The archive's length is checkpointed the
 same way, and a rerun cuts off what an interrupted run appended after its last
 commit, so archive and store always agree.
 """
@@ -47,7 +50,7 @@ from groundswell.formats import detect
 from groundswell.ingest import BatchSink, _parse_safely
 from groundswell.store.duck import Store
 
-__all__ = ["DONE", "Collection", "CollectSummary", "QueryReport", "Progress", "Job", "iso", "parse_time"]
+__all__ = ["DONE", "Collection", "PageCounts", "CollectSummary", "QueryReport", "Progress", "Job", "iso", "parse_time"]
 
 SEQ_KEY = "collect:seq"
 # a finished checkpoint (its JSON is written by json.dumps(..., sort_keys=True)); as text, since the meta
@@ -172,6 +175,15 @@ class CollectSummary:
 
 
 @dataclass
+class PageCounts:
+    """What one response held."""
+
+    posts: int
+    accounts: int
+    follows: int
+
+
+@dataclass
 class Progress:
     """What a collection has done so far (handed to ``on_progress`` after each stored page)."""
 
@@ -198,7 +210,8 @@ class Collection:
     """Writes collected responses into a store (see the module docstring)."""
 
     def __init__(self, store: Store, client: Any, *, platform: str, fmt: str, archive: str | None = None,
-                 on_progress: Callable[[Progress], None] | None = None, limit: int | None = None) -> None:
+                 on_progress: Callable[[Progress], None] | None = None, limit: int | None = None,
+                 flush_seconds: float = 1.0) -> None:
         from groundswell import privacy
 
         if limit is not None and limit < 1:
@@ -216,6 +229,13 @@ class Collection:
         self._deletions_before = self._count("deletions")
         self.phase, self.query = "search", ""
         self.pages = 0
+        self.writes = 0
+        self.seq = int(store.meta(SEQ_KEY) or 0)
+        self._pending: BatchSink | None = None   # pages taken, not yet written
+        self._meta: dict[str, str] = {}          # their checkpoints
+        self._oldest = time.monotonic()
+        self._last_write = 0.0
+        self.flush_seconds = flush_seconds
         self.archive_path: str | None = None
         self._archive: Any = None
         if archive is not None:
@@ -223,7 +243,7 @@ class Collection:
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state(self, key: str) -> dict[str, Any] | None:
-        value = self.store.meta(key)
+        value = self._meta.get(key) or self.store.meta(key)
         if value is None:
             return None
         try:
@@ -234,6 +254,7 @@ class Collection:
 
     def keys_done(self, prefix: str) -> set[str]:
         """The suffixes of the ``prefix...`` checkpoints marked done."""
+        self.flush()
         rows = self.store.con.execute(
             f"SELECT key FROM meta WHERE starts_with(key, ?) AND {DONE}",
             [prefix]).fetchall()
@@ -270,54 +291,92 @@ class Collection:
         self.summary.archive.append(path)
 
     def close(self) -> None:
+        self.flush()
         if self._archive is not None:
             self._archive.close()
             self._archive = None
 
     # -- writing -------------------------------------------------------------------------------
-    def commit(self, envelope: dict[str, Any], label: str, checkpoint: dict[str, dict[str, Any]] | None = None,
-               movement: bool = False) -> BatchSink:
-        """Store one response and its checkpoints in one transaction; the parsed batch is returned."""
+    def commit(self, envelope: dict[str, Any], label: str,
+               checkpoint: dict[str, dict[str, Any]] | None = None) -> PageCounts:
+        """Take one response and its checkpoints: they are stored in the same transaction.
+
+        Pages are gathered and written together (:meth:`flush`) once the
+        oldest waiting page is ``max(flush_seconds, 4 x the last write)`` old
+        (``flush_seconds=0``: every page at once): a store of
+        millions of posts takes a second or two to merge a batch of any size,
+        so writing each page alone would be slower than the network. A
+        checkpoint always goes in the transaction of the rows of its page.
+        """
         line = orjson.dumps(envelope) + b"\n"
-        seq = int(self.store.meta(SEQ_KEY) or 0) + 1
-        meta = {SEQ_KEY: str(seq)}
+        self.seq += 1
+        meta = self._meta
+        meta[SEQ_KEY] = str(self.seq)
         if self._archive is not None:
             self._archive.write(line)
             self._archive.flush()
-            source, number = self.archive_path, self.archive_lines + 1
-            meta[self.archive_key] = json.dumps({"lines": number, "bytes": self.archive_bytes + len(line)})
-        else:
-            source, number = label, seq
-        assert source is not None
-        sink = BatchSink(source, self.fmt)
-        sink.line, sink.line_bytes = number, len(line)
-        sink.records += 1
-        _parse_safely(self.parse, orjson.loads(line), sink, self.fmt)  # the bytes ingest would read
-        tables = sink.tables()
-        if self.redact is not None and tables.get("posts") is not None:
-            tables["posts"] = self.redact(tables["posts"])
-        for key, value in (checkpoint or {}).items():
-            meta[key] = json.dumps(value, sort_keys=True)
-        self.store.write_batch(tables, meta=meta)
-        if self._archive is not None:
             self.archive_lines += 1
             self.archive_bytes += len(line)
+            source, number = self.archive_path, self.archive_lines
+            meta[self.archive_key] = json.dumps({"lines": self.archive_lines, "bytes": self.archive_bytes})
+        else:
+            source, number = label, self.seq
+        assert source is not None
+        sink = self._sink()
+        sink.source_file = source
+        sink.line, sink.line_bytes = number, len(line)
+        sink.records += 1
+        posts, accounts, follows = sink.n_posts, sink.n_accounts, len(sink.follows)
+        _parse_safely(self.parse, orjson.loads(line), sink, self.fmt)  # the bytes ingest would read
+        for key, value in (checkpoint or {}).items():
+            meta[key] = json.dumps(value, sort_keys=True)
+        counts = PageCounts(sink.n_posts - posts, sink.n_accounts - accounts, len(sink.follows) - follows)
         s = self.summary
-        s.posts_read += sink.n_posts
-        s.accounts_read += sink.n_accounts
-        s.follows_read += len(sink.follows)
-        s.rejected += sink.n_rejects
+        s.posts_read += counts.posts
+        s.accounts_read += counts.accounts
+        s.follows_read += counts.follows
         self.pages += 1
-        return sink
+        if self.flush_seconds <= 0 or time.monotonic() - self._oldest >= max(self.flush_seconds,
+                                                                              4 * self._last_write):
+            self.flush()
+        return counts
 
     def reject(self, label: str, reason: str) -> None:
         """Record a response that could not be read at all (``rejects``: source = the endpoint)."""
-        seq = int(self.store.meta(SEQ_KEY) or 0) + 1
-        sink = BatchSink(label, self.fmt)
-        sink.line = seq
+        self.seq += 1
+        sink = self._sink()
+        sink.source_file, sink.line, sink.line_bytes = label, self.seq, 0
         sink.reject(reason)
-        self.store.write_batch(sink.tables(), meta={SEQ_KEY: str(seq)})
-        self.summary.rejected += 1
+        self._meta[SEQ_KEY] = str(self.seq)
+        self.flush()
+
+    def set_state(self, key: str, state: dict[str, Any]) -> None:
+        """A checkpoint with no rows (a refused request), written with the next batch."""
+        self._meta[key] = json.dumps(state, sort_keys=True)
+        if self._pending is None:
+            self._oldest = time.monotonic()
+
+    def _sink(self) -> BatchSink:
+        if self._pending is None:
+            self._pending = BatchSink("", self.fmt)
+            self._oldest = time.monotonic()
+        return self._pending
+
+    def flush(self) -> None:
+        """Write the pages taken so far and their checkpoints in one transaction."""
+        sink, meta = self._pending, self._meta
+        if sink is None and not meta:
+            return
+        started = time.monotonic()
+        tables = sink.tables() if sink is not None else {}
+        if self.redact is not None and tables.get("posts") is not None:
+            tables["posts"] = self.redact(tables["posts"])
+        self.store.write_batch(tables, meta=meta)
+        self._pending, self._meta = None, {}
+        if sink is not None:
+            self.summary.rejected += sink.n_rejects
+        self._last_write = time.monotonic() - started
+        self.writes += 1
 
     def progress(self, report: QueryReport | None = None) -> None:
         if self.on_progress is None:
@@ -420,11 +479,6 @@ def slice_end(items: list[Any], keep: int, ident: Callable[[Any], Any]) -> int:
             if n == keep:
                 return i + 1
     return len(items) if keep else 0
-
-
-def mark(store: Store, key: str, state: dict[str, Any]) -> None:
-    """Set one checkpoint on its own (a refused request: nothing else to store with it)."""
-    store.set_meta(key, json.dumps(state, sort_keys=True))
 
 
 def done_state(refused: Refused | None = None, **more: Any) -> dict[str, Any]:

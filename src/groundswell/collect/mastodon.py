@@ -43,7 +43,6 @@ from groundswell.collect.core import (
     QueryReport,
     done_state,
     iso,
-    mark,
     parse_time,
     slice_end,
     tags_of,
@@ -124,7 +123,8 @@ def collect_mastodon(store: Store, hashtags: list[str], instances: list[Instance
                      since: str | datetime | None = None, until: str | datetime | None = None,
                      threads: bool = False, reblogs: bool = False, limit: int | None = None,
                      archive: str | None = None, concurrency: int = 4,
-                     on_progress: Callable[[Any], None] | None = None) -> CollectSummary:
+                     on_progress: Callable[[Any], None] | None = None,
+                     flush_seconds: float = 1.0) -> CollectSummary:
     """Collect hashtags from Mastodon instances into ``store``; see the module docstring.
 
     One instance that refuses or fails does not stop the others (the summary
@@ -141,7 +141,8 @@ def collect_mastodon(store: Store, hashtags: list[str], instances: list[Instance
     t_until = until if isinstance(until, datetime) or until is None else parse_time(until, "--until")
     if t_since and t_until and t_since >= t_until:
         raise UsageError("--since must be before --until")
-    run = _Run(store, client, tags, instances, t_since, t_until, limit, archive, concurrency, on_progress)
+    run = _Run(store, client, tags, instances, t_since, t_until, limit, archive, concurrency, on_progress,
+               flush_seconds)
     try:
         run.timelines()
         if threads:
@@ -163,12 +164,12 @@ def collect_mastodon(store: Store, hashtags: list[str], instances: list[Instance
 class _Run:
     def __init__(self, store: Store, client: Client, tags: list[str], instances: list[Instance],
                  since: datetime | None, until: datetime | None, limit: int | None, archive: str | None,
-                 concurrency: int, on_progress: Callable[[Any], None] | None) -> None:
+                 concurrency: int, on_progress: Callable[[Any], None] | None, flush_seconds: float) -> None:
         self.store, self.client, self.tags, self.instances = store, client, tags, instances
         self.by_host = {i.host: i for i in instances}
         self.since, self.until, self.concurrency = since, until, concurrency
         self.col = Collection(store, client, platform=PLATFORM, fmt=FORMAT, archive=archive,
-                              on_progress=on_progress, limit=limit)
+                              on_progress=on_progress, limit=limit, flush_seconds=flush_seconds)
 
     def wrap(self, inst: Instance, method: str, reply: Reply, body: Any, subject: str | None = None) -> dict[str, Any]:
         return envelope.wrap(PLATFORM, method, body, fetched_at=reply.fetched_at, url=reply.url,
@@ -277,6 +278,7 @@ class _Run:
     # -- contexts and boosts -------------------------------------------------------------------------
     def expand(self, kind: str) -> None:
         col = self.col
+        col.flush()  # the store must hold every page before it is asked what is left to do
         col.phase = kind
         count = "reply_count" if kind == "threads" else "repost_count"
         prefix = f"collect:mastodon:{kind}:"
@@ -314,15 +316,15 @@ class _Run:
                 nxt = next_max_id(reply.headers.get("link")) if kind == "reblogs" else None
                 more = bool(nxt) and isinstance(body, list) and len(body) > 0
                 new = {"done": not more, "max_id": nxt if more else None, "pages": st.get("pages", 0) + 1}
-                sink = col.commit(self.wrap(inst, method, reply, body, subject=uri), label, {key: new})
+                got = col.commit(self.wrap(inst, method, reply, body, subject=uri), label, {key: new})
                 stats["requests"] += 1
-                stats["posts"] += sink.n_posts
+                stats["posts"] += got.posts
                 col.progress()
                 return job(uri, local, inst, new) if more else None
 
             def failed(e: Refused) -> None:
                 stats["refused"] += 1
-                mark(col.store, key, done_state(e))
+                col.set_state(key, done_state(e))
 
             return Job(lambda: self.client.get(url, params, token=inst.token), done, failed)
 
