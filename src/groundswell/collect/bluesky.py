@@ -47,12 +47,14 @@ from typing import Any
 
 from groundswell.collect.core import (
     DONE,
+    ITEM_KEY_SQL,
     Collection,
     CollectSummary,
     Job,
     QueryReport,
     done_state,
     iso,
+    item_key,
     parse_time,
     slice_end,
     tags_of,
@@ -183,6 +185,8 @@ def collect_bluesky(store: Store, hashtags: list[str], *, client: Client, since:
     api = api.rstrip("/")
     if not api.startswith(("https://", "http://")):
         raise UsageError(f"--api {api!r} is not an http(s) URL, e.g. {DEFAULT_API}")
+    if session is not None and session.did is None:
+        session.login()  # a refused password is an error before anything else happens
     run = _Run(store, client, tags, t_since, t_until, api, session, limit, archive, concurrency, on_progress,
                flush_seconds)
     try:
@@ -363,13 +367,13 @@ class _Run:
         mv, params = self.movement_sql()
         rows = self.store.con.execute(
             f"SELECT m.id FROM ({mv}) m WHERE m.{count} > 0 AND NOT EXISTS (SELECT 1 FROM meta "
-            f"WHERE key = ? || m.id AND {DONE}) ORDER BY m.created_at, m.id",
+            f"WHERE key = {ITEM_KEY_SQL.format(col='m.id')} AND {DONE}) ORDER BY m.created_at, m.id",
             params + [prefix]).fetchall()
         todo = [r[0] for r in rows]
         stats["to do"] += len(todo)
 
         def job(uri: str, st: dict[str, Any]) -> Job:
-            key = prefix + uri
+            key = item_key(prefix, uri)
             if kind == "threads":
                 params = {"uri": uri, "depth": 1000, "parentHeight": 1000}
             else:
@@ -398,7 +402,7 @@ class _Run:
 
         def jobs() -> Iterator[Job]:
             for uri in todo:
-                yield job(uri, col.state(prefix + uri) or {})
+                yield job(uri, col.state(item_key(prefix, uri)) or {})
 
         col.run_jobs(jobs(), self.concurrency)
 
@@ -447,16 +451,17 @@ class _Run:
         col.phase = "follows"
         stats = col.summary.expansions.setdefault("follows", Counter())
         part, params = self.participants_sql()
-        rows = self.store.con.execute(f"SELECT account FROM ({part}) x ORDER BY posts DESC, account LIMIT ?",
-                                      params + [n]).fetchall()
         prefix = "collect:bluesky:follows:"
-        done_keys = col.keys_done(prefix)
-        todo = [r[0] for r in rows if r[0] not in done_keys]
+        rows = self.store.con.execute(
+            f"SELECT account FROM (SELECT * FROM ({part}) x ORDER BY posts DESC, account LIMIT ?) x "
+            f"WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = {ITEM_KEY_SQL.format(col='x.account')} AND {DONE}) "
+            "ORDER BY posts DESC, account", params + [n, prefix]).fetchall()
+        todo = [r[0] for r in rows]
         stats["to do"] += len(todo)
         method = "app.bsky.graph.getFollows"
 
         def job(did: str, st: dict[str, Any]) -> Job:
-            key = prefix + did
+            key = item_key(prefix, did)
             params: dict[str, Any] = {"actor": did, "limit": PAGE}
             if st.get("cursor"):
                 params["cursor"] = st["cursor"]
@@ -479,7 +484,7 @@ class _Run:
 
             return Job(lambda: self.call(method, params), done, failed)
 
-        col.run_jobs((job(d, col.state(prefix + d) or {}) for d in todo), self.concurrency)
+        col.run_jobs((job(d, col.state(item_key(prefix, d)) or {}) for d in todo), self.concurrency)
 
 
 

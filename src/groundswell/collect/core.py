@@ -32,6 +32,7 @@ commit, so archive and store always agree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -50,7 +51,10 @@ from groundswell.formats import detect
 from groundswell.ingest import BatchSink, _parse_safely
 from groundswell.store.duck import Store
 
-__all__ = ["DONE", "Collection", "PageCounts", "CollectSummary", "QueryReport", "Progress", "Job", "iso", "parse_time"]
+__all__ = [
+    "DONE", "ITEM_KEY_SQL", "CollectSummary", "Collection", "Job", "PageCounts", "Progress", "QueryReport",
+    "item_key", "iso", "parse_time",
+]
 
 SEQ_KEY = "collect:seq"
 # a finished checkpoint (its JSON is written by json.dumps(..., sort_keys=True)); as text, since the meta
@@ -251,14 +255,6 @@ class Collection:
         except ValueError:
             return None
         return d if isinstance(d, dict) else None
-
-    def keys_done(self, prefix: str) -> set[str]:
-        """The suffixes of the ``prefix...`` checkpoints marked done."""
-        self.flush()
-        rows = self.store.con.execute(
-            f"SELECT key FROM meta WHERE starts_with(key, ?) AND {DONE}",
-            [prefix]).fetchall()
-        return {r[0][len(prefix):] for r in rows}
 
     # -- the archive ---------------------------------------------------------------------------
     def _open_archive(self, folder: str) -> None:
@@ -479,6 +475,15 @@ def slice_end(items: list[Any], keep: int, ident: Callable[[Any], Any]) -> int:
             if n == keep:
                 return i + 1
     return len(items) if keep else 0
+
+
+def item_key(prefix: str, ident: str) -> str:
+    """The checkpoint key of one post or account: a hash, so no person's id stays in ``meta``
+    (``forget`` removes a person from the tables; it does not know these keys)."""
+    return prefix + hashlib.sha256(ident.encode()).hexdigest()
+
+
+ITEM_KEY_SQL = "? || sha256({col})"  # the same key in SQL (DuckDB's sha256 is the lowercase hex digest)
 
 
 def done_state(refused: Refused | None = None, **more: Any) -> dict[str, Any]:

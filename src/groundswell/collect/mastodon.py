@@ -37,12 +37,14 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from groundswell.collect.core import (
     DONE,
+    ITEM_KEY_SQL,
     Collection,
     CollectSummary,
     Job,
     QueryReport,
     done_state,
     iso,
+    item_key,
     parse_time,
     slice_end,
     tags_of,
@@ -294,13 +296,13 @@ class _Run:
             params.append(self.until)
         rows = self.store.con.execute(
             "SELECT id, json_extract_string(raw, '$.id'), json_extract_string(raw, '$._server') FROM posts m WHERE "
-            + " AND ".join(cond) + " AND NOT EXISTS (SELECT 1 FROM meta WHERE key = ? || m.id AND "
-            f"{DONE}) ORDER BY created_at, id", params + [prefix]).fetchall()
+            + " AND ".join(cond) + " AND NOT EXISTS (SELECT 1 FROM meta WHERE key = "
+            f"{ITEM_KEY_SQL.format(col='m.id')} AND {DONE}) ORDER BY created_at, id", params + [prefix]).fetchall()
         todo = [(uri, local, self.by_host[host]) for uri, local, host in rows if local and host in self.by_host]
         stats["to do"] += len(todo)
 
         def job(uri: str, local: str, inst: Instance, st: dict[str, Any]) -> Job:
-            key = prefix + uri
+            key = item_key(prefix, uri)
             if kind == "threads":
                 url, method, params = f"{inst.base}/api/v1/statuses/{quote(local, safe='')}/context", \
                     "statuses/context", None
@@ -330,7 +332,7 @@ class _Run:
 
         def jobs() -> Iterator[Job]:
             for uri, local, inst in todo:
-                yield job(uri, local, inst, col.state(prefix + uri) or {})
+                yield job(uri, local, inst, col.state(item_key(prefix, uri)) or {})
 
         col.run_jobs(jobs(), self.concurrency)
 
