@@ -237,6 +237,32 @@ def test_threads_reposts_quotes_profiles_and_follows(tmp_path: Path, bs: Bluesky
         assert snapshot(store, drop=("metrics_observed_at",)) == before
 
 
+def test_ctrl_c_among_the_threads_then_resume(tmp_path: Path) -> None:
+    kw = {"threads": True, "reposts": True, "quotes": True}
+    clock_a = FakeClock()
+    with open_store(tmp_path / "a.duckdb") as store:
+        run(store, BlueskyStandIn(clock_a), clock_a, **kw)
+        whole = snapshot(store, drop=("metrics_observed_at",))
+    clock = FakeClock()
+    bs = BlueskyStandIn(clock)
+    seen = {"threads": 0}
+
+    def stop(p: Any) -> None:
+        if p.phase == "threads":
+            seen["threads"] += 1
+            if seen["threads"] == 10:
+                raise KeyboardInterrupt
+
+    with open_store(tmp_path / "b.duckdb") as store:
+        s = run(store, bs, clock, on_progress=stop, **kw)
+        assert s.interrupted and "reposts" not in s.expansions
+        s = run(store, bs, clock, **kw)
+        assert s.ok and 0 < s.expansions["threads"]["to do"] < 28
+        # the same rows; only where each was first read differs (the rerun's pages are numbered on)
+        got = snapshot(store, drop=("metrics_observed_at", "source_line"))
+    assert got == {k: [{c: v for c, v in r.items() if c != "source_line"} for r in rows] for k, rows in whole.items()}
+
+
 def test_a_post_that_is_gone_is_refused_once(tmp_path: Path, bs: BlueskyStandIn, clock: FakeClock) -> None:
     with open_store(tmp_path / "s.duckdb") as store:
         run(store, bs, clock)
