@@ -211,6 +211,10 @@ def coverage(store: Any, scope: Scope) -> dict[str, Any]:
     return out
 
 
+def _rate(x: float) -> str:
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+
+
 def notes(c: dict[str, Any]) -> list[str]:
     """The coverage in words, for the summary, the report and the brief."""
     out = []
@@ -228,8 +232,8 @@ def notes(c: dict[str, Any]) -> list[str]:
                    + (f", {len(sampled)} of them sampled ({sampled[0]['reason']})" if sampled else "") + ".")
     if c.get("changes"):
         ch = c["changes"][0]
-        out.append(f"Collection changed at {ch['at']}: {ch['posts_per_hour_before']:g} posts an hour before, "
-                   f"{ch['posts_per_hour_after']:g} after (a different input file).")
+        out.append(f"Collection changed at {ch['at']}: {_rate(ch['posts_per_hour_before'])} posts an hour before, "
+                   f"{_rate(ch['posts_per_hour_after'])} after (a different input file).")
     if c.get("gaps"):
         g = c["gaps"]
         longest = max(g, key=lambda x: x["hours"])

@@ -434,7 +434,8 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
     out["margin"] = round(ratio, 2) if second else None
     if ratio < MEDIUM:
         out.update({"status": "undetermined", "confidence": None,
-                    "reason": f"two candidates are too close (scores {rendered[0]['score']:g} and {second:g})"})
+                    "reason": f"the two leading candidates are too close to tell apart (scores "
+                              f"{rendered[0]['score']:g} and {second:g})"})
         return out
     best = rendered[0]
     out.update({"status": "determined", "confidence": "high" if ratio >= HIGH else "medium",
