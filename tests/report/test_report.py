@@ -97,7 +97,7 @@ def test_brief_figures_come_from_the_views(views: dict[str, Any], report: tuple[
     assert ign["author"]["label"] in first
     assert f"shared {ign['shares_24h']:,} times" in first and f"{ign['replies_24h']:,} repl" in first
     assert any(f"{len(views['notable'])} notable accounts joined" in x for x in s)
-    assert any(f"{views['totals']['posts']:,} posts by {views['totals']['authors']:,} accounts" in x for x in s)
+    assert any(f"{views['totals']['posts']:,} movement posts (posts carrying #metoo and reposts of them) by {views['totals']['authors']:,} accounts" in x for x in s)
     pct = round(100 * views["content"]["overall"]["disclosure"])
     assert any(f"{pct}% of the" in x and "first-person disclosures" in x for x in s)
     assert any(x.startswith("By day 3") for x in s)

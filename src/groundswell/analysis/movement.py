@@ -11,13 +11,14 @@ with 'Z'; ids are strings; accounts appear as ``account_id`` and ``handle``.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from groundswell.analysis import sql
 from groundswell.analysis.cascades import cascades as _cascades
 from groundswell.analysis.cascades import load_follows, store_follows
 from groundswell.analysis.coordination import coordinated_groups
+from groundswell.analysis.coverage import coverage as _coverage
 from groundswell.analysis.hashtags import hashtags as _hashtags
 from groundswell.analysis.onset import onset as _onset
 from groundswell.analysis.people import people as _people
@@ -44,29 +45,43 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         t = now
 
     scope = movement_scope(store, hashtags, start, end, interval)
-    follows = load_follows(store, followers) if followers else store_follows(store, scope)
-    tick("scope")
     rows = timeline_rows(store, scope)
+    counted = platform_counts(store, scope)
     if not rows:
+        sql.drop(store, "gs_movement")
+        if counted:
+            out = counts_only(scope, counted)
+            out["timings"] = timings
+            return out
         raise UsageError(f"no posts with #{' #'.join(scope.hashtags)} in the store"
                          + (" in that time window" if scope.start or scope.end else "")
                          + "; see 'groundswell hashtags' for what is there")
-    out: dict[str, Any] = {"movement": scope.describe()}
+    follows = load_follows(store, followers) if followers else store_follows(store, scope)
+    tick("scope")
+    cov = _coverage(store, scope)
+    main = cov.pop("_main", None)
+    if counted:
+        cov["platform_counts"] = {"buckets": len(counted), "posts": sum(counted.values()),
+                                  "counts": "posts the platform counted for the movement's queries"}
+    tick("coverage")
+    out: dict[str, Any] = {"movement": scope.describe(), "coverage": cov}
     out["timeline"] = hashtag_timeline(store, scope, rows)
+    _qualify_timeline(out["timeline"], rows, main, counted, scope)
     tick("timeline")
     out["trending"] = hashtag_trends(store, scope, rows)
     vt = volume_trends(store, scope)
     if vt is not None:
         out["trending"]["volumes"] = vt
+    _qualify_trending(out["trending"], cov, main, scope)
     tick("trending")
-    out["onset"] = _onset(store, scope, rows)
+    out["onset"] = _onset(store, scope, rows, {**cov, "_main": main})
     tick("onset")
     out["spread"] = _spread(store, scope)
     tick("spread")
     out["cascades"] = _cascades(store, scope, follows)
     tick("cascades")
     ign = out["onset"].get("ignition") or {}
-    seed_account = ign.get("account_id") or ign.get("handle")
+    seed_account = (ign.get("account_id") or ign.get("handle")) if ign.get("status") == "determined" else None
     if seed_account is None and out["onset"]["first_post"]:
         fp = out["onset"]["first_post"]
         seed_account = fp["account_id"] or fp["handle"]
@@ -93,13 +108,135 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     return out
 
 
+def _qualify_timeline(tl: dict[str, Any], rows: list[dict[str, Any]], main: Any, counted: dict[datetime, int],
+                      scope: Any) -> None:
+    """Name what the timeline counts, keep its peak inside the main stretch of collection, and put the
+    platform's counts beside the observed posts."""
+    tl["counts"] = "movement posts: posts carrying the hashtag(s), and reposts of them"
+    inside = [r for r in rows if main is None or main[0] <= r["time"] < main[1]]
+    if inside:
+        p = max(inside, key=lambda r: r["posts"])
+        tl["peak"] = sql.iso(p["time"])
+        tl["peak_posts"] = p["posts"]
+        tl["peak_at_collection_edge"] = bool(main is not None and p["time"] + scope.step >= main[1]
+                                             and p is inside[-1])
+    if counted:
+        per: dict[datetime, int] = {}
+        for t0, n in counted.items():
+            k = _trunc(t0, scope.interval)
+            per[k] = per.get(k, 0) + n
+        for r in tl["rows"]:
+            k = parse_time(r["time"])
+            c = per.get(k) if k is not None else None
+            r["platform_count"] = c
+            r["observed_share"] = round(r["posts"] / c, 4) if c else None
+        tl["fields"] = [*tl["fields"], "platform_count", "observed_share"]
+
+
+def _trunc(t: datetime, interval: str) -> datetime:
+    if interval == "day":
+        return t.replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "hour":
+        return t.replace(minute=0, second=0, microsecond=0)
+    return t.replace(second=0, microsecond=0)
+
+
+def _qualify_trending(tr: dict[str, Any], cov: dict[str, Any], main: Any, scope: Any) -> None:
+    """No trend claim from an archive collected for the hashtag, or outside the main stretch of collection."""
+    if cov.get("search"):
+        tr["meaningful"] = False
+        tr["context"] = (f"the archive was collected by searching for #{' #'.join(scope.hashtags)}: "
+                         f"{100 * cov['search']['share']:.0f}% of its posts that are not reposts carry it, so its "
+                         "rank among the archive's hashtags says nothing about the platform's trends")
+        tr["best_rank"] = tr["first_top10"] = tr["first_top1"] = None
+        return
+    tr["meaningful"] = True
+    tr["context"] = None
+    if main is None:
+        return
+    # the first interval of a stretch has no interval before it to compare with: no claim there
+    ranks = [r for r in tr.get("ranks", []) if r.get("rank") is not None
+             and main[0] + scope.step <= (parse_time(r["time"]) or main[0]) < main[1]]
+    tr["best_rank"] = min((r["rank"] for r in ranks), default=None)
+    tr["first_top10"] = next((r["time"] for r in ranks if r["rank"] <= 10), None)
+    tr["first_top1"] = next((r["time"] for r in ranks if r["rank"] == 1), None)
+
+
+PLATFORM_COUNTS_SQL = """
+SELECT start AS t, "end" AS e, sum("count") AS n FROM volumes WHERE {match} GROUP BY 1, 2 ORDER BY 1
+"""
+
+
+def platform_counts(store: Any, scope: Any) -> dict[datetime, int]:
+    """The platform's counts for queries naming one of the movement's hashtags, per bucket start."""
+    if not sql.has_table(store, "volumes"):
+        return {}
+    match = sql.Raw("(" + " OR ".join(f"lower(coalesce(query, '')) LIKE {sql.literal('%' + h + '%')}"
+                                       for h in scope.hashtags) + ")")
+    got: dict[datetime, int] = {}
+    for r in sql.rows(store, PLATFORM_COUNTS_SQL, match=match):
+        if (scope.start is None or r["t"] >= scope.start) and (scope.end is None or r["t"] < scope.end):
+            got[r["t"]] = got.get(r["t"], 0) + int(r["n"] or 0)
+    return got
+
+
+def counts_only(scope: Any, counted: dict[datetime, int]) -> dict[str, Any]:
+    """The movement from the platform's counts alone: timeline, burst levels, takeoff and peak."""
+    from groundswell.analysis.bursts import burst_periods, kleinberg_states
+    from groundswell.analysis.onset import takeoff_index
+
+    times = sorted(counted)
+    steps = sorted({(b - a) for a, b in zip(times, times[1:])})
+    step = steps[0] if steps else scope.step
+    per: dict[datetime, int] = {}
+    for t0, n in counted.items():
+        k = _trunc(t0, scope.interval) if step < scope.step else t0
+        per[k] = per.get(k, 0) + n
+    keys = sorted(per)
+    series = [{"time": k, "posts": per[k]} for k in keys]
+    i = takeoff_index(series)
+    states = kleinberg_states([r["posts"] for r in series])
+    p = max(range(len(series)), key=lambda j: series[j]["posts"])
+    shown = scope.interval if step < scope.step else ("day" if step >= timedelta(days=1) else
+                                                       "hour" if step >= timedelta(hours=1) else "minute")
+    return {
+        "movement": {**scope.describe(), "interval": shown},
+        "basis": "platform counts",
+        "coverage": {"counts": "posts the platform counted for the movement's queries (twarc2 counts); "
+                               "no posts are in the store",
+                     "first": sql.iso(keys[0]), "last": sql.iso(keys[-1]), "posts": sum(per.values()),
+                     "platform_counts": {"buckets": len(counted), "posts": sum(counted.values())},
+                     "notes": ["The store holds the platform's counts for this hashtag, not its posts: the "
+                               "timeline, bursts, takeoff and peak come from those counts; who started it, "
+                               "who spread it and what was said cannot be read from counts."]},
+        "timeline": {"interval": shown, "counts": "posts the platform counted",
+                     "fields": ["time", "platform_count", "burst_level"],
+                     "rows": [{"time": sql.iso(r["time"]), "platform_count": r["posts"], "burst_level": s}
+                              for r, s in zip(series, states)],
+                     "posts": sum(per.values()), "peak": sql.iso(series[p]["time"]), "peak_posts": series[p]["posts"]},
+        "onset": {"takeoff": sql.iso(series[i]["time"]) if i is not None else None,
+                  "takeoff_status": "determined" if i is not None else "undetermined",
+                  "takeoff_posts": series[i]["posts"] if i is not None else 0,
+                  "takeoff_counts": f"posts the platform counted that {shown}",
+                  "method": f"poisson change point of the platform's count per {shown} up to the peak",
+                  "peak": {"time": sql.iso(series[p]["time"]), "posts": series[p]["posts"],
+                           "counts": f"posts the platform counted that {shown}", "at_collection_edge": False},
+                  "bursts": [{"start": sql.iso(series[a]["time"]), "end": sql.iso(series[b]["time"] + step),
+                              "level": lv} for a, b, lv in burst_periods(states)],
+                  "first_post": None,
+                  "ignition": {"status": "undetermined", "confidence": None, "candidates": [],
+                               "reason": "the store holds counts, not posts"}},
+    }
+
+
 def movement_start(on: dict[str, Any], scope: Any) -> datetime | None:
     """When the movement began: the ignition post's time when it falls no earlier than one interval
     before the takeoff interval (a call to action), else the start of the takeoff interval."""
     take = parse_time(on.get("takeoff"))
     if take is None:
         return None
-    ign = parse_time((on.get("ignition") or {}).get("time"))
+    ig = on.get("ignition") or {}
+    ign = parse_time(ig.get("time")) if ig.get("status") == "determined" else None
     return ign if ign is not None and ign >= take - scope.step else take
 
 
@@ -107,30 +244,76 @@ def _acct(d: dict[str, Any] | None) -> str:
     if not d:
         return "-"
     h = d.get("handle")
-    return f"@{h}" if h else f"account {d.get('account_id')}"
+    if h:
+        return f"@{h}"
+    return f"account {d['account_id']}" if d.get("account_id") else "an account not in the store"
+
+
+def _v(x: Any, fmt: str = "{}") -> str:
+    """A value for the text summary: '-' for a missing one, never 'None'."""
+    return "-" if x is None else fmt.format(x)
+
+
+def _evidence_words(ev: dict[str, int]) -> str:
+    names = {"reposts": "reposts", "replies": "replies", "quotes": "quotes", "links": "links to its posts",
+             "reposts_inferred": "'RT @' copies (inferred)", "replies_inferred": "'@' replies (inferred)",
+             "mentions": "mentions"}
+    parts = [f"{n:,} {names.get(k, k)}" for k, n in ev.items() if n]
+    return ", ".join(parts) if parts else "no evidence"
+
+
+def ignition_lines(ig: dict[str, Any]) -> list[str]:
+    """The ignition in words: the answer with its evidence, or 'undetermined' with the candidates."""
+    lines = []
+    if ig.get("status") == "determined":
+        post = f"post {ig['post_id']}" if ig.get("post_id") else "a post not in the store"
+        tag = "" if ig.get("carries_hashtag") in (True, None) else " (it does not carry the hashtag)"
+        lines.append(f"ignition      {post} by {_acct(ig)}{tag}; confidence {ig.get('confidence')}, "
+                     f"evidence from {_evidence_words(ig.get('evidence') or {})} (accounts)")
+    else:
+        lines.append(f"ignition      undetermined: {ig.get('reason') or 'no evidence'}")
+    for c in (ig.get("candidates") or [])[:3 if ig.get("status") == "determined" else 5]:
+        if ig.get("status") == "determined" and c.get("handle") == ig.get("handle") \
+                and c.get("account_id") == ig.get("account_id"):
+            continue
+        lines.append(f"  candidate   {_acct(c)} score {c['score']:g}: {_evidence_words(c.get('evidence') or {})}")
+    return lines
 
 
 def render_text(r: dict[str, Any]) -> str:
     """A short human-readable summary: the headline answers first."""
+    if r.get("basis") == "platform counts":
+        return render_counts_text(r)
     mv, on, tl, sp = r["movement"], r["onset"], r["timeline"], r["spread"]
     ig = on.get("ignition") or {}
     tr = r["trending"]
     pe = r["people"]
+    peak = tl.get("peak")
     lines = [
-        f"#{' #'.join(mv['hashtags'])}: {tl['posts']:,} posts by {tl['authors']:,} accounts, per {mv['interval']}",
-        f"took off      {on['takeoff'] or '-'} ({on['takeoff_posts']:,} posts that {mv['interval']}, "
-        f"baseline {on['baseline_per_interval']:g})",
-        f"first post    {(on['first_post'] or {}).get('time', '-')} by {_acct(on['first_post'])} "
-        f"(post {(on['first_post'] or {}).get('post_id', '-')})",
-        f"ignition      post {ig.get('post_id', '-')} by {_acct(ig)}"
-        + (f", {ig['cascade']:,} posts in its cascade around takeoff"
-           f"{'' if ig.get('carries_hashtag') else ' (it does not carry the hashtag)'}" if ig else ""),
-        f"peak          {tl['peak']}",
-        f"trending      best rank {tr.get('best_rank') or '-'}; top 10 from {tr.get('first_top10') or '-'}, "
-        f"top 1 from {tr.get('first_top1') or '-'}",
-        f"spread        observed {sp['observed']['reposts']:,} reposts, {sp['observed']['replies']:,} replies, "
-        f"{sp['observed']['quotes']:,} quotes; reported {sp['reported']['reposts']:,} reposts",
+        f"#{' #'.join(mv['hashtags'])}: {tl['posts']:,} movement posts (posts carrying the hashtag and reposts "
+        f"of them) by {tl['authors']:,} accounts, per {mv['interval']}",
     ]
+    if on.get("takeoff"):
+        lines.append(f"took off      {on['takeoff']} ({on['takeoff_posts']:,} movement posts that hour, baseline "
+                     f"{on.get('baseline_per_hour', 0):g} an hour)"
+                     + (f"; {on['takeoff_note']}" if on.get("takeoff_note") else ""))
+    else:
+        lines.append(f"took off      undetermined ({on.get('takeoff_note') or 'no rise above the baseline'})")
+    fp = on.get("first_post") or {}
+    lines.append(f"first post    {_v(fp.get('time'))} by {_acct(fp)} (post {_v(fp.get('post_id'))})")
+    lines += ignition_lines(ig)
+    if peak:
+        lines.append(f"peak          {peak} ({tl.get('peak_posts', 0):,} movement posts that {mv['interval']})"
+                     + ("; collection ends there while the volume was still at its highest: the true peak may "
+                        "be later" if tl.get("peak_at_collection_edge") else ""))
+    if tr.get("meaningful") is False:
+        lines.append(f"trending      not claimed: {tr.get('context')}")
+    else:
+        lines.append(f"trending      best rank {_v(tr.get('best_rank'))}; top 10 from {_v(tr.get('first_top10'))}, "
+                     f"top 1 from {_v(tr.get('first_top1'))}")
+    lines.append(
+        f"spread        observed {sp['observed']['reposts']:,} reposts, {sp['observed']['replies']:,} replies, "
+        f"{sp['observed']['quotes']:,} quotes; reported {sp['reported']['reposts']:,} reposts")
     if sp["most_shared"]:
         lines.append("most shared")
         for m in sp["most_shared"][:5]:
@@ -158,4 +341,20 @@ def render_text(r: dict[str, Any]) -> str:
     cg = r["coordination"]["groups"]
     lines.append(f"coordination  {len(cg)} group(s)" + (
         ": " + "; ".join(f"{g['size']} accounts boosting {_acct(g['amplified'])}" for g in cg[:3]) if cg else ""))
+    for note in (r.get("coverage") or {}).get("notes", []):
+        lines.append(f"coverage      {note}")
+    return "\n".join(lines) + "\n"
+
+
+def render_counts_text(r: dict[str, Any]) -> str:
+    """The summary of a movement known only from the platform's counts."""
+    mv, on, tl = r["movement"], r["onset"], r["timeline"]
+    lines = [f"#{' #'.join(mv['hashtags'])}: {tl['posts']:,} posts counted by the platform, per {mv['interval']} "
+             "(no posts in the store)",
+             f"took off      {_v(on.get('takeoff'))} ({on.get('takeoff_posts', 0):,} counted that {mv['interval']})",
+             f"peak          {_v(tl.get('peak'))} ({tl.get('peak_posts', 0):,} counted)"]
+    for b in on.get("bursts", [])[:8]:
+        lines.append(f"burst         {b['start']} .. {b['end']} (level {b['level']})")
+    for note in r["coverage"].get("notes", []):
+        lines.append(f"coverage      {note}")
     return "\n".join(lines) + "\n"

@@ -9,12 +9,15 @@ by handle, others by pseudonym).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from groundswell.report.views import parse_iso
 
 __all__ = ["sentences", "markdown", "title"]
+
+_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
 
 def _n(x: float | int) -> str:
@@ -55,6 +58,18 @@ def _acct(a: Mapping[str, Any] | None) -> str | None:
     return a.get("label") if a else None
 
 
+_EVIDENCE = {"reposts": "reposted {post}", "replies": "replied to {post}", "quotes": "quoted {post}",
+             "links": "linked to {post}", "reposts_inferred": "copied {post} with 'RT'",
+             "replies_inferred": "addressed {who}", "mentions": "mentioned {who}"}
+
+
+def _evidence(ev: Mapping[str, int], post: str = "it", who: str = "its author") -> str:
+    """'368 accounts linked to it and 10 accounts mentioned its author' (the largest kinds first)."""
+    parts = [f"{_pl(n, 'account')} {_EVIDENCE[k].format(post=post, who=who)}"
+             for k, n in sorted(ev.items(), key=lambda x: -x[1]) if n and k in _EVIDENCE][:3]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else (parts[0] if parts else "")
+
+
 def sentences(v: Mapping[str, Any]) -> list[str]:
     """The brief, one sentence per finding, in the order of the story."""
     tag = title(v)
@@ -63,30 +78,51 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
     ign = on.get("ignition") or {}
     t_ign = parse_iso(ign.get("time"))
     who = _acct(ign.get("author"))
-    if t_ign and who:
-        s = f"{tag} was set off on {_when(t_ign)} by {who} with a post"
+    if who and on.get("ignition_status", "determined") == "determined":
+        sure = f" (confidence {on['ignition_confidence']})" if on.get("ignition_confidence") else ""
+        if t_ign:
+            s = f"{tag} was set off on {_when(t_ign)} by {who} with a post"
+        else:
+            s = f"{tag} was set off by {who} with a post that is not in the archive"
         if ign.get("carries_hashtag") is False:
             s += " that did not itself carry the hashtag"
+        ev = _evidence(ign.get("evidence") or {})
         if ign.get("shares_24h") is not None and ign.get("replies_24h") is not None:
             s += (f"{',' if ign.get('carries_hashtag') is False else ''} that was shared "
                   f"{_pl(ign['shares_24h'], 'time')} and drew {_pl(ign['replies_24h'], 'reply', 'replies')} "
                   f"in its first 24 hours")
+        elif ev:
+            s += f"; around the takeoff, {ev}"
+        out.append(s + sure + ".")
+    elif on.get("ignition_status") == "undetermined":
+        cands = [c for c in on.get("candidates") or [] if _acct(c.get("author"))][:3]
+        s = "Who set it off cannot be told from this archive"
+        if on.get("ignition_reason"):
+            s += f": {on['ignition_reason']}"
+        if cands:
+            s += "; the leading candidates were " + "; ".join(
+                f"{_acct(c['author'])} ({_evidence(c.get('evidence') or {}, 'their posts', 'them') or 'little evidence'})"
+                for c in cands)
         out.append(s + ".")
-    elif on.get("first_post") and parse_iso(on["first_post"].get("time")) and _acct(on["first_post"].get("author")):
+    if on.get("first_post") and parse_iso(on["first_post"].get("time")) and _acct(on["first_post"].get("author")) \
+            and not (who and t_ign):
         fp = on["first_post"]
         out.append(f"The first post with {tag} in the data was made on {_when(parse_iso(fp['time']))} "  # type: ignore[arg-type]
                    f"by {_acct(fp['author'])}.")
     t_take = parse_iso(on.get("takeoff"))
-    if t_take and on.get("takeoff_posts") is not None:
-        interval = v["movement"].get("interval", "hour")
+    if t_take and on.get("takeoff_posts") is not None and on.get("takeoff_status", "determined") == "determined":
         base = on.get("baseline")
-        out.append(f"Its volume took off on {_when(t_take)}, with {_pl(on['takeoff_posts'], 'post')} that {interval}"
-                   + (f" against a baseline of {base:g} per {interval}" if base is not None else "") + ".")
+        out.append(f"Its volume took off on {_when(t_take)}, with {_pl(on['takeoff_posts'], 'movement post')} "
+                   f"that hour" + (f" against a baseline of {base:g} an hour" if base is not None else "") + ".")
+    elif on.get("takeoff_note"):
+        out.append(f"When its volume took off cannot be told: {on['takeoff_note']}.")
     tr = v["trending"]
     t_top = parse_iso(tr.get("first_top1"))
     step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}.get(
         v["movement"].get("interval", "hour"), timedelta(hours=1))
-    if t_top and t_ign:
+    if tr.get("meaningful") is False:
+        out.append(f"Its trending rank is not reported: {tr.get('context')}.")
+    elif t_top and t_ign:
         if t_top <= t_ign < t_top + step:
             out.append(f"It was the top trending hashtag in the very {v['movement'].get('interval', 'hour')} "
                        f"of the ignition post (from {_when(t_top)}).")
@@ -132,11 +168,17 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
     tot = v["totals"]
     t0, t1, peak = parse_iso(tot.get("first")), parse_iso(tot.get("last")), parse_iso(tot.get("peak"))
     if tot.get("posts") and t0 and t1:
-        s = (f"In all, {_pl(tot['posts'], 'post')} by {_pl(tot['authors'], 'account')} carried {tag} "
-             f"between {_day(t0)} and {_day(t1)}")
+        s = (f"In all, {_pl(tot['posts'], 'movement post')} (posts carrying {tag} and reposts of them) by "
+             f"{_pl(tot['authors'], 'account')} were collected "
+             + (f"on {_day(t0)}" if t0.date() == t1.date() else f"between {_day(t0)} and {_day(t1)}"))
         if peak:
             s += f"; the busiest {v['movement'].get('interval', 'hour')} began {_when(peak)}"
+            if tot.get("peak_at_collection_edge"):
+                s += ", the last collected, so the true peak may have come later"
         out.append(s + ".")
+    for note in (v.get("coverage") or {}).get("notes") or []:
+        if "searching for" not in note or tr.get("meaningful") is not False:
+            out.append(_ISO.sub(lambda m: _when(parse_iso(m.group(0))), note))  # type: ignore[arg-type]
     cs = v["cascades"]["summary"]
     rp, rq = cs.get("reposts") or {}, cs.get("replies") or {}
     parts = []

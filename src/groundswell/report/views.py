@@ -144,8 +144,16 @@ def _ignition_post(store: Any, pr: Presenter, ign: Mapping[str, Any]) -> dict[st
     row = store.con.execute(
         "SELECT platform, id, author_id, author_handle, created_at, kind, text, repost_count, reply_count, "
         "quote_count, like_count FROM posts WHERE id = ? ORDER BY is_reference LIMIT 1", [pid]).fetchone()
-    if row is None:
-        return None
+    if row is None:  # known only from links and references to it (a scraped archive of the hashtag)
+        who = pr.account({"account_id": ign.get("account_id"), "handle": ign.get("handle")})
+        return {"ref": pr.post_ref(pid, ign.get("account_id"), handle=ign.get("handle")), "author": who,
+                "author_public": not who.get("pseudonymous", True), "time": ign.get("time"), "kind": None,
+                "text": None, "text_withheld": "the post is not in the store; it is known from the posts that "
+                                               "link to it or answer it",
+                "shares_24h": None, "replies_24h": None, "reported": {}, "in_store": False,
+                "carries_hashtag": ign.get("carries_hashtag"), "cascade": ign.get("cascade"),
+                "responses": ign.get("responses"), "found_by": ign.get("found_by"),
+                "confidence": ign.get("confidence"), "evidence": ign.get("evidence")}
     (plat, _id, aid, handle, created, kind, text, rc, yc, qc, lc) = row
     t24 = created + timedelta(hours=24) if created else None
     shares = replies = None
@@ -172,7 +180,8 @@ def _ignition_post(store: Any, pr: Presenter, ign: Mapping[str, Any]) -> dict[st
             "shares_24h": shares, "replies_24h": replies,
             "reported": {"reposts": rc, "replies": yc, "quotes": qc, "likes": lc},
             "carries_hashtag": ign.get("carries_hashtag"), "cascade": ign.get("cascade"),
-            "responses": ign.get("responses"), "found_by": ign.get("found_by")}
+            "responses": ign.get("responses"), "found_by": ign.get("found_by"), "in_store": True,
+            "confidence": ign.get("confidence"), "evidence": ign.get("evidence")}
 
 
 TREE_SQL = """
@@ -284,6 +293,12 @@ def _daily(rows: Iterable[Mapping[str, Any]], labels: list[str]) -> list[dict[st
 
 def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | None = None) -> dict[str, Any]:
     """The views of one movement (JSON-ready; accounts as labels; see the module docstring)."""
+    if result.get("basis") == "platform counts":
+        from groundswell.errors import UsageError
+
+        raise UsageError(f"the store holds only the platform's counts for #{' #'.join(result['movement']['hashtags'])}, "
+                         "no posts: 'groundswell analyze' shows their timeline, bursts, takeoff and peak; the report "
+                         "needs posts (ingest them, e.g. twarc2 search output)")
     pr = presenter or Presenter(store)
     mv, tl, tr, on = result["movement"], result["timeline"], result["trending"], result["onset"]
     pe, sp, ca = result["people"], result["spread"], result["cascades"]
@@ -294,23 +309,35 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     v["timeline"] = [{"time": r["time"], "posts": r["posts"], "new_authors": r["new_authors"],
                       "authors": r["authors"]} for r in tl["rows"]]
     ign = on.get("ignition") or {}
+    determined = ign.get("status") == "determined"
+    v["coverage"] = {k: result.get("coverage", {}).get(k) for k in ("first", "last", "posts", "search", "main", "notes")}
+    v["totals"]["peak_at_collection_edge"] = tl.get("peak_at_collection_edge")
     v["onset"] = {"takeoff": on.get("takeoff"), "takeoff_posts": on.get("takeoff_posts"),
-                  "baseline": on.get("baseline_per_interval"), "method": on.get("method"),
+                  "takeoff_status": on.get("takeoff_status"), "takeoff_note": on.get("takeoff_note"),
+                  "baseline": on.get("baseline_per_hour"), "method": on.get("method"),
+                  "peak": on.get("peak"),
                   "first_post": ({"time": on["first_post"].get("time"),
                                   "author": pr.account(on["first_post"])} if on.get("first_post") else None),
-                  "ignition": _ignition_post(store, pr, ign) if ign else None}
+                  "ignition": _ignition_post(store, pr, ign) if determined else None,
+                  "ignition_status": ign.get("status"), "ignition_reason": ign.get("reason"),
+                  "ignition_confidence": ign.get("confidence"),
+                  "candidates": [{"author": pr.account(c), "ref": pr.post_ref(c.get("post_id"), c.get("account_id"),
+                                                                              handle=c.get("handle")),
+                                  "score": c.get("score"), "evidence": c.get("evidence"),
+                                  "time": c.get("time")} for c in ign.get("candidates", [])]}
     v["trending"] = {"ranks": [{"time": r["time"], "rank": r["rank"], "accounts": r.get("accounts")}
                                for r in tr.get("ranks", []) if r.get("rank") is not None],
                      "best_rank": tr.get("best_rank"), "first_top10": tr.get("first_top10"),
                      "first_top1": tr.get("first_top1"), "tags_ranked": tr.get("tags_ranked"),
-                     "score": tr.get("score")}
+                     "score": tr.get("score"), "meaningful": tr.get("meaningful", True),
+                     "context": tr.get("context")}
     v["spread"] = {"observed": sp.get("observed"), "reported": sp.get("reported"), "coverage": sp.get("coverage"),
                    "most_shared": [{"ref": pr.post_ref(m["post_id"], m.get("account_id"), handle=m.get("handle")),
                                     "author": pr.account(m), "time": m.get("time"),
                                     "reposts": m["observed"]["reposts"], "quotes": m["observed"]["quotes"],
                                     "replies": m["observed"]["replies"]} for m in sp.get("most_shared", [])[:10]]}
     trees = []
-    if ign.get("post_id"):
+    if determined and ign.get("post_id"):
         t = cascade_tree(store, pr, ign["post_id"], ign)
         if t:
             trees.append({"title": "The ignition post", **t})

@@ -1,0 +1,52 @@
+"""groundswell.refs: links to posts and scraped text conventions (crafted strings, no real texts)."""
+
+from __future__ import annotations
+
+from groundswell.refs import parse_post_url, post_refs_in, text_convention
+
+
+def test_twitter_status_links():
+    r = parse_post_url("https://twitter.com/Some_One/status/919659438700670976")
+    assert (r.platform, r.handle, r.post_id) == ("twitter", "Some_One", "919659438700670976")
+    assert parse_post_url("https://x.com/abc/status/123456789?s=20").post_id == "123456789"
+    assert parse_post_url("https://mobile.twitter.com/abc/statuses/1234567").post_id == "1234567"
+    assert parse_post_url("https://twitter.com/i/web/status/1234567").handle is None
+    # GetOldTweets' spacing inside links
+    r = parse_post_url("https:// twitter.com/ Some_One/ status/ 919659438700670976")
+    assert r.handle == "Some_One" and r.post_id == "919659438700670976"
+    assert parse_post_url("https://twitter.com/search?q=%23metoo") is None
+    assert parse_post_url("https://twitter.com/hashtag/metoo") is None
+
+
+def test_bluesky_and_mastodon_links():
+    r = parse_post_url("https://bsky.app/profile/did:plc:abc123/post/3kabcdefg")
+    assert r.platform == "bluesky" and r.post_id == "at://did:plc:abc123/app.bsky.feed.post/3kabcdefg"
+    r = parse_post_url("https://bsky.app/profile/someone.bsky.social/post/3kabcdefg")
+    assert r.post_id is None and r.handle == "someone.bsky.social" and r.rkey == "3kabcdefg"
+    r = parse_post_url("https://mastodon.social/@alice/109294719267373593")
+    assert r.platform == "mastodon" and r.post_id == "https://mastodon.social/users/alice/statuses/109294719267373593"
+    assert parse_post_url("https://mastodon.social/users/alice/statuses/109294719267373593").post_id == \
+        "https://mastodon.social/users/alice/statuses/109294719267373593"
+    r = parse_post_url("https://mastodon.social/@bob@example.org/109294719267373593")
+    assert r.post_id is None and r.handle == "bob@example.org"
+    assert parse_post_url("https://www.instagram.com/@someone/12345678") is None
+    assert parse_post_url("https://example.org/about") is None
+
+
+def test_several_links_in_a_text_in_order_without_repeats():
+    t = ("see https://twitter.com/a/status/111111 and pic.twitter.com/xyz and "
+         "https://twitter.com/b/status/222222 https://twitter.com/a/status/111111")
+    assert [r.post_id for r in post_refs_in(t)] == ["111111", "222222"]
+
+
+def test_text_conventions():
+    t = text_convention("RT @someone: words")
+    assert (t.kind, t.handle) == ("repost", "someone")
+    t = text_convention("RT @ someone : words")
+    assert (t.kind, t.handle) == ("repost", "someone")
+    t = text_convention("@ other yes, me too")
+    assert (t.kind, t.handle) == ("reply", "other")
+    t = text_convention(".@other yes")
+    assert (t.kind, t.handle) == ("reply", "other")
+    assert text_convention("words @other") is None
+    assert text_convention("") is None and text_convention(None) is None
