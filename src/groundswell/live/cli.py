@@ -42,7 +42,8 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
         try:
             source = MastodonSource(args.url, hashtag=args.hashtag[0] if args.hashtag else None,
-                                    timeline=args.timeline, token=os.environ.get("MASTODON_ACCESS_TOKEN"))
+                                    timeline=args.timeline, token=os.environ.get("MASTODON_ACCESS_TOKEN"),
+                                    insecure=args.insecure)
         except ValueError as e:
             raise UsageError(str(e)) from None
 
@@ -156,6 +157,9 @@ def register(sub: Any) -> None:
                    help="jetstream: wantedCollections (default app.bsky.feed.post,app.bsky.feed.repost)")
     p.add_argument("--timeline", choices=("public", "local", "hashtag"), default=None,
                    help="mastodon: which stream (default: hashtag with --hashtag, else public)")
+    p.add_argument("--insecure", action="store_true",
+                   help="mastodon: allow sending MASTODON_ACCESS_TOKEN over plain http:// or ws:// "
+                        "(refused by default)")
     p.add_argument("--batch-events", type=int, default=5_000, metavar="N",
                    help="write at most N frames per transaction (default 5000)")
     p.add_argument("--batch-ms", type=float, default=200.0, metavar="MS",

@@ -9,7 +9,10 @@ Endpoints (https://docs.joinmastodon.org/methods/streaming/)
 
 The access token comes from the environment (``MASTODON_ACCESS_TOKEN``) and
 is sent as ``Authorization: Bearer``; it never appears in logs, the store or
-the source label. Many servers require a token for the streaming API.
+the source label. Many servers require a token for the streaming API. A token
+is refused over plain ``http://`` or ``ws://`` (anyone on the path could read
+it), loopback included, unless the caller says ``insecure=True``
+(``--insecure``).
 
 Events: ``update`` and ``status.update`` carry a status (JSON in the
 ``payload``), ``delete`` a status id; each is handed to
@@ -52,13 +55,16 @@ class MastodonSource:
 
     def __init__(self, url: str, *, hashtag: str | None = None, timeline: str | None = None,
                  token: str | None = None, backoff: tuple[float, float] = (0.1, 10.0),
-                 open_timeout: float = 10.0) -> None:
+                 open_timeout: float = 10.0, insecure: bool = False) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https", "ws", "wss"):
             raise ValueError("a Mastodon URL is https://INSTANCE (server-sent events) or wss://INSTANCE "
                              f"(websocket), not {parts.scheme or 'nothing'}://")
         if not parts.hostname:
             raise ValueError(f"no host in {url!r}")
+        if token and parts.scheme in ("http", "ws") and not insecure:
+            raise ValueError(f"{parts.scheme}:// would send MASTODON_ACCESS_TOKEN unencrypted: use "
+                             f"{'https' if parts.scheme == 'http' else 'wss'}://, or --insecure if you mean it")
         timeline = timeline or ("hashtag" if hashtag else "public")
         if timeline not in _STREAMS:
             raise ValueError(f"unknown timeline {timeline!r}: public, local or hashtag")
