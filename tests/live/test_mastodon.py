@@ -113,10 +113,11 @@ def test_sse_hashtag_stream_with_reconnect_rejects_and_deletes(db: Path, monkeyp
     events.append(("delete", "109999"))
 
     async def handler(w: asyncio.StreamWriter, n: int, head: list[str]) -> None:
-        if n > 2:
-            await asyncio.sleep(30)  # nothing more: the follower goes idle
-            return
         w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+        if n > 2:
+            await w.drain()
+            await asyncio.sleep(30)  # connected, and nothing more: the follower goes idle
+            return
         w.write(_chunk(b":)\n"))
         part = events[: half + 1] if n == 1 else events[half + 1:]
         for name, data in part:
