@@ -319,8 +319,8 @@ def test_an_unknown_host_gives_up(cli, db: Path) -> None:  # type: ignore[no-unt
 
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and re.fullmatch(
-        r"error: cannot reach https://no-such-host\.invalid/api/v1/streaming/public: unknown host \(the name does "
-        r"not resolve\) \(2 attempts in \d+ s\); check the URL and the network, or give more --retries", lines[0])
+        r"error: cannot reach https://no-such-host\.invalid/api/v1/streaming/public: unknown host: the name does "
+        r"not resolve \(2 attempts in \d+ s\); check the URL and the network, or give more --retries", lines[0])
 
 
 def test_a_source_that_comes_back_is_not_given_up(db: Path) -> None:
@@ -423,3 +423,14 @@ def test_library_errors_are_typed() -> None:
         JetstreamSource("ws://127.0.0.1:1/subscribe", retries=-1)
     with pytest.raises(ValueError):
         MastodonSource("https://m.example", max_frame_bytes=10)
+
+
+def test_a_background_follower_says_when_it_gives_up(db: Path) -> None:
+    said: list[str] = []
+    f = Follower(JetstreamSource(f"ws://127.0.0.1:{free_port()}/subscribe", backoff=(0.01, 0.02), retries=1),
+                 str(db), on_status=said.append)
+    f.start()
+    assert f.wait(30)
+    with pytest.raises(SourceError, match="connection refused"):
+        f.stop()
+    assert said[-1].startswith("stopped: cannot reach ws://127.0.0.1:")

@@ -187,7 +187,7 @@ def register(sub: Any) -> None:
                    help="stop after SECONDS connected without a frame")
     p.add_argument("--retries", type=int, default=RETRIES, metavar="N",
                    help=f"give up (exit 1) after N failed connection attempts in a row (default {RETRIES}, "
-                        "about 45 s of backoff); a connection that delivers a frame starts the count again")
+                        "about 40 s of backoff); a connection that delivers a frame starts the count again")
     p.add_argument("--max-frame-bytes", type=int, default=MAX_FRAME_BYTES, metavar="N",
                    help="reject and skip frames (and Mastodon event lines) over N bytes, and zstd frames "
                         "inflating beyond N (default 16 MiB)")

@@ -4,7 +4,7 @@
   host, no answer, a handshake error, an HTTP error status, or a connection
   that ends without a frame within the longest backoff) is tried again with
   exponential backoff and jitter (0.1 s doubling to 10 s by default). After
-  ``retries`` such failures in a row (default 10, about 45 s) it raises
+  ``retries`` such failures in a row (default 10, about 40 s) it raises
   :class:`~groundswell.errors.SourceError` with the last reason, and
   ``follow`` exits 1 with that one line. A connection that delivers a frame
   resets the count, so a long-running follower survives any number of
@@ -42,9 +42,9 @@ RETRIES = 10
 def describe(e: BaseException) -> str:
     """Why a connection failed, in a few words (never a token, never a frame's content)."""
     if isinstance(e, socket.gaierror):
-        return "unknown host (the name does not resolve)"
+        return "unknown host: the name does not resolve"
     if isinstance(e, ConnectionRefusedError):
-        return "connection refused (nothing listens there)"
+        return "connection refused: nothing listens there"
     if isinstance(e, (asyncio.TimeoutError, TimeoutError)):
         return "no answer in time"
     if isinstance(e, ssl.SSLError):

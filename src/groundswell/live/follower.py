@@ -407,6 +407,9 @@ class Follower:
             except BaseException as e:  # noqa: BLE001 - handed to stop()
                 self._error = e
                 started.set()
+            if self._error is not None and self.on_status is not None:
+                # in the background nobody waits on stop() yet: say it now (serve --follow)
+                self.on_status(f"stopped: {self._error}")
 
         self._thread = threading.Thread(target=main, name="groundswell-follower", daemon=True)
         self._thread.start()

@@ -402,18 +402,19 @@ class Dashboard:
         from groundswell.analysis import sql
         from groundswell.report.views import disclosure_posts
 
-        conds = [f"len(list_intersect(hashtags, {sql.literal(p['hashtag'])}::VARCHAR[])) > 0", "NOT is_reference"]
-        if p.get("start"):
-            conds.append(f"created_at >= {sql.literal(p['start'])}")
-        if p.get("end"):
-            conds.append(f"created_at < {sql.literal(p['end'])}")
-        if p.get("platform"):
-            conds.append(f"platform = {sql.literal(p['platform'])}")
+        # the request's values go to DuckDB as parameters, never into the SQL text
+        conds, params = ["len(list_intersect(hashtags, ?::VARCHAR[])) > 0", "NOT is_reference"], [list(p["hashtag"])]
+        for cond, key in (("created_at >= ?", "start"), ("created_at < ?", "end"), ("platform = ?", "platform")):
+            if p.get(key):
+                conds.append(cond)
+                params.append(p[key])
         if p.get("lang"):
-            conds.append(f"lower(lang) = {sql.literal(p['lang'].lower())}")
+            conds.append("lower(lang) = ?")
+            params.append(p["lang"].lower())
         with self.lock:
-            t = sql.run(self.store, "SELECT * EXCLUDE (raw) FROM posts WHERE {where} ORDER BY platform, created_at, id",
-                        where=sql.Raw(" AND ".join(conds)))
+            rel = sql.con(self.store).sql("SELECT * EXCLUDE (raw) FROM posts WHERE " + " AND ".join(conds)
+                                          + " ORDER BY platform, created_at, id", params=params)
+            t = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
             t = privacy.pseudonymize_table(self.store, t, pseudonymizer=self.presenter.ps, kind="posts",
                                            disclosures=disclosure_posts(self.store))
         from groundswell.export import write
