@@ -248,5 +248,6 @@ def test_a_token_is_refused_over_plain_http(cli, db: Path, monkeypatch: pytest.M
         assert len(srv.requests) == 1 and "Authorization: Bearer secret-token-456" in srv.requests[0]
     with pytest.raises(ValueError, match="unencrypted"):
         MastodonSource("http://mastodon.example", token="t")
-    assert MastodonSource("https://mastodon.example", token="t").label == "https://mastodon.example/api/v1/streaming/public"
+    secure = MastodonSource("https://mastodon.example", token="t")
+    assert secure.label == "https://mastodon.example/api/v1/streaming/public"
     assert MastodonSource("http://mastodon.example").label  # no token, nothing to leak

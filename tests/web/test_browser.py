@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from ..report.fixtures import PAYLOAD_MARK, launch, simulated_store
+from ..report.fixtures import ARGS, CHROMIUM, PAYLOAD_MARK, simulated_store
 from ..report.test_browser import open_checked
 from .serving import Served
 
@@ -23,7 +23,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = launch(p)
+        # rebind.test resolves to 127.0.0.1 in this browser: a DNS rebinding attacker's name, for the Host test
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=ARGS + ["--host-resolver-rules=MAP rebind.test 127.0.0.1"])
         yield b
         b.close()
 
@@ -117,32 +119,23 @@ def test_live_board_updates_while_a_source_writes(tmp_path: Path, browser: Any) 
         replay.stop()
 
 
-def test_a_rebinding_page_gets_nothing(tmp_path: Path) -> None:
+def test_a_rebinding_page_gets_nothing(tmp_path: Path, browser: Any) -> None:
     """DNS rebinding in the browser: a name the attacker controls, resolved to 127.0.0.1, gets a 400."""
-    from playwright.sync_api import sync_playwright
-
-    from ..report.fixtures import ARGS, CHROMIUM
-
     db = simulated_store(tmp_path, posts=600, seed=8)
     store, app = _serve_store(db)
     try:
-        with Served(app) as base, sync_playwright() as p:
+        with Served(app) as base:
             port = base.rsplit(":", 1)[1]
-            b = p.chromium.launch(executable_path=CHROMIUM,
-                                  args=ARGS + ["--host-resolver-rules=MAP rebind.test 127.0.0.1"])
-            try:
-                page = b.new_page()
-                r = page.goto(f"http://rebind.test:{port}/movement?hashtag=metoo")
-                assert r is not None and r.status == 400
-                assert "answers requests for" in page.inner_text("body")
-                # the attacker's script, running on that origin, reads the API: refused too
-                got = page.evaluate("() => fetch('/api/movement?hashtag=metoo').then(r => [r.status, r.text()])"
-                                    ".then(([s, t]) => t.then(x => [s, x]))")
-                assert got[0] == 400 and "metoo" not in got[1]
-                r = page.goto(f"http://localhost:{port}/movement?hashtag=metoo")
-                assert r is not None and r.status == 200 and "#metoo" in page.inner_text("body")
-                page.close()
-            finally:
-                b.close()
+            page = browser.new_page()
+            r = page.goto(f"http://rebind.test:{port}/movement?hashtag=metoo")
+            assert r is not None and r.status == 400
+            assert "answers requests for" in page.inner_text("body")
+            # the attacker's script, running on that origin, reads the API: refused too
+            got = page.evaluate("() => fetch('/api/movement?hashtag=metoo')"
+                                ".then(r => r.text().then(t => [r.status, t]))")
+            assert got[0] == 400 and "metoo" not in got[1]
+            r = page.goto(f"http://localhost:{port}/movement?hashtag=metoo")
+            assert r is not None and r.status == 200 and "#metoo" in page.inner_text("body")
+            page.close()
     finally:
         store.close()

@@ -63,7 +63,8 @@ def test_host_rules() -> None:
 
 def test_secrets_compare_in_any_characters() -> None:
     assert same_secret("pässwört☃", "pässwört☃") and same_secret("pässwört☃".encode(), "pässwört☃")
-    assert not same_secret("passwort", "pässwört☃") and not same_secret(b"\xff\xfe", "x") and not same_secret(None, "x")
+    assert not same_secret("passwort", "pässwört☃") and not same_secret(b"\xff\xfe", "x")
+    assert not same_secret(None, "x")
 
 
 @pytest.mark.parametrize("raw, expected", [
