@@ -102,23 +102,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d, default=str))
         return 0
-    print(f"store      {d['db']}")
+    from groundswell.terminal import clean as c
+
+    print(f"store      {c(d['db'])}")
     print(f"posts      {d['posts']:,} ({d['referenced']:,} seen only inside other records, {d['deleted']:,} deleted)")
     for k, v in d["platforms"].items():
-        print(f"  {k:<10} {v:,}")
+        print(f"  {c(k):<10} {v:,}")
     print("kinds")
     for k, v in d["kinds"].items():
-        print(f"  {k:<10} {v:,}")
+        print(f"  {c(k):<10} {v:,}")
     print(f"accounts   {d['accounts']:,} ({d['authors']:,} authors)")
     print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}")
     if d["volume_buckets"]:
         print(f"volumes    {d['volume_buckets']:,} buckets, {d['volume_posts']:,} posts counted by the platform")
     print("top hashtags")
     for h in d["top_hashtags"]:
-        print(f"  #{h['hashtag']:<30} {h['posts']:,}")
+        print(f"  #{c(h['hashtag']):<30} {h['posts']:,}")
     print(f"rejected   {d['rejected']:,}")
     for r in d["rejects"][:10]:
-        print(f"  {r['file']}:{r['line']}: {r['reason']}")
+        print(f"  {c(r['file'])}:{r['line']}: {c(r['reason'])}")
     return 0
 
 
@@ -128,13 +130,15 @@ def cmd_hashtags(args: argparse.Namespace) -> int:
 
     with store_from_args(args) as store:
         rows = hashtag_counts(store, args.limit)
+    from groundswell.terminal import clean as c
+
     if args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["hashtag", "tweets"])
-        w.writerows(rows)
+        w.writerows((c(h), n) for h, n in rows)
     else:
         for h, n in rows:
-            print(f"{n:>10,}  #{h}")
+            print(f"{n:>10,}  #{c(h)}")
     return 0
 
 

@@ -6,6 +6,7 @@ says how to fix it and a non-zero exit status.
     ├── StoreError           the store cannot be opened or is not a groundswell store
     ├── FormatError          a file is in no known format (names the formats tried)
     ├── RecordError          one record cannot be read (the ingest skips and counts it)
+    ├── SourceError          a live source cannot be reached, or sends what cannot be skipped
     └── MissingExtra         an optional part is not installed (names the pip line)
 """
 
@@ -31,6 +32,10 @@ class FormatError(GroundswellError):
 
 
 class RecordError(GroundswellError):
+    pass
+
+
+class SourceError(GroundswellError):
     pass
 
 

@@ -113,10 +113,11 @@ def test_sse_hashtag_stream_with_reconnect_rejects_and_deletes(db: Path, monkeyp
     events.append(("delete", "109999"))
 
     async def handler(w: asyncio.StreamWriter, n: int, head: list[str]) -> None:
-        if n > 2:
-            await asyncio.sleep(30)  # nothing more: the follower goes idle
-            return
         w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+        if n > 2:
+            await w.drain()
+            await asyncio.sleep(30)  # connected, and nothing more: the follower goes idle
+            return
         w.write(_chunk(b":)\n"))
         part = events[: half + 1] if n == 1 else events[half + 1:]
         for name, data in part:
@@ -131,7 +132,7 @@ def test_sse_hashtag_stream_with_reconnect_rejects_and_deletes(db: Path, monkeyp
         import os
 
         source = MastodonSource(f"http://127.0.0.1:{srv.port}", hashtag="#hoot",
-                                token=os.environ["MASTODON_ACCESS_TOKEN"], backoff=(0.05, 0.2))
+                                token=os.environ["MASTODON_ACCESS_TOKEN"], backoff=(0.05, 0.2), insecure=True)
         f = Follower(source, str(db), idle_exit=1.0)
         f.start()
         assert f.wait(60)
@@ -221,3 +222,32 @@ def test_bad_urls_are_usage_errors() -> None:
     with pytest.raises(ValueError):
         MastodonSource("https://example.org", timeline="hashtag")
     assert UsageError  # the CLI turns these into exit status 2
+
+
+@pytest.mark.parametrize("scheme", ["http", "ws"])
+def test_a_token_is_refused_over_plain_http(cli, db: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                            scheme: str) -> None:
+    requests: list[str] = []
+
+    async def handler(w: asyncio.StreamWriter, n: int, head: list[str]) -> None:
+        w.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
+        await w.drain()
+
+    with LoopbackServer(handler) as srv:
+        monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "secret-token-456")
+        url = f"{scheme}://127.0.0.1:{srv.port}"
+        r = cli("follow", "mastodon", "--url", url, "--db", db, "-q")
+        assert r.code == 2 and r.err.count("\n") == 1
+        assert "unencrypted" in r.err and "--insecure" in r.err and "secret-token-456" not in r.err
+        assert srv.requests == [], "the token was sent"
+        r = cli("serve", "--db", db, "--follow", url, "--source", "mastodon")
+        assert r.code == 2 and "--insecure" in r.err and srv.requests == []
+        # said on purpose: it goes (and the server's 401 stops the follower)
+        r = cli("follow", "mastodon", "--url", url, "--db", db, "-q", "--insecure")
+        assert r.code == 2 and "401" in r.err
+        assert len(srv.requests) == 1 and "Authorization: Bearer secret-token-456" in srv.requests[0]
+    with pytest.raises(ValueError, match="unencrypted"):
+        MastodonSource("http://mastodon.example", token="t")
+    secure = MastodonSource("https://mastodon.example", token="t")
+    assert secure.label == "https://mastodon.example/api/v1/streaming/public"
+    assert MastodonSource("http://mastodon.example").label  # no token, nothing to leak

@@ -41,7 +41,8 @@ def test_kill_the_replay_server_ten_times(tmp_path: Path, db: Path) -> None:
     server = _start_replay(path, port)
     rng = random.Random(7)
     moments = sorted(rng.uniform(0.03, 0.95) * N for _ in range(KILLS))
-    source = JetstreamSource(f"ws://127.0.0.1:{port}/subscribe", backoff=(0.05, 0.5))
+    # retries=None: this test is about resuming, and a restart under load can outlast 11 short backoffs
+    source = JetstreamSource(f"ws://127.0.0.1:{port}/subscribe", backoff=(0.05, 0.5), retries=None)
     f = Follower(source, str(db), batch_events=2000, batch_seconds=0.1)
     f.start()
     kills = 0

@@ -16,6 +16,8 @@ from ..report.fixtures import simulated_store
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
+LOCAL = "http://127.0.0.1"  # the dashboard answers only its own address and loopback names
+
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -37,7 +39,7 @@ def client(store: Any) -> Iterator[Any]:
 
     from groundswell.web.app import create_app
 
-    with TestClient(create_app(store)) as c:
+    with TestClient(create_app(store), base_url=LOCAL) as c:
         yield c
 
 
@@ -190,15 +192,19 @@ def test_token_when_required(store: Any) -> None:
     from groundswell.web.app import create_app, loopback
 
     assert loopback("127.0.0.1") and loopback("::1") and loopback("localhost") and not loopback("0.0.0.0")
-    with TestClient(create_app(store, token="s3cret")) as c:
+    with TestClient(create_app(store, token="s3cret"), base_url=LOCAL) as c:
         r = c.get("/api/hashtags")
         assert r.status_code == 401 and "access token" in r.json()["error"]
         assert c.get("/api/hashtags", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/api/hashtags", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         r = c.get("/?token=s3cret", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"] == "/" and "gs_token=s3cret" in r.headers["set-cookie"]
-        c.cookies.set("gs_token", "s3cret")
-        assert c.get("/").status_code == 200
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("gs_session=") and "s3cret" not in cookie and "HttpOnly" in cookie
+        assert c.get("/").status_code == 200  # the client kept the cookie
+        c.cookies.clear()
+        c.cookies.set("gs_session", "s3cret")
+        assert c.get("/").status_code == 401
 
 
 def test_errors_never_show_a_stack_trace(store: Any, monkeypatch: pytest.MonkeyPatch,
@@ -211,7 +217,7 @@ def test_errors_never_show_a_stack_trace(store: Any, monkeypatch: pytest.MonkeyP
         raise RuntimeError("boom")
 
     monkeypatch.setattr(webapp.Dashboard, "hashtags", boom)
-    with TestClient(webapp.create_app(store), raise_server_exceptions=False) as c:
+    with TestClient(webapp.create_app(store), raise_server_exceptions=False, base_url=LOCAL) as c:
         r = c.get("/api/hashtags")
         assert r.status_code == 500 and r.json() == {"error": "internal error; the server log has the details",
                                                      "status": 500}

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from ..report.fixtures import PAYLOAD_MARK, launch, simulated_store
+from ..report.fixtures import ARGS, CHROMIUM, PAYLOAD_MARK, simulated_store
 from ..report.test_browser import open_checked
+from .serving import Served
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("playwright")
@@ -20,43 +18,14 @@ if not Path("/usr/bin/chromium").exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Served:
-    """The app under a real uvicorn on 127.0.0.1, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False, lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(20)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = launch(p)
+        # rebind.test resolves to 127.0.0.1 in this browser: a DNS rebinding attacker's name, for the Host test
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=ARGS + ["--host-resolver-rules=MAP rebind.test 127.0.0.1"])
         yield b
         b.close()
 
@@ -148,3 +117,25 @@ def test_live_board_updates_while_a_source_writes(tmp_path: Path, browser: Any) 
     finally:
         follower.stop()
         replay.stop()
+
+
+def test_a_rebinding_page_gets_nothing(tmp_path: Path, browser: Any) -> None:
+    """DNS rebinding in the browser: a name the attacker controls, resolved to 127.0.0.1, gets a 400."""
+    db = simulated_store(tmp_path, posts=600, seed=8)
+    store, app = _serve_store(db)
+    try:
+        with Served(app) as base:
+            port = base.rsplit(":", 1)[1]
+            page = browser.new_page()
+            r = page.goto(f"http://rebind.test:{port}/movement?hashtag=metoo")
+            assert r is not None and r.status == 400
+            assert "answers requests for" in page.inner_text("body")
+            # the attacker's script, running on that origin, reads the API: refused too
+            got = page.evaluate("() => fetch('/api/movement?hashtag=metoo')"
+                                ".then(r => r.text().then(t => [r.status, t]))")
+            assert got[0] == 400 and "metoo" not in got[1]
+            r = page.goto(f"http://localhost:{port}/movement?hashtag=metoo")
+            assert r is not None and r.status == 200 and "#metoo" in page.inner_text("body")
+            page.close()
+    finally:
+        store.close()

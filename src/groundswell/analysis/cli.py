@@ -5,15 +5,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
+from groundswell.errors import UsageError
 from groundswell.spark_cli import add_db_option
 
-
-
-
 ANALYZE_MEMORY_LIMIT = "2GB"
+
+_SIZE = re.compile(r"(\d{1,12}(?:\.\d{1,6})?)\s?((?:[KMGT]I?)?B)", re.IGNORECASE)
+
+
+def memory_limit(value: str) -> str:
+    """``--memory-limit`` checked: a number and a unit (B, KB, MB, GB, TB, KiB ... TiB), as DuckDB writes them.
+
+    Anything else is refused before it reaches DuckDB, and the value goes to
+    DuckDB as a bound parameter, never as SQL text."""
+    m = _SIZE.fullmatch(value.strip())
+    if m is None:
+        raise UsageError(f"--memory-limit {value[:40]!r}: give a size such as 2GB, 500MB or 1.5GiB "
+                         "(a number and B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)")
+    unit = m.group(2).upper().replace("IB", "iB")
+    return f"{m.group(1)}{unit}"
 
 
 def _cap_memory(store: Any, args: argparse.Namespace) -> None:
@@ -22,14 +36,17 @@ def _cap_memory(store: Any, args: argparse.Namespace) -> None:
     Without a cap DuckDB may take 80% of the machine; with 3 GB a 10M-post
     analysis peaked at 4.0-4.2 GB (igraph and Python come on top), with 2 GB at
     3.5 GB and no slower (docs/analysis.md, Speed)."""
-    if getattr(store, "engine", None) == "duckdb" and getattr(args, "memory_limit", None):
-        try:
-            store.con.execute(f"SET memory_limit = '{args.memory_limit}'")
-        except Exception as e:  # noqa: BLE001 - DuckDB names what it could not read
-            from groundswell.errors import UsageError
+    value = getattr(args, "memory_limit", None)
+    if not value:
+        return
+    size = memory_limit(value)
+    if getattr(store, "engine", None) == "duckdb":
+        import duckdb
 
-            raise UsageError(f"--memory-limit {args.memory_limit!r}: give a size such as 2GB "
-                             f"({str(e).splitlines()[0]})") from None
+        try:
+            store.con.execute("SET memory_limit = ?", [size])
+        except duckdb.Error as e:  # DuckDB names what it could not use
+            raise UsageError(f"--memory-limit {size}: {str(e).splitlines()[0]}") from None
 
 
 def _memory_option(p: argparse.ArgumentParser) -> None:
@@ -39,11 +56,12 @@ def _memory_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from groundswell.analysis.movement import analyze, render_text
-
     from groundswell import privacy
+    from groundswell.analysis.movement import analyze, render_text
     from groundswell.spark_cli import store_from_args
+    from groundswell.terminal import clean, clean_text
 
+    memory_limit(args.memory_limit)  # refused before anything is opened
     if args.engine == "duckdb":
         privacy.ensure_pseudonym_key(args.db)
     with store_from_args(args) as store:
@@ -51,11 +69,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         result = analyze(store, args.hashtag, args.start, args.end, args.interval, followers=args.followers)
         policy = privacy.Policy.from_store(store, identify=args.identify)
         result = privacy.pseudonymize_result(store, result, policy)
-    print(f"privacy: {result['privacy']['notice']}", file=sys.stderr)
+    print(f"privacy: {clean(result['privacy']['notice'])}", file=sys.stderr)
     if args.json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(render_text(result))
+        sys.stdout.write(clean_text(render_text(result)))  # hashtags and handles come from the data
     return 0
 
 
@@ -68,6 +86,7 @@ def cmd_network(args: argparse.Namespace) -> int:
     from groundswell import privacy
     from groundswell.spark_cli import store_from_args
 
+    memory_limit(args.memory_limit)  # refused before anything is opened
     if args.engine == "duckdb":
         privacy.ensure_pseudonym_key(args.db)
     with store_from_args(args) as store:

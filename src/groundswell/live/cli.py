@@ -9,8 +9,10 @@ import signal
 import sys
 from typing import Any
 
-from groundswell.errors import UsageError
+from groundswell.errors import GroundswellError, UsageError
+from groundswell.live.connection import MAX_FRAME_BYTES, RETRIES
 from groundswell.spark_cli import add_db_option
+from groundswell.terminal import clean
 
 
 def _err(msg: str) -> None:
@@ -20,6 +22,13 @@ def _err(msg: str) -> None:
 def cmd_follow(args: argparse.Namespace) -> int:
     from groundswell.live.follower import Follower
     from groundswell.live.trending import Trending
+
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    if args.retries < 0:
+        raise UsageError("--retries must be 0 or more")
+    if args.max_frame_bytes < 1024:
+        raise UsageError("--max-frame-bytes must be at least 1024")
 
     if args.source == "jetstream":
         from groundswell.live.jetstream import DEFAULT_COLLECTIONS, JetstreamSource
@@ -34,7 +43,8 @@ def cmd_follow(args: argparse.Namespace) -> int:
         collections = tuple(c for c in (args.collections or ",".join(DEFAULT_COLLECTIONS)).split(",") if c)
         try:
             source: Any = JetstreamSource(args.url, collections=collections, compress=args.compress,
-                                          zstd_dict=zdict)
+                                          zstd_dict=zdict, max_frame_bytes=args.max_frame_bytes,
+                                          retries=args.retries)
         except ValueError as e:
             raise UsageError(str(e)) from None
         if args.after_collect:
@@ -47,7 +57,9 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
         try:
             source = MastodonSource(args.url, hashtag=args.hashtag[0] if args.hashtag else None,
-                                    timeline=args.timeline, token=os.environ.get("MASTODON_ACCESS_TOKEN"))
+                                    timeline=args.timeline, token=os.environ.get("MASTODON_ACCESS_TOKEN"),
+                                    insecure=args.insecure, max_frame_bytes=args.max_frame_bytes,
+                                    retries=args.retries)
         except ValueError as e:
             raise UsageError(str(e)) from None
 
@@ -61,7 +73,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
     def on_status(msg: str) -> None:
         if not quiet:
-            _err(("\r\x1b[K" if tty else "") + msg)
+            _err(("\r\x1b[K" if tty else "") + clean(msg))
 
     def on_batch(stats: Any) -> None:
         import time
@@ -89,12 +101,19 @@ def cmd_follow(args: argparse.Namespace) -> int:
             _err(f"live status on {status_server.url} (/stats, /trending, /events)")
     try:
         stats = follower.run()
+    except GroundswellError:
+        # the source cannot be reached, or sends what cannot be skipped: what was stored, then the one error line
+        if tty and not quiet:
+            sys.stderr.write("\n")
+        if not quiet:
+            _err(f"follow {clean(source.label)}: gave up: {follower.stats.line()}")
+        raise
     finally:
         if status_server is not None:
             status_server.stop()
     if tty and not quiet:
         sys.stderr.write("\n")
-    _err(f"follow {source.label}: stopped ({stats.stopped_because or 'source ended'}): {stats.line()}")
+    _err(f"follow {clean(source.label)}: stopped ({stats.stopped_because or 'source ended'}): {stats.line()}")
     if args.json:
         print(json.dumps({"event": "summary", **stats.as_dict()}, default=str))
     return 0
@@ -178,12 +197,22 @@ def register(sub: Any) -> None:
                    help="jetstream: wantedCollections (default app.bsky.feed.post,app.bsky.feed.repost)")
     p.add_argument("--timeline", choices=("public", "local", "hashtag"), default=None,
                    help="mastodon: which stream (default: hashtag with --hashtag, else public)")
+    p.add_argument("--insecure", action="store_true",
+                   help="mastodon: allow sending MASTODON_ACCESS_TOKEN over plain http:// or ws:// "
+                        "(refused by default)")
     p.add_argument("--batch-events", type=int, default=5_000, metavar="N",
                    help="write at most N frames per transaction (default 5000)")
     p.add_argument("--batch-ms", type=float, default=200.0, metavar="MS",
                    help="write at least every MS milliseconds while frames arrive (default 200)")
-    p.add_argument("--limit", type=int, metavar="N", help="stop after N stored posts")
-    p.add_argument("--idle-exit", type=float, metavar="SECONDS", help="stop after SECONDS without a frame")
+    p.add_argument("--limit", type=int, metavar="N", help="stop after exactly N stored posts")
+    p.add_argument("--idle-exit", type=float, metavar="SECONDS",
+                   help="stop after SECONDS connected without a frame")
+    p.add_argument("--retries", type=int, default=RETRIES, metavar="N",
+                   help=f"give up (exit 1) after N failed connection attempts in a row (default {RETRIES}, "
+                        "about 40 s of backoff); a connection that delivers a frame starts the count again")
+    p.add_argument("--max-frame-bytes", type=int, default=MAX_FRAME_BYTES, metavar="N",
+                   help="reject and skip frames (and Mastodon event lines) over N bytes, and zstd frames "
+                        "inflating beyond N (default 16 MiB)")
     p.add_argument("--http", type=int, metavar="PORT",
                    help="serve /stats, /trending and /events (SSE) on 127.0.0.1:PORT for other processes")
     p.add_argument("--parse-workers", type=int, choices=(0, 1), default=0, metavar="{0,1}",

@@ -34,6 +34,13 @@
   entering the top K.
 * :meth:`Follower.stop` (or SIGINT/SIGTERM under :meth:`Follower.run`) stops
   reading, writes what was already received, and returns the summary.
+* ``limit`` is exact: once that many posts are stored (counted after the
+  hashtag filter), later frames are not taken, and the cursor committed is
+  that of the last frame taken, so a later follower resumes right after it.
+  ``idle_exit`` counts only while the source is connected; a source that
+  cannot be reached ends the follower with its
+  :class:`~groundswell.errors.SourceError` instead (see
+  :mod:`groundswell.live.connection`).
 
 Readers in the same process use :meth:`Follower.reader` (a DuckDB cursor on
 the same database: it sees each batch as soon as it is committed). DuckDB lets
@@ -57,7 +64,7 @@ from typing import Any, Callable, Iterable
 
 import orjson
 
-from groundswell.errors import RecordError, UsageError
+from groundswell.errors import RecordError, StoreError, UsageError
 from groundswell.ingest import BatchSink
 from groundswell.live.columns import ColumnarBatch
 from groundswell.live.jetstream import Item
@@ -83,6 +90,7 @@ class FollowStats:
     accounts: int = 0
     rejected: int = 0         # malformed frames and unreadable records
     duplicates: int = 0       # frames a reconnect's rewind brought again, skipped
+    oversized: int = 0        # frames or lines over the size limit (or zstd bombs), rejected
     batches: int = 0
     cursor: int | None = None  # last committed cursor
     connects: int = 0
@@ -109,8 +117,9 @@ class FollowStats:
 
     def line(self) -> str:
         mean = self.latency_sum / self.latency_n if self.latency_n else 0.0
-        return (f"{self.frames:,} frames, {self.stored_posts:,} posts stored, {self.rejected:,} rejected, "
-                f"{self.duplicates:,} duplicates skipped, {self.batches:,} batches, "
+        return (f"{self.frames:,} frames, {self.stored_posts:,} posts stored, {self.rejected:,} rejected"
+                + (f" ({self.oversized:,} over the size limit)" if self.oversized else "")
+                + f", {self.duplicates:,} duplicates skipped, {self.batches:,} batches, "
                 f"{self.disconnects:,} reconnects, commit latency mean {mean * 1000:.0f} ms "
                 f"max {self.latency_max * 1000:.0f} ms, cursor {self.cursor}")
 
@@ -150,9 +159,11 @@ class _Parser:
         self.parse = importlib.import_module(f"groundswell.formats.{platform}").parse
         self.tagged = _Bounded(200_000)  # post id -> hashtags (a tuple), for reposts/replies/quotes of them
 
-    def begin(self, use: Callable[[float, Any, Any], None] | None = None) -> "_LiveSink":
-        """A new batch; ``use(t, author, hashtags)`` feeds trending (default: kept in ``.uses``)."""
-        return _LiveSink(ColumnarBatch(self.label, self.platform), self, use)
+    def begin(self, use: Callable[[float, Any, Any], None] | None = None,
+              budget: int | None = None) -> "_LiveSink":
+        """A new batch; ``use(t, author, hashtags)`` feeds trending (default: kept in ``.uses``);
+        at most ``budget`` posts are stored in it (None: no limit)."""
+        return _LiveSink(ColumnarBatch(self.label, self.platform), self, use, budget)
 
     def feed(self, live: "_LiveSink", frame: Frame) -> None:
         """Parse one frame into the batch (a malformed one becomes a reject)."""
@@ -185,12 +196,19 @@ class _Parser:
             # one unconvertible value must not lose the batch: convert record by record
             return self._one_by_one(batch, live)
 
-    def run(self, frames: list[Frame]) -> dict[str, Any]:
-        """A whole batch of frames -> tables, trending uses and counts (the worker's job)."""
-        live = self.begin()
+    def run(self, frames: list[Frame], budget: int | None = None) -> dict[str, Any]:
+        """A whole batch of frames -> tables, trending uses and counts (the worker's job).
+
+        With a ``budget`` (posts left under the follower's limit) the frames
+        after it is spent are not taken; ``used`` says how many were."""
+        live = self.begin(budget=budget)
+        used = 0
         for frame in frames:
+            if live.full():
+                break
             self.feed(live, frame)
-        return {"tables": self.tables(live), "uses": live.uses, "counts": live.counts}
+            used += 1
+        return {"tables": self.tables(live), "uses": live.uses, "counts": live.counts, "used": used}
 
     def _one_by_one(self, batch: BatchSink, live: "_LiveSink") -> dict[str, Any]:
         good = BatchSink(batch.source_file, batch.format)
@@ -213,9 +231,10 @@ class _LiveSink:
     """Sits between the parser and the batch: the hashtag filter, counts, trending uses."""
 
     def __init__(self, batch: BatchSink, parser: _Parser,
-                 use: Callable[[float, Any, Any], None] | None = None) -> None:
+                 use: Callable[[float, Any, Any], None] | None = None, budget: int | None = None) -> None:
         self.batch = batch
         self.p = parser
+        self.budget = budget
         self.t: float | None = None
         self.uses: list[tuple[float, Any, Any]] = []  # (time, author, hashtags) for trending
         self.use = use if use is not None else self._keep
@@ -223,6 +242,10 @@ class _LiveSink:
 
     def _keep(self, t: float, author: Any, tags: Any) -> None:
         self.uses.append((t, author, tags))
+
+    def full(self) -> bool:
+        """The batch holds as many posts as the follower's limit still allows."""
+        return self.budget is not None and self.counts["stored_posts"] >= self.budget
 
     def post(self, rec: dict[str, Any]) -> None:
         p, counts = self.p, self.counts
@@ -243,6 +266,8 @@ class _LiveSink:
         if p.tags and not any(h in p.tags for h in tags) and linked is None:
             counts["filtered"] += 1
             return
+        if self.budget is not None and counts["stored_posts"] >= self.budget:
+            return  # over the follower's limit (a frame that holds two posts)
         if tags and isinstance(pid, str):
             p.tagged.put(pid, tuple(tags))  # a tuple of str: the garbage collector stops tracking it
         elif linked is not None and isinstance(pid, str):
@@ -282,19 +307,20 @@ def _worker_init(platform: str, label: str, tags: frozenset[str]) -> None:
     _WORKER = _Parser(platform, label, tags)
 
 
-def _worker_run(frames: list[Frame]) -> dict[str, Any]:
+def _worker_run(frames: list[Frame], budget: int | None = None) -> dict[str, Any]:
     assert _WORKER is not None
-    return _WORKER.run(frames)
+    return _WORKER.run(frames, budget)
 
 
 class _Open:
     """The batch being filled: parsed frame by frame (``live``) or frames kept for the worker (``raw``)."""
 
-    __slots__ = ("live", "raw", "frames", "top", "oldest", "opened", "last_no")
+    __slots__ = ("live", "raw", "cursors", "frames", "top", "oldest", "opened", "last_no")
 
     def __init__(self, live: _LiveSink | None, opened: float) -> None:
         self.live = live
         self.raw: list[Frame] = []
+        self.cursors: list[int | None] = []  # each raw frame's cursor (the worker may take fewer frames)
         self.frames = 0
         self.top: int | None = None   # highest cursor among its frames
         self.oldest = opened           # earliest arrival (loop time), for the commit latency
@@ -381,6 +407,9 @@ class Follower:
             except BaseException as e:  # noqa: BLE001 - handed to stop()
                 self._error = e
                 started.set()
+            if self._error is not None and self.on_status is not None:
+                # in the background nobody waits on stop() yet: say it now (serve --follow)
+                self.on_status(f"stopped: {self._error}")
 
         self._thread = threading.Thread(target=main, name="groundswell-follower", daemon=True)
         self._thread.start()
@@ -441,11 +470,20 @@ class Follower:
             self._parse_pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
                 initargs=(self.source.platform, self.source.label, self.tags))
-        cursor = self.store.meta(getattr(self.source, "cursor_key", "")) if hasattr(self.source, "cursor_key") else None
+        key = getattr(self.source, "cursor_key", None)
+        cursor = self.store.meta(key) if key else None
         if cursor is not None:
-            self.stats.cursor = self._cursor_sent = int(cursor)
-            self.source.start_from(int(cursor))
-        self._frame_no = int(self.store.meta(self._frames_key) or 0)
+            from groundswell.live.jetstream import check_cursor
+
+            try:
+                value = check_cursor(cursor)
+            except ValueError as e:
+                raise StoreError(f"the store's cursor {key!r} is not a valid time_us ({e}); follow into a new "
+                                 f"store, or remove it: DELETE FROM meta WHERE key = '{key}'") from None
+            self.stats.cursor = self._cursor_sent = value
+            self.source.start_from(value)
+        frames = self.store.meta(self._frames_key) or "0"
+        self._frame_no = int(frames) if frames.isdigit() and len(frames) < 19 else 0
         if signals:
             self._install_signals(loop)
         reader = loop.create_task(self.source.run(self._put, self._status))
@@ -504,12 +542,23 @@ class Follower:
         self.stats.connects = getattr(s, "connects", 0)
         self.stats.disconnects = getattr(s, "disconnects", 0)
         self.stats.duplicates = getattr(s, "duplicates", 0)
+        self.stats.oversized = getattr(s, "oversized", 0)
+
+    def _budget(self) -> int | None:
+        """Posts the limit still allows beyond those committed or sealed (None: no limit)."""
+        return None if self.limit is None else max(0, self.limit - self.stats.stored_posts)
 
     async def _put(self, item: Item) -> None:
         """Take one frame from the source: parse it into the open batch (the reader's ``emit``)."""
         o = self._open
+        if self.limit is not None:
+            budget = self._budget()
+            if budget == 0 or (o is not None and o.live is not None and o.live.full()):
+                self.request_stop("limit")  # the limit is reached: this frame is not taken
+                return
         if o is None:
-            o = self._open = _Open(None if self._parse_pool is not None else self._parser.begin(self.trending.add),
+            o = self._open = _Open(None if self._parse_pool is not None else
+                                   self._parser.begin(self.trending.add, self._budget()),
                                    asyncio.get_running_loop().time())
         self._frame_no += 1
         o.frames += 1
@@ -522,8 +571,10 @@ class Follower:
             self._parser.feed(o.live, (self._frame_no, item.nbytes, None, item.obj, item.t, item.reason))
         elif item.raw is not None:  # to the worker process: the JSON text (cheaper to send than the object)
             o.raw.append((self._frame_no, item.nbytes, item.raw, None, item.t, item.reason))
+            o.cursors.append(cursor)
         else:
             o.raw.append((self._frame_no, item.nbytes, None, item.obj, item.t, item.reason))
+            o.cursors.append(cursor)
         n = o.frames
         if n > self.stats.queue_peak:
             self.stats.queue_peak = n
@@ -578,23 +629,32 @@ class Follower:
                 await asyncio.sleep(0.005 if o is not None else 0.02)
             if self.limit is not None and self.stats.stored_posts >= self.limit:
                 self.request_stop("limit")
-            if self.idle_exit is not None and self._open is None and loop.time() - last_frame > self.idle_exit:
+            if not getattr(self.source, "connected", True):
+                last_frame = loop.time()  # reconnecting: not idle (the source gives up by itself)
+            elif self.idle_exit is not None and self._open is None and loop.time() - last_frame > self.idle_exit:
                 self.request_stop("idle")
 
     async def _commit(self, o: "_Open") -> None:
         """Count a sealed batch and start its write (after the one in flight)."""
         st = self.stats
-        st.frames += o.frames
         if o.live is None:
-            result = await asyncio.get_running_loop().run_in_executor(self._parse_pool, _worker_run, o.raw)
+            result = await asyncio.get_running_loop().run_in_executor(self._parse_pool, _worker_run, o.raw,
+                                                                      self._budget())
             tables, counts = result["tables"], result["counts"]
             add = self.trending.add
             for t, author, tags in result["uses"]:
                 add(t, author, tags)
+            used = result["used"]
+            if used < o.frames:  # the limit was reached inside this batch: the rest is not taken
+                self.request_stop("limit")
+                o.frames = used
+                o.last_no -= len(o.raw) - used
+                o.top = max((c for c in o.cursors[:used] if c is not None), default=None)
         else:
             # to Arrow here, not on the writer thread: the writer is the busier side, and it would
             # only wait for this thread's interpreter lock to run the same Python code
             tables, counts = self._parser.tables(o.live), o.live.counts
+        st.frames += o.frames
         for k, v in counts.items():
             setattr(st, k, getattr(st, k) + v)
         meta = {self._frames_key: str(o.last_no)}

@@ -23,6 +23,14 @@ rkey, rev) in a bounded table and skipped (any that slip through are merged
 by key in the store). The follower starts from the cursor committed in the
 store, so a restarted follower resumes too.
 
+Nothing the server sends can knock the source over
+(:mod:`groundswell.live.connection`): frames over ``max_frame_bytes``, and zstd
+frames that would inflate beyond it, are rejected and skipped on the same
+connection (never decompressed without a cap); an event whose ``time_us`` is
+not a cursor (negative, beyond 2^63 - 1, or more than a day ahead of this
+machine's clock) is rejected and does not move the cursor; a source that
+cannot be reached is given up after ``retries`` failed attempts in a row.
+
 Public endpoints (configuration, never contacted by tests)::
 
     wss://jetstream1.us-east.bsky.network/subscribe
@@ -34,7 +42,7 @@ Public endpoints (configuration, never contacted by tests)::
 from __future__ import annotations
 
 import asyncio
-import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
@@ -43,12 +51,15 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import orjson
 
 from groundswell.formats import bluesky
+from groundswell.live.connection import CEILING, MAX_FRAME_BYTES, RETRIES, Attempts, Oversized, describe
 
 __all__ = [
     "DEFAULT_COLLECTIONS",
     "Item",
     "JetstreamSource",
     "FrameDecoder",
+    "FrameTooLarge",
+    "check_cursor",
     "subscribe_url",
     "redact_url",
     "event_key",
@@ -59,6 +70,29 @@ __all__ = [
 
 POST, REPOST = bluesky.POST, bluesky.REPOST
 DEFAULT_COLLECTIONS: tuple[str, ...] = (POST, REPOST)
+MAX_CURSOR = (1 << 63) - 1      # time_us is a signed 64-bit count of microseconds
+FUTURE_US = 86_400_000_000      # an event more than a day ahead of this clock is not believed
+
+
+class FrameTooLarge(ValueError):
+    """A frame that is, or inflates to, more than the limit."""
+
+
+def check_cursor(value: object, *, now_us: int | None = None) -> int:
+    """``value`` as a Jetstream cursor (a ``time_us``), or ValueError saying why it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"a cursor is a whole number of microseconds, not {type(value).__name__}")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isdigit() or len(text) > 19:
+            raise ValueError(f"a cursor is a whole number of microseconds, not {text[:30]!r}")
+        value = int(text)
+    if not 0 <= value <= MAX_CURSOR:
+        raise ValueError(f"cursor {value} is out of range (0 to 2^63 - 1 microseconds)")
+    limit = (now_us if now_us is not None else time.time_ns() // 1000) + FUTURE_US
+    if value > limit:
+        raise ValueError(f"cursor {value} is more than a day ahead of this machine's clock")
+    return value
 
 
 @dataclass(slots=True)
@@ -84,7 +118,7 @@ def subscribe_url(url: str, *, collections: tuple[str, ...] | list[str] = DEFAUL
     query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("cursor", "wantedCollections", "compress")]
     query += [("wantedCollections", c) for c in collections]
     if cursor is not None:
-        query.append(("cursor", str(int(cursor))))
+        query.append(("cursor", str(check_cursor(cursor))))
     if compress:
         query.append(("compress", "true"))
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
@@ -100,10 +134,11 @@ def redact_url(url: str) -> str:
 
 
 class FrameDecoder:
-    """Turns websocket messages into JSON bytes: text as is, binary as zstd."""
+    """Turns websocket messages into JSON bytes: text as is, binary as zstd, never more than ``max_bytes``."""
 
-    def __init__(self, zstd_dict: bytes | None = None) -> None:
+    def __init__(self, zstd_dict: bytes | None = None, max_bytes: int = MAX_FRAME_BYTES) -> None:
         self._dict = zstd_dict
+        self.max_bytes = max_bytes
         self._plain: Any = None
         self._with_dict: Any = None
 
@@ -120,19 +155,36 @@ class FrameDecoder:
                 self._with_dict = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(self._dict))
         dctx = self._with_dict or self._plain
         try:
-            return _zstd(dctx, msg)
+            return _zstd(dctx, msg, self.max_bytes)
         except zstandard.ZstdError:
             if dctx is self._plain:
                 raise
-            return _zstd(self._plain, msg)
+            return _zstd(self._plain, msg, self.max_bytes)  # a frame made without the dictionary
 
 
-def _zstd(dctx: Any, data: bytes) -> bytes:
-    try:
-        out: bytes = dctx.decompress(data, max_output_size=64 << 20)
-    except Exception:  # noqa: BLE001 - a frame that does not declare its size: stream it
-        out = dctx.decompressobj().decompress(data)
-    return out
+def _zstd(dctx: Any, data: bytes, cap: int) -> bytes:
+    """One zstd frame, decompressed to at most ``cap`` bytes (FrameTooLarge beyond: a bomb is never inflated)."""
+    import zstandard
+
+    size = zstandard.frame_content_size(data)
+    if size > cap:
+        raise FrameTooLarge(f"zstd frame declares {size:,} bytes, over the limit of {cap:,}")
+    if size >= 0:
+        # declared and small enough: one call into a buffer of that size (zstd fails if the frame lies)
+        out: bytes = dctx.decompress(data, max_output_size=cap)
+        return out
+    # no declared size: stream it, and stop one byte past the cap
+    parts, total = [], 0
+    with dctx.stream_reader(data) as reader:
+        while total <= cap:
+            chunk = reader.read(min(1 << 20, cap + 1 - total))
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+    if total > cap:
+        raise FrameTooLarge(f"zstd frame inflates beyond the limit of {cap:,} bytes")
+    return b"".join(parts)
 
 
 def event_key(obj: Any) -> tuple[Any, ...] | None:
@@ -177,12 +229,17 @@ class JetstreamSource:
     def __init__(self, url: str, *, collections: tuple[str, ...] | list[str] = DEFAULT_COLLECTIONS,
                  compress: bool = False, zstd_dict: bytes | None = None, rewind_us: int = 2_000_000,
                  backoff: tuple[float, float] = (0.1, 10.0), open_timeout: float = 10.0,
-                 recent_keys: int = 200_000) -> None:
+                 recent_keys: int = 200_000, max_frame_bytes: int = MAX_FRAME_BYTES,
+                 retries: int | None = RETRIES) -> None:
         subscribe_url(url)  # validates the scheme
+        if max_frame_bytes < 1024:
+            raise ValueError("max_frame_bytes must be at least 1024")
         self.url = url
         self.collections = tuple(collections)
         self.compress = compress
-        self.decode = FrameDecoder(zstd_dict)
+        self.max_frame_bytes = max_frame_bytes
+        self.retries = retries
+        self.decode = FrameDecoder(zstd_dict, max_frame_bytes)
         self.rewind_us = rewind_us
         self.backoff = backoff
         self.open_timeout = open_timeout
@@ -193,10 +250,15 @@ class JetstreamSource:
         self.connects = 0
         self.disconnects = 0
         self.duplicates = 0
+        self.oversized = 0        # frames over max_frame_bytes (or inflating beyond it), rejected
+        self.connected = False    # a connection is open now (the follower's idle clock runs only then)
         self._recent = _Recent(recent_keys)
+        Attempts(self.label, backoff, retries)  # validates retries
 
     def start_from(self, cursor: int | None) -> None:
         """Resume after ``cursor`` (the last committed ``time_us``), e.g. from the store."""
+        if cursor is not None:
+            cursor = check_cursor(cursor)
         if cursor is not None and (self.high_water is None or cursor > self.high_water):
             self.high_water = cursor
 
@@ -205,22 +267,31 @@ class JetstreamSource:
         return subscribe_url(self.url, collections=self.collections, cursor=cur, compress=self.compress)
 
     async def run(self, emit: Emit, status: Status | None = None) -> None:
-        """Emit items until cancelled; reconnect with backoff after any failure."""
+        """Emit items until cancelled; reconnect with backoff after a failure, give up after ``retries``."""
         from websockets.asyncio.client import connect
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
         loop = asyncio.get_running_loop()
-        delay = self.backoff[0]
+        attempts = Attempts(self.label, self.backoff, self.retries)
+        ceiling = CEILING * self.max_frame_bytes
+        too_big = Oversized(self.label, ceiling)
         decode, loads, time_us = self.decode, orjson.loads, bluesky.time_us
+        limit = self.max_frame_bytes
         recent = self._recent
+        # the latest believable time_us (check_cursor's rule, without a clock reading per event)
+        checked, latest = loop.time(), min(MAX_CURSOR, time.time_ns() // 1000 + FUTURE_US)
         while True:
             url = self.next_url()
             got = 0
+            opened: float | None = None
+            reason = "the server closed the connection"
             try:
-                async with connect(url, max_size=16 << 20, compression=None, open_timeout=self.open_timeout,
+                async with connect(url, max_size=ceiling, compression=None, open_timeout=self.open_timeout,
                                    ping_interval=20, ping_timeout=60, max_queue=64,
                                    close_timeout=0.5) as ws:
                     self.connects += 1
+                    self.connected = True
+                    opened = loop.time()
                     if status:
                         cur = dict(parse_qsl(urlsplit(url).query)).get("cursor")
                         status(f"connected to {self.label}" + (f" from cursor {cur}" if cur else " (live)"))
@@ -230,16 +301,36 @@ class JetstreamSource:
                         n = len(msg)
                         got += 1
                         if got == 1:
-                            delay = self.backoff[0]
+                            attempts.delivered()
+                        if n > limit:
+                            self.oversized += 1
+                            await emit(Item(self.high_water, None, n, f"frame of {n:,} bytes is over the limit "
+                                            f"of {limit:,} (--max-frame-bytes)", received=now))
+                            continue
                         try:
                             raw = decode(msg)
+                        except FrameTooLarge as e:
+                            self.oversized += 1
+                            await emit(Item(self.high_water, None, n, str(e), received=now))
+                            continue
+                        except Exception:  # noqa: BLE001 - zstd error: a malformed frame
+                            await emit(Item(self.high_water, None, n, "not a valid zstd frame", received=now))
+                            continue
+                        try:
                             obj = loads(raw)
-                        except Exception:  # noqa: BLE001 - JSON or zstd error: a malformed frame
+                        except orjson.JSONDecodeError:
                             await emit(Item(self.high_water, None, n, "not valid JSON" if isinstance(msg, str)
                                             or msg[:1] in (b"{", b"[") else "not a valid zstd frame",
                                             received=now))
                             continue
                         t = time_us(obj)
+                        if t is not None and not 0 <= t <= latest:
+                            if now - checked > 1.0:  # the clock moved on: look again
+                                checked, latest = now, min(MAX_CURSOR, time.time_ns() // 1000 + FUTURE_US)
+                            if not 0 <= t <= latest:
+                                await emit(Item(self.high_water, None, n, "time_us is not a valid cursor (negative, "
+                                                "over 2^63 - 1 or more than a day ahead)", received=now))
+                                continue
                         key = event_key(obj)
                         if key is not None and recent.seen(key):
                             self.duplicates += 1
@@ -254,11 +345,21 @@ class JetstreamSource:
             except (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, asyncio.TimeoutError,
                     TimeoutError, EOFError) as e:
                 self.disconnects += 1
-                if status:
-                    status(f"disconnected from {self.label} ({type(e).__name__}); "
-                           f"reconnecting in {delay:.1f} s from cursor {self.high_water}")
-            await asyncio.sleep(delay * (0.75 + random.random() / 2))
-            delay = min(delay * 2, self.backoff[1])
+                reason = describe(e)
+                if getattr(getattr(e, "sent", None), "code", None) == 1009:
+                    self.oversized += 1
+                    too_big.closed(self.high_water)  # raises SourceError when it keeps coming
+            finally:
+                self.connected = False
+            if got == 0 and (opened is None or loop.time() - opened < self.backoff[1]):
+                attempts.failed(reason)  # raises SourceError when the budget is spent
+            wait = attempts.pause()
+            if status:
+                tries = (f"; attempt {attempts.failures + 1} of {attempts.retries + 1}"
+                         if attempts.failures and attempts.retries is not None else "")
+                status(f"disconnected from {self.label} ({reason}); "
+                       f"reconnecting in {wait:.1f} s from cursor {self.high_water}{tries}")
+            await asyncio.sleep(wait)
 
 
 # -- encoding normalized posts as Jetstream events (the replay server) ----------

@@ -37,6 +37,13 @@ Pacing is per connection, from where it starts: ``--rate N`` events per
 second, ``--speed X`` times the original timing (``time_us`` gaps), default
 as fast as the client reads (websocket flow control slows the server down to
 the reader's pace; nothing is dropped).
+
+No web page can read it (:mod:`groundswell.hosts`): the handshake is answered
+only when ``Host`` is a loopback address or ``localhost`` (else 400), and
+only without an ``Origin`` header (browsers always send one; ``follow`` and
+other programs do not; else 403) unless ``origins`` allows that origin. A
+cursor that is not a whole number from 0 to 2^63 - 1 closes the connection
+(1008).
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ import orjson
 from groundswell.errors import UsageError
 from groundswell.formats import bluesky
 from groundswell.live import jetstream
+from groundswell.hosts import HostCheck
 from groundswell.live.background import LoopThread
 
 __all__ = ["Recording", "ReplayServer", "load", "synthetic_events"]
@@ -286,7 +294,7 @@ class ReplayServer:
     """Serves a :class:`Recording` over the Jetstream protocol on 127.0.0.1."""
 
     def __init__(self, recording: Recording, *, port: int = 0, rate: float | None = None,
-                 speed: float | None = None, quiet: bool = True) -> None:
+                 speed: float | None = None, quiet: bool = True, origins: Iterable[str] = ()) -> None:
         if rate is not None and speed is not None:
             raise UsageError("give --rate or --speed, not both")
         if (rate is not None and rate <= 0) or (speed is not None and speed <= 0):
@@ -297,7 +305,10 @@ class ReplayServer:
         self.speed = speed
         self.quiet = quiet
         self.connections = 0
+        self.refused = 0  # handshakes refused (a foreign Host, a web page's Origin)
         self.sent = 0
+        self.hosts = HostCheck(HOST)
+        self.origins: list[str | None] = [None, *origins]
         self._server: Any = None
         self._bg: LoopThread | None = None
         self._ready = threading.Event()
@@ -324,11 +335,11 @@ class ReplayServer:
         start = 0
         cursor = (q.get("cursor") or [None])[0]
         if cursor is not None:
-            try:
-                start = bisect.bisect_left(rec.times, int(cursor))
-            except ValueError:
-                await ws.close(1008, "cursor must be an integer time_us")
+            text = cursor.strip()
+            if not text.isdigit() or len(text) > 19 or int(text) > jetstream.MAX_CURSOR:
+                await ws.close(1008, "cursor must be an integer time_us from 0 to 2^63 - 1")
                 return
+            start = bisect.bisect_left(rec.times, int(text))
         wanted = frozenset(q.get("wantedCollections") or [])
         compress = (q.get("compress") or ["false"])[0].lower() in ("true", "1")
         zc = None
@@ -367,12 +378,27 @@ class ReplayServer:
         except ConnectionClosed:
             pass
 
+    def _check_host(self, connection: Any, request: Any) -> Any:
+        """Refuse a handshake whose Host is not loopback (DNS rebinding), before it is accepted."""
+        from http import HTTPStatus
+
+        hosts = request.headers.get_all("Host")
+        host = hosts[0] if len(hosts) == 1 else None  # two Host headers: refused
+        if self.hosts.allowed(host):
+            origins = request.headers.get_all("Origin")
+            if origins and (len(origins) > 1 or origins[0] not in self.origins):
+                self.refused += 1  # websockets answers 403 itself
+            return None
+        self.refused += 1
+        return connection.respond(HTTPStatus.BAD_REQUEST, self.hosts.refusal(host) + "\n")
+
     async def serve(self, ready: threading.Event | None = None) -> None:
         """Serve until cancelled."""
         from websockets.asyncio.server import serve
 
         async with serve(self._handler, HOST, self.port, compression=None, max_size=1 << 20,
-                         ping_interval=20, ping_timeout=60) as server:
+                         ping_interval=20, ping_timeout=60, origins=self.origins,
+                         process_request=self._check_host) as server:
             self._server = server
             self.port = server.sockets[0].getsockname()[1]
             self._log(f"replaying {len(self.recording):,} events on {self.url}")

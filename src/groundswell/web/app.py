@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import collections
 import io
-import ipaddress
 import json
 import re
 import secrets
@@ -45,15 +44,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from groundswell.errors import GroundswellError, UsageError
+from groundswell.hosts import is_loopback
+from groundswell.web.security import CSP, Guard, HostCheck, Slots, capped
 
-__all__ = ["create_app", "Dashboard", "OPENAPI"]
+__all__ = ["create_app", "Dashboard", "OPENAPI", "CSP"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 INSTALL = "pip install 'groundswell[web]'"
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+MAX_STREAMS = 16  # live board event streams at once (each holds a connection and polls the board)
 
 _TAG_RE = re.compile(r"^#?[^\W][\w]{0,138}$", re.UNICODE)
 _LANG_RE = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})?|und)$")
@@ -402,18 +402,19 @@ class Dashboard:
         from groundswell.analysis import sql
         from groundswell.report.views import disclosure_posts
 
-        conds = [f"len(list_intersect(hashtags, {sql.literal(p['hashtag'])}::VARCHAR[])) > 0", "NOT is_reference"]
-        if p.get("start"):
-            conds.append(f"created_at >= {sql.literal(p['start'])}")
-        if p.get("end"):
-            conds.append(f"created_at < {sql.literal(p['end'])}")
-        if p.get("platform"):
-            conds.append(f"platform = {sql.literal(p['platform'])}")
+        # the request's values go to DuckDB as parameters, never into the SQL text
+        conds, params = ["len(list_intersect(hashtags, ?::VARCHAR[])) > 0", "NOT is_reference"], [list(p["hashtag"])]
+        for cond, key in (("created_at >= ?", "start"), ("created_at < ?", "end"), ("platform = ?", "platform")):
+            if p.get(key):
+                conds.append(cond)
+                params.append(p[key])
         if p.get("lang"):
-            conds.append(f"lower(lang) = {sql.literal(p['lang'].lower())}")
+            conds.append("lower(lang) = ?")
+            params.append(p["lang"].lower())
         with self.lock:
-            t = sql.run(self.store, "SELECT * EXCLUDE (raw) FROM posts WHERE {where} ORDER BY platform, created_at, id",
-                        where=sql.Raw(" AND ".join(conds)))
+            rel = sql.con(self.store).sql("SELECT * EXCLUDE (raw) FROM posts WHERE " + " AND ".join(conds)
+                                          + " ORDER BY platform, created_at, id", params=params)
+            t = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
             t = privacy.pseudonymize_table(self.store, t, pseudonymizer=self.presenter.ps, kind="posts",
                                            disclosures=disclosure_posts(self.store))
         from groundswell.export import write
@@ -498,75 +499,15 @@ OPENAPI: dict[str, Any] = {
 
 # --------------------------------------------------------------------------- the ASGI app
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost",):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def create_app(store: Any, *, token: str | None = None, identify: bool = False, follower: Any = None,
+               host: str = "127.0.0.1", allow_hosts: tuple[str, ...] | list[str] = (),
+               max_streams: int = MAX_STREAMS) -> Any:
+    """The dashboard over an open store (read-only, or the follower's in ``serve --follow``).
 
-
-class _Guard:
-    """ASGI middleware: security headers on every response; the token when one is set."""
-
-    def __init__(self, app: Any, token: str | None) -> None:
-        self.app, self.token = app, token
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if self.token is not None and not self._authorized(scope):
-            from urllib.parse import parse_qsl, urlencode
-
-            qs = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-            if secrets.compare_digest(qs.get("token", ""), self.token):
-                rest = urlencode([(k, v) for k, v in parse_qsl(scope["query_string"].decode("latin-1"),
-                                                               keep_blank_values=True) if k != "token"])
-                loc = scope["path"] + ("?" + rest if rest else "")
-                await self._send(send, 303, b"", [(b"location", loc.encode("latin-1")),
-                                                  (b"set-cookie", f"gs_token={self.token}; HttpOnly; SameSite=Strict; "
-                                                                  f"Path=/".encode())])
-                return
-            body = json.dumps({"error": "this dashboard needs its access token: open the URL 'groundswell serve' "
-                                        "printed (…?token=…) or send 'Authorization: Bearer TOKEN'",
-                               "status": 401}).encode()
-            await self._send(send, 401, body, [(b"content-type", b"application/json")])
-            return
-
-        async def send_with_headers(msg: Any) -> None:
-            if msg["type"] == "http.response.start":
-                headers = list(msg.get("headers", []))
-                headers += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
-                msg = {**msg, "headers": headers}
-            await send(msg)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _authorized(self, scope: Any) -> bool:
-        assert self.token is not None
-        for k, v in scope.get("headers", []):
-            if k == b"authorization" and secrets.compare_digest(v.decode("latin-1"), "Bearer " + self.token):
-                return True
-            if k == b"cookie":
-                for part in v.decode("latin-1").split(";"):
-                    name, _, val = part.strip().partition("=")
-                    if name == "gs_token" and secrets.compare_digest(val, self.token):
-                        return True
-        return False
-
-    @staticmethod
-    async def _send(send: Any, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": headers + [(b"content-length", str(len(body)).encode()),
-                                          (b"content-security-policy", CSP.encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-
-def create_app(store: Any, *, token: str | None = None, identify: bool = False, follower: Any = None) -> Any:
-    """The dashboard over an open store (read-only, or the follower's in ``serve --follow``)."""
+    ``host`` is the address the server binds: requests are answered only when
+    their ``Host`` names it, a loopback name or one of ``allow_hosts``
+    (:mod:`groundswell.web.security`); at most ``max_streams`` live board
+    streams run at once."""
     try:
         import jinja2
         from starlette.applications import Starlette
@@ -582,6 +523,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
     from groundswell.report.html import ASSETS, runtime, script_json
 
     dash = Dashboard(store, identify=identify, follower=follower)
+    streams = Slots(max_streams)
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)),
                                                          jinja2.FileSystemLoader(str(ASSETS))]),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -713,8 +655,10 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
                 await anyio.sleep(every)
                 idle += every
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+        return capped(streams, lambda: StreamingResponse(events(), media_type="text/event-stream", headers={
+            "cache-control": "no-cache", "x-accel-buffering": "no"}), lambda: JSONResponse(
+            {"error": f"too many live board streams ({streams.limit}); try again later", "status": 503},
+            status_code=503, headers={"retry-after": "10"}))
 
     def openapi(request: Request) -> Any:
         _params(request, ())
@@ -779,7 +723,8 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
     ]
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found, Exception: server_error})
     app.state.dashboard = dash
-    return _Guard(app, token)
+    app.state.streams = streams
+    return Guard(app, token, HostCheck(host, allow_hosts))
 
 
 def _ref(ref: str) -> str:
@@ -804,4 +749,4 @@ def new_token() -> str:
 
 
 def loopback(host: str) -> bool:
-    return _is_loopback(host)
+    return is_loopback(host)

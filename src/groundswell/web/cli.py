@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from typing import Any
+from urllib.parse import quote
 
 from groundswell.errors import UsageError
 from groundswell.spark_cli import add_db_option
@@ -28,7 +29,7 @@ def _follower(args: argparse.Namespace) -> Any:
 
         try:
             source = MastodonSource(args.follow, hashtag=args.hashtag[0] if args.hashtag else None,
-                                    token=os.environ.get("MASTODON_ACCESS_TOKEN"))
+                                    token=os.environ.get("MASTODON_ACCESS_TOKEN"), insecure=args.insecure)
         except ValueError as e:
             raise UsageError(str(e)) from None
     return Follower(source, args.db, hashtags=args.hashtag or (),
@@ -59,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
         if ensure_pseudonym_key(args.db):
             print(f"created the pseudonym key of {args.db}", file=sys.stderr)
         store = open_store(args.db, read_only=True)
-    app = create_app(store, token=token, identify=args.identify, follower=follower)
+    app = create_app(store, token=token, identify=args.identify, follower=follower, host=args.host,
+                     allow_hosts=args.allow_host or ())
     host = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"http://{host}:{args.port}/" + (f"?token={token}" if token else "")
+    url = f"http://{host}:{args.port}/" + (f"?token={quote(token, safe='')}" if token else "")
     print(f"groundswell dashboard on {url} ({'following ' + args.follow if follower else 'read-only'}; "
           f"Ctrl-C to stop)", file=sys.stderr)
     if follower is not None:
@@ -88,10 +90,16 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--token", metavar="TOKEN",
                    help="access token (also GROUNDSWELL_TOKEN); made up and printed when --host is not loopback")
+    p.add_argument("--allow-host", action="append", metavar="NAME",
+                   help="also answer requests for this host name (a reverse proxy's, the machine's); by default "
+                        "only the bound address and loopback names are answered, so that other web pages "
+                        "cannot read the dashboard (DNS rebinding)")
     p.add_argument("--identify", action="store_true", help="name every account by its handle (pages say so)")
     p.add_argument("--follow", metavar="URL",
                    help="also follow this live source into the store (this process then writes the store)")
     p.add_argument("--source", choices=("jetstream", "mastodon"), default="jetstream",
                    help="the kind of --follow source (default jetstream)")
     p.add_argument("--hashtag", action="append", metavar="TAG", help="--follow: keep only posts with these hashtags")
+    p.add_argument("--insecure", action="store_true",
+                   help="--follow: allow sending MASTODON_ACCESS_TOKEN over plain http:// or ws://")
     p.set_defaults(func=run)
