@@ -59,13 +59,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     if args.engine == "spark":
         from groundswell.spark_cli import ingest_from_args
+        from groundswell.store.engine import Unsupported
+
+        if args.encoding or args.delimiter:  # the delimiter is still guessed from each header
+            raise Unsupported("spark", "--encoding and --delimiter", "ingest with the DuckDB engine, "
+                              "or convert the file to UTF-8 with commas first")
 
         summary = ingest_from_args(args, on_file=on_file)
         return _ingest_summary(args, summary)
     with open_store(args.db) as store:
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
                          platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
-                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes)
+                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes,
+                         encoding=args.encoding, delimiter=args.delimiter)
         if summary.total("rejected"):
             rows = store.con.execute(
                 "SELECT source_file, source_line, reason FROM rejects WHERE source_file IN "
@@ -170,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
                    help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
     p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter)")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="CSV: the files' encoding, e.g. cp1252 or latin-1 (default UTF-8)")
+    p.add_argument("--delimiter", metavar="CHAR",
+                   help="CSV: the field delimiter, e.g. ';' or tab (default: guessed from the header "
+                        "among comma, semicolon, tab and '|')")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--max-line-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
