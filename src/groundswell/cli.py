@@ -118,9 +118,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}")
     if d["volume_buckets"]:
         print(f"volumes    {d['volume_buckets']:,} buckets, {d['volume_posts']:,} posts counted by the platform")
-    print("top hashtags")
+    print(f"{'top hashtags':<32} {'posts':>10} {'occurrences':>12}   (posts carrying the tag; times it is written)")
     for h in d["top_hashtags"]:
-        print(f"  #{h['hashtag']:<30} {h['posts']:,}")
+        print(f"  #{h['hashtag']:<29} {h['posts']:>10,} {h['occurrences']:>12,}")
     print(f"rejected   {d['rejected']:,}")
     for r in d["rejects"][:10]:
         print(f"  {r['file']}:{r['line']}: {r['reason']}")
@@ -128,18 +128,26 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_hashtags(args: argparse.Namespace) -> int:
-    from groundswell.queries import hashtag_counts
+    from groundswell.queries import hashtag_counts, hashtag_occurrences
     from groundswell.spark_cli import store_from_args
 
     with store_from_args(args) as store:
+        if args.twarc_hashtags:
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(["hashtag", "tweets"])
+            w.writerows(hashtag_occurrences(store, args.limit))
+            return 0
         rows = hashtag_counts(store, args.limit)
-    if args.csv:
+    if args.json:
+        print(json.dumps(rows))
+    elif args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["hashtag", "tweets"])
-        w.writerows(rows)
+        w.writerow(["hashtag", "posts", "occurrences"])
+        w.writerows([r["hashtag"], r["posts"], r["occurrences"]] for r in rows)
     else:
-        for h, n in rows:
-            print(f"{n:>10,}  #{h}")
+        print(f"{'posts':>10} {'occurrences':>12}  hashtag")
+        for r in rows:
+            print(f"{r['posts']:>10,} {r['occurrences']:>12,}  #{r['hashtag']}")
     return 0
 
 
@@ -189,16 +197,34 @@ def build_parser() -> argparse.ArgumentParser:
     register_engine_options(p)
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("info", help="what the store holds")
+    p = sub.add_parser("info", help="what the store holds",
+                       description="What the store holds: posts by platform and kind (posts seen only inside "
+                                   "other records counted apart), accounts, time span, the platform's volume "
+                                   "counts, rejects, and the top hashtags with two numbers each: posts (collected "
+                                   "posts carrying the tag) and occurrences (times it is written in them). "
+                                   "Neither is a movement's posts: analyze also counts untagged reposts of tagged "
+                                   "posts. JSON keys: posts, referenced, deleted, accounts, authors, rejected, "
+                                   "platforms, kinds, first, last, top_hashtags [{hashtag, posts, occurrences}], "
+                                   "volume_buckets, volume_posts (the platform's counts), sources, rejects.")
     add_db_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     register_engine_options(p)
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("hashtags", help="posts per hashtag")
+    p = sub.add_parser("hashtags", help="posts and occurrences per hashtag",
+                       description="Per hashtag (case-folded), most carried first: posts (collected posts "
+                                   "carrying it) and occurrences (times it is written in them; a post writing "
+                                   "#MeToo twice is one post, two occurrences). Posts seen only inside other "
+                                   "records do not count. Neither number is a movement's posts: analyze also "
+                                   "counts untagged reposts of tagged posts.")
     add_db_option(p)
     p.add_argument("--limit", type=int, default=None, metavar="N")
-    p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV: hashtag,posts,occurrences")
+    out.add_argument("--json", action="store_true", help="JSON: [{hashtag, posts, occurrences}, ...]")
+    out.add_argument("--twarc-hashtags", action="store_true",
+                     help="CSV exactly as twarc-hashtags writes it: hashtag,tweets, where its 'tweets' "
+                          "counts occurrences (ties by hashtag, descending)")
     register_engine_options(p)
     p.set_defaults(func=cmd_hashtags)
 
