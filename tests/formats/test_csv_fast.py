@@ -194,7 +194,8 @@ _LINKS = st.sampled_from(["https://t.co/AbC1", "http://a.b/c#d", "HTTPS://x.com/
 _text = st.lists(st.one_of(st.text(_CHARS, max_size=6), _LINKS), max_size=5).map("".join)
 _urls = st.one_of(_text, st.sampled_from(["", "https://t.co/AbC1", "https://a.b/c https://a.b/c",
                                            "https://twitter.com/u/status/12/photo/1", "http://x.y"]))
-_id = st.one_of(st.from_regex(r"[0-9]{1,19}", fullmatch=True), st.sampled_from(["9.2e17", "1.0", " 42 ", "", "x1", "12"]))
+_id = st.one_of(st.from_regex(r"[0-9]{1,19}", fullmatch=True),
+                st.sampled_from(["9.2e17", "1.0", " 42 ", "", "x1", "12"]))
 _time = st.sampled_from(["2017-10-15T20:21:00.000Z", "2017-10-15 20:21:00", "2017-10-15T20:21:00Z",
                          "2017-10-15T20:21:00.123456", "2017-02-30T00:00:00Z", "1508098860", "1508098860123",
                          "Sun Oct 15 20:21:00 +0000 2017", "2017-10-15T20:21:00+02:00", "0000-01-01T00:00:00Z",
@@ -205,7 +206,8 @@ _tags = st.one_of(_text, st.sampled_from(["", "#", "# #", "#MeToo", "MeToo,Times
 _country = st.sampled_from(["", "US", "uk", "UK", "India", "Ü1", "ÄÖ", "  "])
 
 COLUMNS = ["id", "author", "author_id", "created_at", "text", "lang", "country", "place", "hashtags", "mentions",
-           "urls", "quote_url", "reply_to_id", "repost_of_id", "quote_of_id", "conversation_id", "retweets", "favorites",
+           "urls", "quote_url", "reply_to_id", "repost_of_id", "quote_of_id", "conversation_id", "retweets",
+           "favorites",
            "source", "possibly_sensitive", "platform", "retrieved_at", "permalink"]
 _VALUE = {"id": _id, "author_id": _id, "reply_to_id": _id, "repost_of_id": _id, "quote_of_id": _id,
           "created_at": _time, "retrieved_at": _time, "retweets": _count, "favorites": _count,

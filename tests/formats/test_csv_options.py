@@ -57,7 +57,8 @@ def test_delimiters_guessed_and_given(tmp_path: Path, cli) -> None:
     # given as a word, in a non-UTF-8 file
     path = tmp_path / "latin1.tsv"
     path.write_bytes("id\ttext\n1\tna\u00efve #MeToo\n".encode("latin-1"))
-    r = cli("ingest", path, "--db", tmp_path / "l.duckdb", "-q", "--json", "--delimiter", "tab", "--encoding", "latin-1")
+    r = cli("ingest", path, "--db", tmp_path / "l.duckdb", "-q", "--json",
+            "--delimiter", "tab", "--encoding", "latin-1")
     assert r.code == 0 and r.json()["new_posts"] == 1
     assert _posts(tmp_path / "l.duckdb")[0][1] == "na\u00efve #MeToo"
 

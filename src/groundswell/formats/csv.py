@@ -593,11 +593,14 @@ def _union(column: list[str], text: list[str]) -> list[str]:
     their order, then those only the column has (a name the column holds
     twice and the text once is added once).
     """
-    have = Counter(n.casefold() for n in column)
-    if not Counter(n.casefold() for n in text) - have:
+    if not text or not column:
+        return list(text or column)
+    folded = [n.casefold() for n in column]
+    in_text = [n.casefold() for n in text]
+    if folded == in_text or not Counter(in_text) - Counter(folded):
         return list(column)
     out = list(text)
-    have = Counter(n.casefold() for n in text)
+    have = Counter(in_text)
     for n in column:
         k = n.casefold()
         if have[k]:

@@ -176,6 +176,12 @@ def posts_plan(header: list[str], cols: dict[str, int]) -> str | None:
     return None
 
 
+def _ci(literal: str) -> str:
+    """An RE2 pattern matching ``literal`` with ASCII letters in either case (RE2's (?i) would
+    also fold 'ſ' and the Kelvin sign, which Python's re.ASCII | re.IGNORECASE does not)."""
+    return "".join(f"[{ch.upper()}{ch}]" if ch.isalpha() else "\\" + ch if ch == "." else ch for ch in literal)
+
+
 def _ascii(x: str) -> str:
     return f"(strlen({x}) = length({x}))"
 
@@ -214,8 +220,11 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
     for name in ("repost_count", "reply_count", "like_count", "quote_count"):
         if name in cols:
             checks.append(f"(v_{name} IS NULL OR regexp_full_match(v_{name}, '-?[0-9]{{1,18}}'))")
-    # names from the text (ASCII: Python's Unicode \w and casefold() decide the rest) and the columns
-    checks.append(f"(rest IS NULL OR {_ascii('rest')} OR NOT regexp_matches(rest, '[#＃@＠]'))")
+    # names from the text, where SQL's ASCII \w reads them as Python's Unicode \w does: no full-width
+    # mark, and no non-ASCII character just before a mark or just after the ASCII name that follows it
+    # (that also leaves to Python a name cut short by '…'); the columns' names are ASCII
+    checks.append(f"(rest IS NULL OR {_ascii('rest')} OR NOT regexp_matches(rest, "
+                  f"'[＃＠]|[^\\x00-\\x7f][#@]|[#@][{_W}]*[^\\x00-\\x7f]'))")
     for name in ("hashtags", "mentions", "urls", "quote_url"):
         if name in cols:
             v = f"v_{name}"
@@ -228,9 +237,9 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
                       f"list_sort(list_transform({in_text}, lambda x: lower(x))) = "
                       f"list_sort(list_transform({in_col}, lambda x: lower(x))))")
     # links: no scheme-less or glued ones, each once, not the post's own
-    checks.append("(text IS NULL OR NOT (strpos(lower(text), 'pic.twitter.com') > 0 OR "
-                  f"regexp_matches(text, '[A-Za-z0-9]{_SCHEME}') OR "
-                  "regexp_matches(lower(rest), 'twitter\\.com/|x\\.com/|bsky\\.app/profile/|www\\.')))")
+    checks.append(f"(text IS NULL OR NOT (regexp_matches(text, '[A-Za-z0-9]{_SCHEME}|{_ci('pic.twitter.com')}') "
+                  f"OR regexp_matches(rest, '{_ci('twitter.com/')}|{_ci('x.com/')}|{_ci('bsky.app/profile/')}"
+                  f"|{_ci('www.')}')))")
     checks.append(f"list_bool_and(list_transform(hashtags_raw, lambda t: {_ascii('t')})) IS NOT FALSE")  # casefold
     checks.append("len(list_distinct(urls)) = len(urls)")
     checks.append("strpos(concat(text, ' ', v_urls, ' ', v_quote_url), v_id) = 0")
@@ -247,7 +256,8 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
             f"THEN NULL ELSE {t_text} END AS text", f"{t_text} AS text0"]
     for name in ("author", "author_id", "permalink", "created_at", "retrieved_at", "reply_to_id", "repost_of_id",
                  "quote_of_id", "reply_to_author_id", "lang", "conversation_id", "platform", "hashtags",
-                 "mentions", "urls", "quote_url", "country", "place", "source", "sensitive", "repost_count", "reply_count",
+                 "mentions", "urls", "quote_url", "country", "place", "source", "sensitive", "repost_count",
+                 "reply_count",
                  "like_count", "quote_count"):
         base.append(f"{g(name)} AS v_{name}")
 
@@ -271,18 +281,20 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
             parts = f"list_filter(list_transform({parts}, lambda p: ltrim(p, '{strip}')), lambda p: p <> '')"
         return f"CASE WHEN {v} IS NULL THEN []::VARCHAR[] ELSE {parts} END"
 
-    def words(pattern: str) -> str:
-        return f"CASE WHEN rest IS NULL THEN []::VARCHAR[] ELSE regexp_extract_all(rest, '{pattern}', 1) END"
+    def words(mark: str, pattern: str) -> str:
+        return (f"CASE WHEN rest IS NULL OR NOT contains(rest, '{mark}') THEN []::VARCHAR[] "
+                f"ELSE regexp_extract_all(rest, '{pattern}', 1) END")
 
-    t_tags = words(f"(?:^|[^{_W}&])#([{_W}]*[A-Za-z_][{_W}]*)")
-    t_ment = words(f"(?:^|[^{_W}@])@([{_W}]{{1,50}})")
+    t_tags = words("#", f"(?:^|[^{_W}&])#([{_W}]*[A-Za-z_][{_W}]*)")
+    t_ment = words("@", f"(?:^|[^{_W}@])@([{_W}]{{1,50}})")
     sep = "[\\t ,]+"
     c_tags = (f"list_filter({split('v_hashtags', sep, '#')}, lambda t: lower(t) NOT IN ('http', 'https'))"
               if "hashtags" in cols else "[]::VARCHAR[]")  # '#http://…'
     c_ment = split("v_mentions", sep, "@") if "mentions" in cols else "[]::VARCHAR[]"
     column_urls = ((split("v_urls", "[\\t ]+", None) if "urls" in cols else "[]::VARCHAR[]")
                    + " || CASE WHEN v_quote_url IS NULL THEN []::VARCHAR[] ELSE [v_quote_url] END")
-    text_urls = f"CASE WHEN text IS NULL THEN []::VARCHAR[] ELSE regexp_extract_all(text, '{_URL}') END"
+    text_urls = (f"CASE WHEN text IS NULL OR NOT contains(text, '://') THEN []::VARCHAR[] "
+                 f"ELSE regexp_extract_all(text, '{_URL}') END")
 
     raw_parts = []
     for i, h in enumerate(header):
@@ -328,7 +340,8 @@ WITH a AS (
   FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
 ), b AS (
   SELECT *, {', '.join(times)}, {author} AS author_handle,
-         regexp_replace(text, '{_URL}', ' ', 'g') AS rest, {column_urls} AS c_urls FROM a
+         CASE WHEN contains(text, '://') THEN regexp_replace(text, '{_URL}', ' ', 'g') ELSE text END AS rest,
+         {column_urls} AS c_urls FROM a
 ), c AS (
   SELECT *, {t_tags} AS t_tags, {c_tags} AS c_tags, {t_ment} AS t_ment, {c_ment} AS c_ment,
          c_urls || list_filter({text_urls}, lambda u: len(c_urls) = 0
