@@ -67,7 +67,7 @@ def test_twarc_csv_ids_and_export(case: str, tmp_path: Path, cli) -> None:
 def test_twarc_hashtags_exact(db: Path, cli) -> None:
     _ingest(db, shared("twarc-hashtags/test-data/tweets1.jsonl"))
     expected = json.loads(shared("twarc-hashtags/expected.json").read_text())["test_basic"]["expected_output"]
-    r = cli("hashtags", "--db", db, "--csv")
+    r = cli("hashtags", "--db", db, "--twarc-hashtags")
     assert r.code == 0
     assert r.out == expected
 

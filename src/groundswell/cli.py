@@ -60,13 +60,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     if args.engine == "spark":
         from groundswell.spark_cli import ingest_from_args
+        from groundswell.store.engine import Unsupported
+
+        if args.encoding or args.delimiter:  # the delimiter is still guessed from each header
+            raise Unsupported("spark", "--encoding and --delimiter", "ingest with the DuckDB engine, "
+                              "or convert the file to UTF-8 with commas first")
 
         summary = ingest_from_args(args, on_file=on_file)
         return _ingest_summary(args, summary)
     with open_store(args.db) as store:
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
                          platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
-                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes)
+                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes,
+                         encoding=args.encoding, delimiter=args.delimiter)
         if summary.total("rejected"):
             rows = store.con.execute(
                 "SELECT source_file, source_line, reason FROM rejects WHERE source_file IN "
@@ -115,9 +121,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}")
     if d["volume_buckets"]:
         print(f"volumes    {d['volume_buckets']:,} buckets, {d['volume_posts']:,} posts counted by the platform")
-    print("top hashtags")
+    print(f"{'top hashtags':<32} {'posts':>10} {'occurrences':>12}   (posts carrying the tag; times it is written)")
     for h in d["top_hashtags"]:
-        print(f"  #{c(h['hashtag']):<30} {h['posts']:,}")
+        print(f"  #{c(h['hashtag']):<29} {h['posts']:>10,} {h['occurrences']:>12,}")
     print(f"rejected   {d['rejected']:,}")
     for r in d["rejects"][:10]:
         print(f"  {c(r['file'])}:{r['line']}: {c(r['reason'])}")
@@ -125,20 +131,28 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_hashtags(args: argparse.Namespace) -> int:
-    from groundswell.queries import hashtag_counts
+    from groundswell.queries import hashtag_counts, hashtag_occurrences
     from groundswell.spark_cli import store_from_args
 
-    with store_from_args(args) as store:
-        rows = hashtag_counts(store, args.limit)
     from groundswell.terminal import clean as c
 
-    if args.csv:
+    with store_from_args(args) as store:
+        if args.twarc_hashtags:
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(["hashtag", "tweets"])
+            w.writerows((c(h), n) for h, n in hashtag_occurrences(store, args.limit))
+            return 0
+        rows = hashtag_counts(store, args.limit)
+    if args.json:
+        print(json.dumps(rows))
+    elif args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(["hashtag", "tweets"])
-        w.writerows((c(h), n) for h, n in rows)
+        w.writerow(["hashtag", "posts", "occurrences"])
+        w.writerows([c(r["hashtag"]), r["posts"], r["occurrences"]] for r in rows)
     else:
-        for h, n in rows:
-            print(f"{n:>10,}  #{c(h)}")
+        print(f"{'posts':>10} {'occurrences':>12}  hashtag")
+        for r in rows:
+            print(f"{r['posts']:>10,} {r['occurrences']:>12,}  #{c(r['hashtag'])}")
     return 0
 
 
@@ -175,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
                    help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
     p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter)")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="CSV: the files' encoding, e.g. cp1252 or latin-1 (default UTF-8)")
+    p.add_argument("--delimiter", metavar="CHAR",
+                   help="CSV: the field delimiter, e.g. ';' or tab (default: guessed from the header "
+                        "among comma, semicolon, tab and '|')")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--max-line-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
@@ -183,16 +202,34 @@ def build_parser() -> argparse.ArgumentParser:
     register_engine_options(p)
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("info", help="what the store holds")
+    p = sub.add_parser("info", help="what the store holds",
+                       description="What the store holds: posts by platform and kind (posts seen only inside "
+                                   "other records counted apart), accounts, time span, the platform's volume "
+                                   "counts, rejects, and the top hashtags with two numbers each: posts (collected "
+                                   "posts carrying the tag) and occurrences (times it is written in them). "
+                                   "Neither is a movement's posts: analyze also counts untagged reposts of tagged "
+                                   "posts. JSON keys: posts, referenced, deleted, accounts, authors, rejected, "
+                                   "platforms, kinds, first, last, top_hashtags [{hashtag, posts, occurrences}], "
+                                   "volume_buckets, volume_posts (the platform's counts), sources, rejects.")
     add_db_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     register_engine_options(p)
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("hashtags", help="posts per hashtag")
+    p = sub.add_parser("hashtags", help="posts and occurrences per hashtag",
+                       description="Per hashtag (case-folded), most carried first: posts (collected posts "
+                                   "carrying it) and occurrences (times it is written in them; a post writing "
+                                   "#MeToo twice is one post, two occurrences). Posts seen only inside other "
+                                   "records do not count. Neither number is a movement's posts: analyze also "
+                                   "counts untagged reposts of tagged posts.")
     add_db_option(p)
     p.add_argument("--limit", type=int, default=None, metavar="N")
-    p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="CSV: hashtag,posts,occurrences")
+    out.add_argument("--json", action="store_true", help="JSON: [{hashtag, posts, occurrences}, ...]")
+    out.add_argument("--twarc-hashtags", action="store_true",
+                     help="CSV exactly as twarc-hashtags writes it: hashtag,tweets, where its 'tweets' "
+                          "counts occurrences (ties by hashtag, descending)")
     register_engine_options(p)
     p.set_defaults(func=cmd_hashtags)
 

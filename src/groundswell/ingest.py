@@ -469,12 +469,12 @@ class _Run:
             break
         if first_text is not None:
             try:
-                header = first_text.decode("utf-8-sig").strip()
+                header = first_text.decode(self.options.get("encoding") or "utf-8-sig").strip()
             except UnicodeDecodeError:
                 header = ""
             import csv as _csv
 
-            cols = next(_csv.reader([header]), []) if header else []
+            cols = next(_csv.reader([header], delimiter=self.options.get("delimiter") or ","), []) if header else []
             if cols and not header.startswith(("{", "[")):
                 from groundswell.formats import follows as followsfmt
 
@@ -667,7 +667,8 @@ class _Run:
                 self._buf = self._buf[n:]
                 return n
 
-        text = io.TextIOWrapper(io.BufferedReader(_Chain(chain(head, it))), encoding="utf-8-sig",
+        text = io.TextIOWrapper(io.BufferedReader(_Chain(chain(head, it))),
+                                encoding=self.options.get("encoding") or "utf-8-sig",
                                 errors="surrogateescape", newline="")
         state = {"last": 0}
 
@@ -681,8 +682,10 @@ class _Run:
                 self.progress.update(self.path, prev, res.posts_read, started)
 
         checked = _Utf8CheckingSink(sink)
+        csv_only = {} if reader is followsfmt else {"delimiter": self.options.get("delimiter"),
+                                                    "encoding": self.options.get("encoding")}
         reader.read(text, checked, columns=self.options.get("columns"),
-                    platform=self.options.get("platform"), set_line=set_line)
+                    platform=self.options.get("platform"), set_line=set_line, **csv_only)
         res.lines = state["last"]
         self._finish(sink, state["last"], 0)
 
@@ -701,7 +704,8 @@ class _Run:
         from groundswell.formats import csv_fast
         from groundswell.formats import follows as followsfmt
 
-        if os.environ.get("GROUNDSWELL_NO_FAST_PATH") or not head or head[0][0] is None:
+        if os.environ.get("GROUNDSWELL_NO_FAST_PATH") or not head or head[0][0] is None \
+                or self.options.get("encoding"):  # DuckDB reads UTF-8: other encodings go the Python way
             return False
         try:
             first = head[0][0].decode("utf-8-sig")
@@ -710,7 +714,7 @@ class _Run:
         first = first.rstrip("\r\n")
         con = self.store.con
         follows = fmt == detect.FOLLOWS_FORMAT
-        delimiter = "," if follows else ("\t" if first.count("\t") > first.count(",") else ",")
+        delimiter = "," if follows else (self.options.get("delimiter") or csvfmt.guess_delimiter(first))
         header = next(_csv.reader([first], delimiter=delimiter), [])
         if not header:
             return False
@@ -926,15 +930,23 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            progress: bool | None = None, chunk_lines: int | None = None,
            chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
            memory_limit: str = INGEST_MEMORY_LIMIT,
-           on_file: Callable[[FileResult], None] | None = None) -> IngestSummary:
-    """Ingest files into ``store``. Errors on one file never stop the others."""
+           on_file: Callable[[FileResult], None] | None = None,
+           encoding: str | None = None, delimiter: str | None = None) -> IngestSummary:
+    """Ingest files into ``store``. Errors on one file never stop the others.
+
+    ``encoding`` and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`).
+    """
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
     summary = IngestSummary()
     meter = Progress(progress)
     paths = expand_paths(paths)
+    from groundswell.formats.csv import reading_options
+
+    encoding, delimiter = reading_options(encoding, delimiter)
     options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
-               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes}
+               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "encoding": encoding,
+               "delimiter": delimiter}
     from groundswell import privacy
 
     options["pool"] = _BufferPool(store, memory_limit)

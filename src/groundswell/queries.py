@@ -13,8 +13,11 @@ def info(store: Any) -> dict[str, Any]:
     """Posts by platform and kind, accounts, time span, top hashtags, rejects.
 
     Posts seen only embedded in other records (``is_reference``) are counted
-    in ``posts`` and reported separately as ``referenced``. Works on every
-    engine (it only uses ``store.sql``).
+    in ``posts`` and reported separately as ``referenced``. ``top_hashtags``
+    gives per tag the collected ``posts`` carrying it and its ``occurrences``
+    (:func:`hashtag_counts`). ``volume_posts`` are the platform's counts
+    (``twarc2 counts``), not stored posts. Works on every engine (it only uses
+    ``store.sql``).
     """
     def rows(q: str) -> list[dict[str, Any]]:
         return store.sql(q).to_pylist()
@@ -48,7 +51,7 @@ def info(store: Any) -> dict[str, Any]:
         "kinds": kinds,
         "first": first.isoformat() + "Z" if first else None,
         "last": last.isoformat() + "Z" if last else None,
-        "top_hashtags": [{"hashtag": h, "posts": n} for h, n in hashtag_counts(store, limit=10)],
+        "top_hashtags": hashtag_counts(store, limit=10),
         "volume_buckets": vol["n"],
         "volume_posts": int(vol["total"] or 0),
         "sources": sources,
@@ -56,21 +59,45 @@ def info(store: Any) -> dict[str, Any]:
     }
 
 
-def hashtag_counts(store: Store, limit: int | None = None) -> list[tuple[str, int]]:
-    """Hashtag uses in collected posts, most used first.
+# per hashtag of collected posts: the posts carrying it and how often it is written in them
+_HASHTAGS_SQL = """
+SELECT hashtag, count(*) AS posts, sum(n) AS occurrences FROM (
+  SELECT platform, id, hashtag, count(*) AS n FROM post_hashtags WHERE NOT is_reference
+  GROUP BY platform, id, hashtag) per_post
+GROUP BY hashtag
+"""
 
-    The counting rule is twarc-hashtags': every occurrence of a (case-folded)
-    hashtag in a post that was collected itself (not one seen only inside
-    another's ``includes`` or as an embedded retweeted/quoted status) counts
-    once; ties are ordered by hashtag, descending, as twarc-hashtags prints them.
+
+def hashtag_counts(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
+    """Per hashtag, most carried first: ``posts`` carrying it and its ``occurrences``.
+
+    Two numbers, never one under the other's name: a post that writes #MeToo
+    twice is one post and two occurrences. Only posts that were collected
+    themselves count (not one seen only inside another's ``includes`` or as an
+    embedded retweeted/quoted status); tags are case-folded. These are not a
+    movement's posts either: ``analyze`` also counts the untagged reposts of
+    tagged posts. Ties are ordered by occurrences, then by hashtag.
     """
-    q = ("SELECT hashtag, count(*) AS n FROM post_hashtags WHERE NOT is_reference "
-         "GROUP BY hashtag ORDER BY n DESC, hashtag DESC")
+    q = _HASHTAGS_SQL + "ORDER BY posts DESC, occurrences DESC, hashtag"
     if limit:
         q += f" LIMIT {int(limit)}"
-    return [(r["hashtag"], int(r["n"])) for r in store.sql(q).to_pylist()]
+    return [{"hashtag": r["hashtag"], "posts": int(r["posts"]), "occurrences": int(r["occurrences"])}
+            for r in store.sql(q).to_pylist()]
+
+
+def hashtag_occurrences(store: Store, limit: int | None = None) -> list[tuple[str, int]]:
+    """Occurrences per hashtag as twarc-hashtags counts and orders them (its CSV calls them
+    ``tweets``): every occurrence in a collected post once, most first, ties by hashtag
+    descending, as twarc-hashtags prints them."""
+    q = _HASHTAGS_SQL + "ORDER BY occurrences DESC, hashtag DESC"
+    if limit:
+        q += f" LIMIT {int(limit)}"
+    return [(r["hashtag"], int(r["occurrences"])) for r in store.sql(q).to_pylist()]
 
 
 def hashtag_table(store: Store, limit: int | None = None) -> pa.Table:
+    """:func:`hashtag_counts` as an Arrow table (hashtag, posts, occurrences)."""
     rows = hashtag_counts(store, limit)
-    return pa.table({"hashtag": [h for h, _ in rows], "tweets": [n for _, n in rows]})
+    return pa.table({"hashtag": pa.array([r["hashtag"] for r in rows], pa.string()),
+                     "posts": pa.array([r["posts"] for r in rows], pa.int64()),
+                     "occurrences": pa.array([r["occurrences"] for r in rows], pa.int64())})

@@ -277,3 +277,96 @@ def test_property_good_rows_survive_bad_ones(rows: list[tuple[int, str, bool]]) 
     assert [(p["id"], p["text"] or "") for p in sink.posts] == [(i, t if t.strip() else "") for i, t in good]
     assert len(sink.rejects) == sum(b for _, _, b in rows)
     assert sink.lines == sorted(sink.lines)
+
+
+# -- links, hashtags and mentions: from the columns and the text -------------------------------
+
+CALL = "919659438700670976"  # the call to action of 2017-10-15 (a public figure's status)
+
+
+def test_getoldtweets_links_to_the_call_to_action(got: LineSink) -> None:
+    """Every row whose raw text names the call's status yields a link to it (counted
+    independently, by substring, from the raw CSV), and no other row does."""
+    rows = _rows(GOT)
+    raw = {r["tweet_id"] for r in rows if f"/status/{CALL}" in r["text"]}
+    linked = {p["id"] for p in got.posts if any(u.endswith(f"/status/{CALL}") for u in p["urls"])}
+    assert len(raw) >= 300 and linked == raw
+    for p in got.posts:
+        for u in p["urls"]:
+            if CALL in u:
+                handle = u.split("/")[3]
+                assert u == f"https://twitter.com/{handle}/status/{CALL}" and handle.lower() == "alyssa_milano"
+    # Twitter's photo links, written without a scheme and often glued to the word before
+    pics = sum(r["text"].count("pic.twitter.com/") for r in rows)
+    assert pics > 500
+    assert sum(u.startswith("https://pic.twitter.com/") for p in got.posts for u in p["urls"]) == pics
+    # no link keeps a glued neighbour: one scheme per link, none ends in the '…' GetOldTweets adds
+    for p in got.posts:
+        for u in p["urls"]:
+            assert u.count("://") == 1 and "…" not in u and " " not in u
+
+
+def test_getoldtweets_no_row_loses_its_tag(got: LineSink) -> None:
+    rows = _rows(GOT)
+    assert all("metoo" in r["text"].lower() for r in rows)  # the scrape searched for #metoo
+    assert sum("metoo" in p["hashtags"] for p in got.posts) == len(rows) == 13_666
+    # every tag is written in the text ('#tag' or GetOldTweets' '# tag') or in the hashtags column,
+    # and none swallowed a link glued after it ('# MeToohttps://…', '# MeToopic.twitter.com/…')
+    for r, p in zip(rows, got.posts):
+        text, column = r["text"].casefold(), r["hashtags"].casefold().split()
+        for t in p["hashtags"]:
+            assert f"#{t}" in text or f"# {t}" in text or f"#{t}" in column
+            assert "https" not in t and "pictwitter" not in t
+        # GetOldTweets wrote one bare '#' for each spaced tag: each is read
+        spaced = sum(1 for t in p["hashtags"] if f"# {t}" in text)
+        assert spaced >= min(1, column.count("#"))
+
+
+def test_links_from_text_and_columns() -> None:
+    text = ("id,text,urls,quote_url,permalink\n"
+            '1,"read https://e.org/a_(b). and (https://t.co/Ab1) or www.e.org/p.",https://e.org/long,,\n'
+            '2,"# MeToohttps://twitter.com/A_b/status/99…pic.twitter.com/Xy9 x.com/c/status/5",,,\n'
+            '3,"https://a.b/xhttps://c.d/y https://twitter.com/me/status/3/photo/1",,https://x.com/q/status/7,\n'
+            '4,"see bsky.app/profile/a.bsky.social/post/3k2 and https://a.b/c?u=https://d.e",,,\n'
+            "5,https://e.org/self,https://e.org/self,,https://e.org/self\n")
+    sink = _read(text)
+    urls = [p["urls"] for p in sink.posts]
+    assert urls[0] == ["https://e.org/long", "https://e.org/a_(b", "https://www.e.org/p"]  # t.co: the column has it
+    assert urls[1] == ["https://twitter.com/A_b/status/99", "https://pic.twitter.com/Xy9", "https://x.com/c/status/5"]
+    assert urls[2] == ["https://x.com/q/status/7", "https://a.b/x", "https://c.d/y"]  # its own photo link left out
+    assert urls[3] == ["https://bsky.app/profile/a.bsky.social/post/3k2", "https://a.b/c?u=https://d.e"]
+    assert urls[4] == []  # the post's own link
+    sink = _read("id,text\n1,\"https://t.co/Ab1 http://a.b/#frag @x/y https://a.b/@user\"\n")
+    (p,) = sink.posts
+    assert p["urls"] == ["https://t.co/Ab1", "http://a.b/#frag", "https://a.b/@user"]
+    assert p["hashtags"] == [] and p["mentions"] == ["x"]  # a fragment or path is not a name
+
+
+def test_hashtags_and_mentions_are_a_union_of_column_and_text() -> None:
+    text = ("id,text,hashtags,mentions\n"
+            '1,"#One two #Three @Ann",#one,\n'                # column partial: text order, then column-only
+            '2,"#One",#two #One,@bob\n'                       # column covers the text: its order
+            '3,"# MeToo and # Two @ ann",# #,@\n'             # GetOldTweets: bare marks, spaced names
+            '4,"# MeToo glued#Named",# #Named,\n'             # bare and named: union
+            '5,"no tags #http://e.org",#http,\n'              # a '#' glued to a link is no tag
+            '6,"RT @a: text #MeTo…",#metoo,@a\n'              # a truncated tag is not read from the text
+            "7,\"#a #a #A\",#a,\n"                            # each occurrence once
+            "8,plain,\"['x', 'y']\",\"['@z']\"\n")            # twint's Python list literals
+    sink = _read(text)
+    tags = [p["hashtags_raw"] for p in sink.posts]
+    assert tags == [["One", "Three"], ["two", "One"], ["MeToo", "Two"], ["MeToo", "Named"], [], ["metoo"],
+                    ["a", "a", "A"], ["x", "y"]]
+    assert [p["mentions"] for p in sink.posts] == [["Ann"], ["bob"], ["ann"], [], [], ["a"], [], ["z"]]
+    assert sink.posts[0]["hashtags"] == ["one", "three"]
+
+
+def test_delimiters_are_guessed_from_the_header() -> None:
+    for d in (";", "\t", "|"):
+        sink = _read(f"id{d}text{d}hashtags\n1{d}a, b #x{d}\n2{d}c{d}#y\n")
+        assert [p["text"] for p in sink.posts] == ["a, b #x", "c"], d
+        assert [p["hashtags"] for p in sink.posts] == [["x"], ["y"]]
+    assert csvfmt.guess_delimiter("id;text;note,with,commas") == ";"
+    assert csvfmt.guess_delimiter("a,b;c") == ","  # no id/text either way: the most fields, comma on a tie
+    assert csvfmt.sniff_header(["id;text"])
+    sink = _read("id;text\n1;a,b\n", delimiter=";")
+    assert sink.posts[0]["text"] == "a,b"

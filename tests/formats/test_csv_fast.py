@@ -115,6 +115,45 @@ def test_shared_csv_files(rel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _same(shared(rel), tmp_path, monkeypatch)
 
 
+def test_links_and_names_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows with links, hashtags and mentions in text and columns, semicolon-separated: SQL reads
+    them (no row is handed to Python) and leaves the store the Python reader leaves."""
+    rows = []
+    for i in range(40):
+        text = [f"post {i} #Tag{i % 3} @user{i % 5} https://e.org/{i}?a=b#frag.",
+                f"RT @user{i % 4}: see https://twitter.com/Someone/status/{5000 + i % 2}",
+                f"(https://t.co/Ab{i}) #tag{i % 2}",
+                f"no links, @User{i % 3} #Tag{i % 3}"][i % 4]
+        urls = "https://e.org/long" if i % 4 == 2 else ""
+        tags = ["", f"#tag{i % 3}", "", f"#tag{i % 3}"][i % 4]  # empty, or what the text holds
+        rows.append([str(10_000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", text, tags, urls])
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\n")
+    w.writerow(["id", "author", "created_at", "text", "hashtags", "urls"])
+    w.writerows(rows)
+    path = tmp_path / "p.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    calls = {"posts": 0, "fallback": 0}
+    real = csv_fast.posts_chunk
+
+    def posts_chunk(*a, **k):
+        t, fb = real(*a, **k)
+        calls["posts"] += t.num_rows
+        calls["fallback"] += len(fb)
+        return t, fb
+
+    monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
+    _same(path, tmp_path, monkeypatch)
+    assert calls == {"posts": 40, "fallback": 0}
+    con = duckdb.connect(str(tmp_path / "fast.duckdb"), read_only=True)
+    got = dict(con.execute("SELECT id, urls FROM posts").fetchall())
+    con.close()
+    assert got["10000"] == ["https://e.org/0?a=b#frag"]
+    assert got["10001"] == ["https://twitter.com/Someone/status/5001"]
+    assert got["10002"] == ["https://e.org/long"]  # the text's t.co link is the column's short form
+    assert got["10003"] == []
+
+
 def test_chunks_and_resume_points_match(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3} @user{i % 5}"]
             for i in range(57)]
@@ -147,23 +186,32 @@ def test_unsure_files_are_read_in_python_whole(tmp_path: Path, monkeypatch: pyte
 # -- property: any file of these shapes --------------------------------------
 
 _CHARS = st.sampled_from(list("aZ09_ #＃@＠,\"'.:-/é日١²\u3000\u00a0\t\x0b&<>[]RT") + ["😀", "\u2028"])
-_text = st.text(_CHARS, max_size=24)
-_id = st.one_of(st.from_regex(r"[0-9]{1,19}", fullmatch=True), st.sampled_from(["9.2e17", "1.0", " 42 ", "", "x1"]))
+# pieces of links as they appear in real texts: glued to words and to each other, scheme-less,
+# short links, status links (some to the post's own id, 12), fragments, truncation marks
+_LINKS = st.sampled_from(["https://t.co/AbC1", "http://a.b/c#d", "HTTPS://x.com/u/status/12", "https://",
+                          "pic.twitter.com/Xy9", "twitter.com/u_1/status/34", "www.e.org/p.", "bsky.app/profile/a",
+                          "https://e.org/(x)", "…", "#http", "https://a.b/c?u=https://d.e", "x.com/", "httpſ://k"])
+_text = st.lists(st.one_of(st.text(_CHARS, max_size=6), _LINKS), max_size=5).map("".join)
+_urls = st.one_of(_text, st.sampled_from(["", "https://t.co/AbC1", "https://a.b/c https://a.b/c",
+                                           "https://twitter.com/u/status/12/photo/1", "http://x.y"]))
+_id = st.one_of(st.from_regex(r"[0-9]{1,19}", fullmatch=True),
+                st.sampled_from(["9.2e17", "1.0", " 42 ", "", "x1", "12"]))
 _time = st.sampled_from(["2017-10-15T20:21:00.000Z", "2017-10-15 20:21:00", "2017-10-15T20:21:00Z",
                          "2017-10-15T20:21:00.123456", "2017-02-30T00:00:00Z", "1508098860", "1508098860123",
                          "Sun Oct 15 20:21:00 +0000 2017", "2017-10-15T20:21:00+02:00", "0000-01-01T00:00:00Z",
                          "nonsense", "", " 2017-10-15T20:21:00Z "])
 _count = st.sampled_from(["", "0", "12", "-3", "12.0", "1e3", "x", "٣", "+4", "1_000", "99999999999999999999"])
 _tags = st.one_of(_text, st.sampled_from(["", "#", "# #", "#MeToo", "MeToo,TimesUp", '["a","b"]', "ÉTÉ",
-                                          "ǅemal", "ß"]))
+                                          "ǅemal", "ß", "# #x", "@", "#http", "a a", "['a', 'b']"]))
 _country = st.sampled_from(["", "US", "uk", "UK", "India", "Ü1", "ÄÖ", "  "])
 
 COLUMNS = ["id", "author", "author_id", "created_at", "text", "lang", "country", "place", "hashtags", "mentions",
-           "urls", "reply_to_id", "repost_of_id", "quote_of_id", "conversation_id", "retweets", "favorites",
+           "urls", "quote_url", "reply_to_id", "repost_of_id", "quote_of_id", "conversation_id", "retweets",
+           "favorites",
            "source", "possibly_sensitive", "platform", "retrieved_at", "permalink"]
 _VALUE = {"id": _id, "author_id": _id, "reply_to_id": _id, "repost_of_id": _id, "quote_of_id": _id,
           "created_at": _time, "retrieved_at": _time, "retweets": _count, "favorites": _count,
-          "hashtags": _tags, "mentions": _tags, "country": _country,
+          "hashtags": _tags, "mentions": _tags, "country": _country, "urls": _urls, "quote_url": _urls,
           "permalink": st.sampled_from(["", "https://twitter.com/Someone/status/12", "https://x.com/a_b/status/1٣",
                                         "http://example.org/x"]),
           "source": st.sampled_from(["", "<a href=\"x\">Client</a>", "<b>", "Web"]),
@@ -191,7 +239,7 @@ def _files(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
 
 @settings(max_examples=int(os.environ.get("GROUNDSWELL_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(_files(), st.sampled_from([",", "\t"]), st.sampled_from(["\n", "\r\n"]))
+@given(_files(), st.sampled_from([",", "\t", ";", "|"]), st.sampled_from(["\n", "\r\n"]))
 def test_fast_path_equals_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  f: tuple[list[str], list[list[str]]], delimiter: str, newline: str) -> None:
     header, rows = f

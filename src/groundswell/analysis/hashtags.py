@@ -6,6 +6,8 @@ posts and distinct accounts using both (and the lift: the share of the
 tag's posts that are movement posts). ``related_timelines`` gives, for the
 most co-occurring tags, their own posts per interval over the whole store
 (with or without the movement's hashtags), on the movement's time axis.
+Every figure counts posts (a post writing a tag twice is one post), never
+occurrences of the tag.
 """
 
 from __future__ import annotations
@@ -15,19 +17,23 @@ from typing import Any
 from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope, bucket
 
+# a post writing a tag twice is one post: tags are counted once per post (platform, id)
 CO_SQL = """
-WITH t AS (SELECT account, unnest(hashtags) AS tag FROM {mv}),
+WITH t AS (SELECT DISTINCT platform, id, account, tag FROM
+           (SELECT platform, id, account, unnest(hashtags) AS tag FROM {mv}) x),
 co AS (SELECT tag, count(*) AS posts, count(DISTINCT account) AS accounts FROM t
        WHERE tag NOT IN {tags} GROUP BY tag ORDER BY posts DESC, tag LIMIT {limit}),
 total AS (SELECT tag, count(*) AS all_posts FROM
-          (SELECT unnest(hashtags) AS tag FROM posts) x WHERE tag IN (SELECT tag FROM co) GROUP BY tag)
+          (SELECT DISTINCT platform, id, tag FROM (SELECT platform, id, unnest(hashtags) AS tag FROM posts) x) y
+          WHERE tag IN (SELECT tag FROM co) GROUP BY tag)
 SELECT co.tag, co.posts, co.accounts, total.all_posts FROM co JOIN total ON co.tag = total.tag
 ORDER BY co.posts DESC, co.tag
 """
 
 RELATED_SQL = """
 SELECT tag, {bucket} AS t, count(*) AS posts FROM
-  (SELECT created_at, unnest(hashtags) AS tag FROM posts WHERE {window}) x
+  (SELECT DISTINCT platform, id, created_at, tag FROM
+   (SELECT platform, id, created_at, unnest(hashtags) AS tag FROM posts WHERE {window}) x) y
 WHERE tag IN {tags} GROUP BY tag, {bucket} ORDER BY tag, t
 """
 

@@ -6,7 +6,9 @@ challenge files and hand-made sheets. Columns are matched case-insensitively
 against the synonyms in :data:`SYNONYMS` (the first synonym present wins);
 ``columns`` (the CLI's ``--columns id=TweetId,text=body``) maps a canonical
 name to any other header. A header is taken for posts when it has an id and a
-text column (:func:`sniff_header`); a tab-separated header is read as TSV.
+text column (:func:`sniff_header`). The delimiter is the one given, else the one
+of comma, semicolon, tab and '|' under which the header has an id and a text
+column (:func:`guess_delimiter`; the most fields when none does).
 
 Rules
 -----
@@ -25,16 +27,33 @@ Rules
   'YYYY-MM-DD HH:MM:SS', UTC is assumed), Twitter v1 ('Wed Oct 10 20:19:24
   +0000 2018'), or epoch seconds (13 digits: milliseconds). An unreadable
   time rejects the row.
-* Hashtags: a hashtags column (space/comma separated, with or without '#',
-  or a JSON list as twarc-csv writes ``entities.hashtags``) is trusted, empty
-  or not. Without one, hashtags come from the text (:data:`HASHTAG_RE`).
-  GetOldTweets detached the tag from its '#' in the text ("# MeToo") and left
-  only bare '#' in its hashtags column: when that column holds nothing but '#'
-  marks, '# word' in the text is read as a hashtag (and '@ name' as a
-  mention), and a URL glued to the tag ('# Tagbhttps://…') is cut off. The
-  spaced form is accepted only then: elsewhere '# 1' or 'issue # five' is not
-  a hashtag. Mentions follow the same rules (a mentions column, else '@name'
-  in the text).
+* Hashtags come from the text and from a hashtags column (space/comma
+  separated, with or without '#', a JSON list as twarc-csv writes
+  ``entities.hashtags``, or a Python list literal as twint writes), each
+  occurrence once (compared case-folded): when the column holds every tag
+  the text shows it is the platform's complete list and is kept in its order
+  (a retweet's truncated text shows fewer); otherwise the text's tags come
+  in their order, then those only the column has. Bare '#' marks are
+  ignored. GetOldTweets detached the tag from its '#' in the text ("# MeToo")
+  and wrote a bare '#' in its column for each: when a hashtags (mentions)
+  column holds a bare '#' ('@'), '# word' in the text is read as a hashtag
+  and '@ name' as a mention. The spaced form is accepted only then:
+  elsewhere '# 1' or 'issue # five' is not a hashtag. A name cut short by a
+  truncation mark ('#re…') is not read from the text (except in GetOldTweets
+  texts, which are whole), nor is a column's '#http' (a '#' glued to a link).
+  Mentions follow the same rules (a mentions column and '@name' in the text).
+* Links (``urls``): a urls column (``urls``, ``entities.urls``,
+  ``expanded_urls``, ``links``, ...; expanded URLs from twarc-csv's JSON),
+  a quoted post's URL column (twint's ``quote_url``), then the links written
+  in the text (:func:`text_links`): ``http(s)://`` links up to the last
+  character a link can end with, cut apart where GetOldTweets glued one to
+  the word or link before it ("MeToohttps://…"), and the scheme-less
+  ``pic.twitter.com/…``, ``twitter.com/<handle>/status/<id>``,
+  ``bsky.app/profile/…`` and ``www.…`` forms (given ``https://``). Each link
+  once; the post's own link (its permalink, a status link with its own id)
+  is left out, and so are the text's ``t.co`` short links when the column
+  has the expanded ones. Hashtags and mentions are read from the text with
+  its links blanked out, so a URL's ``#fragment`` is not a hashtag.
 * Kind: 'repost' when a repost id is present, else 'quote', else 'reply',
   else 'original' (twarc json2csv's ``tweet_type`` with ``retweet_or_quote_id``
   is understood). A float-corrupted reference still decides the kind; only its
@@ -58,8 +77,11 @@ Rules
 
 from __future__ import annotations
 
+import ast
+import codecs
 import csv as _csv
 import re
+from collections import Counter
 import sys
 from datetime import datetime
 from typing import IO, Any, Callable
@@ -101,7 +123,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "platform": ("platform",),
     "hashtags": ("hashtags", "entities.hashtags", "tags"),
     "mentions": ("mentions", "entities.mentions", "user_mentions"),
-    "urls": ("urls", "entities.urls", "expanded_urls"),
+    "urls": ("urls", "entities.urls", "expanded_urls", "links", "link_urls", "outlinks"),
+    "quote_url": ("quote_url", "quoted_url", "quoted_tweet_url", "quoted_status_permalink"),
     "country": ("country", "country_code", "geo.country_code", "place_country_code"),
     "place": ("place", "geo.full_name", "place_name", "place.full_name"),
     "source": ("source",),
@@ -125,6 +148,21 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 _FLOAT_ID = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)$")
+# links in a text: a scheme, then printable ASCII up to the last character a link can end with (so
+# "(https://a.b/c)." leaves out ")." and a GetOldTweets "…" or "# MeToo" glued after it stays text)
+_URL_END = "A-Za-z0-9/_=&%+~$*@-"
+URL_RE = re.compile(rf"https?://[!-~]*[{_URL_END}]", re.ASCII | re.IGNORECASE)
+# a link glued to the word or link before it ("MeToohttps://…", "…/xhttps://…", "…pic.twitter.com/…")
+_INNER_URL = re.compile(r"(?<=[A-Za-z0-9])(?:https?://|pic\.twitter\.com/)", re.ASCII | re.IGNORECASE)
+# links written without a scheme: Twitter's photo links (GetOldTweets glues them to the word
+# before), status and Bluesky post links, and www. hosts
+BARE_URL_RE = re.compile(
+    rf"pic\.twitter\.com/[A-Za-z0-9]+|(?<![\w.@/-])(?:(?:www\.|mobile\.)?(?:twitter|x)\.com/\w{{1,15}}"
+    rf"/status(?:es)?/\d+|bsky\.app/profile/[!-~]*[{_URL_END}]|www\.[!-~]*[{_URL_END}])",
+    re.ASCII | re.IGNORECASE)
+_STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d+)",
+                         re.ASCII | re.IGNORECASE)
+_TCO = re.compile(r"^https?://t\.co/", re.ASCII | re.IGNORECASE)
 _PERMALINK = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/([A-Za-z0-9_]+)/status(?:es)?/\d+")
 _SPACED_TAG = re.compile(r"(?<![\w&])[#＃] ?(\w*[^\W\d]\w*)")
 _MENTION = re.compile(r"(?<![\w@])[@＠](\w{1,50})")
@@ -136,10 +174,57 @@ _ACCOUNT_COLS = ("author_name", "author_followers", "author_following", "author_
                  "author_verified", "author_created_at", "author_description", "author_location")
 
 
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def reading_options(encoding: str | None, delimiter: str | None) -> tuple[str | None, str | None]:
+    """Check ``--encoding`` and ``--delimiter``; UTF-8 (the default) is returned as None.
+
+    The encoding must write ASCII as single bytes (UTF-8, cp1252, latin-1,
+    ...): files are split into lines as bytes. The delimiter is one
+    character, 'tab' or '\\t' for a tab.
+    """
+    if encoding is not None:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise UsageError(f"--encoding {encoding}: unknown encoding; try utf-8, cp1252 or latin-1") from None
+        probe = "\n\r,;\t|\"'#@+~\\ azAZ09"
+        try:
+            ascii_ok = probe.encode(name) == probe.encode("ascii")
+        except UnicodeError:
+            ascii_ok = False
+        if not ascii_ok:
+            raise UsageError(f"--encoding {encoding}: only encodings that write ASCII as single bytes can be read "
+                             f"(utf-8, cp1252, latin-1, ...); convert the file first: "
+                             f"iconv -f {encoding} -t utf-8 FILE > FILE.utf8.csv")
+        encoding = None if name == "utf-8" else name
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter.lower(), delimiter)
+        if len(delimiter) != 1 or delimiter in "\"\r\n":
+            raise UsageError(f"--delimiter {delimiter!r}: give one character (',', ';', '|', or 'tab'), "
+                             "not a quote or a line break")
+    return encoding, delimiter
+
+
+def guess_delimiter(line: str) -> str:
+    """The delimiter of a header line: the first of :data:`DELIMITERS` under which it
+    has an id and a text column, else the one giving the most fields (comma on a tie)."""
+    best, most = ",", 0
+    for d in DELIMITERS:
+        fields = next(_csv.reader([line], delimiter=d), [])
+        if "id" in (found := _columns(fields, None)) and "text" in found:
+            return d
+        if len(fields) > most:
+            best, most = d, len(fields)
+    return best
+
+
 def _split_header(header: list[str]) -> list[str]:
-    if len(header) == 1 and "\t" in header[0]:
-        return header[0].split("\t")
-    return header
+    """A header split on commas, split again on its own delimiter when that is another one."""
+    line = ",".join(header)
+    d = guess_delimiter(line)
+    return header if d == "," else next(_csv.reader([line], delimiter=d), [])
 
 
 def _columns(header: list[str], columns: dict[str, str] | None) -> dict[str, int]:
@@ -176,13 +261,20 @@ def read(
     columns: dict[str, str] | None = None,
     platform: str | None = None,
     set_line: Callable[[int], None],
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> None:
-    """Read a CSV of posts from a text file object (opened with newline='')."""
+    """Read a CSV of posts from a text file object (opened with newline='').
+
+    ``delimiter``: one character, else guessed from the header
+    (:func:`guess_delimiter`). ``encoding``: the file's encoding as the caller
+    decoded it (undecodable bytes arrive as surrogates), for the reject message.
+    """
     _raise_field_limit()
     first = fileobj_text.readline()
     if not first:
         return
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    delimiter = delimiter or guess_delimiter(first.rstrip("\r\n"))
     header = next(_csv.reader([first], delimiter=delimiter), [])
     if not header:
         return
@@ -214,9 +306,15 @@ def read(
             sink.reject(f"{len(row)} fields, the header has {width}")
             continue
         try:
-            _row(row, header, cols, platform, got, sink)
+            _row(row, header, cols, platform, got, sink, encoding)
         except RecordError as e:
             sink.reject(str(e))
+
+
+def _undecodable(encoding: str | None) -> str:
+    if encoding is None or codecs.lookup(encoding).name == "utf-8":
+        return "not valid UTF-8 (if the file is in another encoding, name it: --encoding cp1252)"
+    return f"bytes that are not {encoding}"
 
 
 def _raise_field_limit() -> None:
@@ -236,7 +334,11 @@ def _row(
     platform: str | None,
     got_possible: bool,
     sink: Sink,
+    encoding: str | None = None,
 ) -> None:
+    """One record. ``got_possible`` is not used any more (GetOldTweets rows are recognised by
+    their bare '#' / '@' marks whatever the header); ``encoding`` names the file's encoding
+    in the reject of a record with bytes it could not decode."""
     def get(name: str) -> str | None:
         i = cols.get(name)
         if i is None:
@@ -274,9 +376,12 @@ def _row(
         elif ttype == "quote" and not quote_of:
             quote_of = roq
 
-    spaced = got_possible and _bare_marks(get("hashtags"))
-    hashtags_raw = _tags(get("hashtags"), text, "hashtags" in cols, spaced)
-    mentions = _mentions(get("mentions"), text, "mentions" in cols, spaced)
+    # GetOldTweets wrote '# MeToo' and '@ name' in its texts and a bare '#' / '@' in its columns
+    spaced = _has_bare(get("hashtags"), "#＃") or _has_bare(get("mentions"), "@＠")
+    links, rest = text_links(text) if text else ([], "")
+    tags_col = [t for t in _marked(get("hashtags"), "#＃") if t.lower() not in ("http", "https")]  # '#http://…'
+    hashtags_raw = _union(tags_col, _text_tags(rest, spaced))
+    mentions = _union(_marked(get("mentions"), "@＠"), _names(_SPACED_MENTION if spaced else _MENTION, rest, spaced))
 
     if repost_of and old_retweet_id and text is not None and not text.startswith("RT @"):
         quote_of, repost_of = quote_of or repost_of, None  # old json2csv: a quote's id
@@ -305,7 +410,7 @@ def _row(
     try:
         raw = orjson.dumps(dict(zip(header, row))).decode()
     except orjson.JSONEncodeError:  # bytes that were not UTF-8 (read as surrogates)
-        raise RecordError("not valid UTF-8") from None
+        raise RecordError(_undecodable(encoding)) from None
     rec = {
         "platform": get("platform") or platform or "twitter",
         "id": pid,
@@ -323,7 +428,7 @@ def _row(
         "hashtags": [fold_tag(t) for t in hashtags_raw],
         "hashtags_raw": hashtags_raw,
         "mentions": mentions,
-        "urls": _list(get("urls"), whitespace_only=True),
+        "urls": _urls(get("urls"), get("quote_url"), links, pid, link),
         "place": place,
         "country": country,
         "source": _source(get("source")),
@@ -387,12 +492,8 @@ def _ref_id(value: str | None, what: str, sink: Sink) -> str | None:
     return value
 
 
-def _bare_marks(value: str | None) -> bool:
-    return bool(value) and set(value or "") <= {"#", " "}
-
-
 def _list(value: str | None, *, whitespace_only: bool = False) -> list[str]:
-    """A JSON list (twarc-csv) or a space/comma separated list."""
+    """A JSON list (twarc-csv), a Python list literal (twint) or a space/comma separated list."""
     if not value:
         return []
     if value.startswith("["):
@@ -400,6 +501,11 @@ def _list(value: str | None, *, whitespace_only: bool = False) -> list[str]:
             items = orjson.loads(value)
         except orjson.JSONDecodeError:
             items = None
+            if value.endswith("]") and len(value) < 100_000:
+                try:
+                    items = ast.literal_eval(value)
+                except (ValueError, SyntaxError, MemoryError, RecursionError):
+                    items = None
         if isinstance(items, list):
             out = []
             for it in items:
@@ -412,31 +518,96 @@ def _list(value: str | None, *, whitespace_only: bool = False) -> list[str]:
     return [p for p in parts if p]
 
 
-def _tags(value: str | None, text: str | None, has_col: bool, spaced: bool) -> list[str]:
-    if has_col and not spaced:
-        tags = [t.lstrip("#＃") for t in _list(value)]
-        return [t for t in tags if t]
-    if not text:
-        return []
-    if spaced:
-        out = []
-        for m in _SPACED_TAG.finditer(text):
-            tag = m.group(1)
-            if text.startswith("://", m.end()):
-                tag = re.sub(r"https?$", "", tag)
-            if tag:
-                out.append(tag)
-        return out
-    return HASHTAG_RE.findall(text)
+def text_links(text: str) -> tuple[list[str], str]:
+    """The links written in a text, in order, and the text with them blanked out.
+
+    A link starts with ``http(s)://`` (:data:`URL_RE`) or is one of the
+    scheme-less forms of :data:`BARE_URL_RE`, which get ``https://``. Links
+    glued to the link or word before them are cut apart. Hashtags and
+    mentions are read from the blanked text, so a URL's ``#fragment`` or
+    ``/@user`` path is not taken for one.
+    """
+    found: list[tuple[int, str]] = []
+
+    def scheme(m: re.Match[str]) -> str:
+        run, at = m.group(0), m.start()
+        cuts = [0, *(x.start() for x in _INNER_URL.finditer(run)), len(run)]
+        for a, b in zip(cuts, cuts[1:]):
+            piece = run[a:b]
+            found.append((at + a, piece if piece[:4].lower() == "http" else "https://" + piece))
+        return " " * len(run)
+
+    def bare(m: re.Match[str]) -> str:
+        found.append((m.start(), "https://" + m.group(0)))
+        return " " * len(m.group(0))
+
+    rest = BARE_URL_RE.sub(bare, URL_RE.sub(scheme, text))
+    return [u for _, u in sorted(found)], rest
 
 
-def _mentions(value: str | None, text: str | None, has_col: bool, spaced: bool) -> list[str]:
-    if has_col and not spaced:
-        names = [t.lstrip("@＠") for t in _list(value)]
-        return [n for n in names if n]
-    if not text:
-        return []
-    return (_SPACED_MENTION if spaced else _MENTION).findall(text)
+def _urls(value: str | None, quote_url: str | None, links: list[str], pid: str, permalink: str | None) -> list[str]:
+    """The urls column's links, a quoted post's URL, then the text's links; each once, the post's own
+    link left out (a text's ``t.co`` short links too when the column has the expanded ones)."""
+    column = _list(value, whitespace_only=True) + ([quote_url] if quote_url else [])
+    out: list[str] = []
+    for u in column + [u for u in links if not (column and _TCO.match(u))]:
+        if u in out or u == permalink:
+            continue
+        m = _STATUS_URL.match(u)
+        if m and m.group(1) == pid:
+            continue
+        out.append(u)
+    return out
+
+
+def _has_bare(value: str | None, marks: str) -> bool:
+    """Does the column hold a bare mark ('#' or '@' with no name: GetOldTweets)?"""
+    if not value or value.startswith("["):
+        return False
+    return any(p and not p.strip(marks) for p in _SPLIT.split(value))
+
+
+def _marked(value: str | None, marks: str) -> list[str]:
+    """A hashtags or mentions column's names, without their marks; bare marks are dropped."""
+    names = [t.lstrip(marks) for t in _list(value)]
+    return [n for n in names if n]
+
+
+def _names(pattern: re.Pattern[str], text: str, spaced: bool) -> list[str]:
+    """The names ``pattern`` finds in a text, but not one cut short by a truncation mark
+    ('#re…' at the end of a retweet's shortened text is not the tag its author wrote).
+    GetOldTweets' texts are whole (its '…' follows a complete name), so there every name counts."""
+    return [m.group(1) for m in pattern.finditer(text) if spaced or not text.startswith("…", m.end())]
+
+
+def _text_tags(text: str, spaced: bool) -> list[str]:
+    return _names(_SPACED_TAG if spaced else HASHTAG_RE, text, spaced) if text else []
+
+
+def _union(column: list[str], text: list[str]) -> list[str]:
+    """Names from a column and from the text, each occurrence once (compared case-folded).
+
+    When the column holds every name the text shows, it is the platform's own
+    complete list (twarc-csv's entities, where a repost's truncated text
+    shows fewer) and is kept as it is; otherwise the text's names come in
+    their order, then those only the column has (a name the column holds
+    twice and the text once is added once).
+    """
+    if not text or not column:
+        return list(text or column)
+    folded = [n.casefold() for n in column]
+    in_text = [n.casefold() for n in text]
+    if folded == in_text or not Counter(in_text) - Counter(folded):
+        return list(column)
+    out = list(text)
+    have = Counter(in_text)
+    for n in column:
+        k = n.casefold()
+        if have[k]:
+            have[k] -= 1
+        else:
+            out.append(n)
+    return out
 
 
 def _count(value: str | None, what: str, sink: Sink) -> int | None:

@@ -67,6 +67,9 @@ _PY_ONLY_COLUMNS = ("tweet_type", "retweet_or_quote_id") + csvfmt._ACCOUNT_COLS
 _FLOAT_ID = r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+)"
 _ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\.[0-9]{6})?Z?"
 _W = "0-9A-Za-z_"  # Python's \w on ASCII text
+# csv.URL_RE without (?i), which in RE2 would also fold 'ſ' and the Kelvin sign
+_SCHEME = "[Hh][Tt][Tt][Pp][Ss]?://"
+_URL = _SCHEME + "[!-~]*[" + csvfmt._URL_END + "]"
 
 
 @dataclass
@@ -173,13 +176,19 @@ def posts_plan(header: list[str], cols: dict[str, int]) -> str | None:
     return None
 
 
+def _ci(literal: str) -> str:
+    """An RE2 pattern matching ``literal`` with ASCII letters in either case (RE2's (?i) would
+    also fold 'ſ' and the Kelvin sign, which Python's re.ASCII | re.IGNORECASE does not)."""
+    return "".join(f"[{ch.upper()}{ch}]" if ch.isalpha() else "\\" + ch if ch == "." else ch for ch in literal)
+
+
 def _ascii(x: str) -> str:
     return f"(strlen({x}) = length({x}))"
 
 
 def _risky(delimiter: str) -> str:
     """Lines where DuckDB and Python's ``csv`` may split differently: blank space next to a quote."""
-    pad = "[ \\t]" if delimiter == "," else "[ ]"
+    pad = "[ ]" if delimiter == "\t" else "[ \\t]"
     return f"regexp_matches(l, '{pad}\"|\"{pad}')"
 
 
@@ -211,16 +220,30 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
     for name in ("repost_count", "reply_count", "like_count", "quote_count"):
         if name in cols:
             checks.append(f"(v_{name} IS NULL OR regexp_full_match(v_{name}, '-?[0-9]{{1,18}}'))")
-    marks = ("" if "hashtags" in cols else "#＃") + ("" if "mentions" in cols else "@＠")
-    if marks:  # Unicode \w: Python decides
-        checks.append(f"(text IS NULL OR {_ascii('text')} OR NOT regexp_matches(text, '[{marks}]'))")
-    checks.append(f"list_bool_and(list_transform(hashtags_raw, lambda t: {_ascii('t')})) IS NOT FALSE")  # casefold
-    for name in ("hashtags", "mentions", "urls"):
+    # names from the text, where SQL's ASCII \w reads them as Python's Unicode \w does: no full-width
+    # mark, and no non-ASCII character just before a mark or just after the ASCII name that follows it
+    # (that also leaves to Python a name cut short by '…'); the columns' names are ASCII
+    checks.append(f"(rest IS NULL OR {_ascii('rest')} OR NOT regexp_matches(rest, "
+                  f"'[＃＠]|[^\\x00-\\x7f][#@]|[#@][{_W}]*[^\\x00-\\x7f]'))")
+    for name in ("hashtags", "mentions", "urls", "quote_url"):
         if name in cols:
             v = f"v_{name}"
             checks.append(f"({v} IS NULL OR ({_ascii(v)} AND NOT starts_with({v}, '[')))")
-    if "hashtags" in cols:
-        checks.append("(v_hashtags IS NULL OR NOT regexp_full_match(v_hashtags, '[# ]+'))")  # GetOldTweets
+    for name, mark in (("hashtags", "#"), ("mentions", "@")):
+        if name in cols:  # GetOldTweets' bare marks: its spaced '# MeToo' / '@ name' are Python's
+            checks.append(f"(v_{name} IS NULL OR NOT regexp_matches(v_{name}, '(^|[\\t ,]){mark}+([\\t ,]|$)'))")
+    for in_text, in_col in (("t_tags", "c_tags"), ("t_ment", "c_ment")):  # what SQL unites: one side, or equal
+        checks.append(f"(len({in_text}) = 0 OR len({in_col}) = 0 OR "
+                      f"list_sort(list_transform({in_text}, lambda x: lower(x))) = "
+                      f"list_sort(list_transform({in_col}, lambda x: lower(x))))")
+    # links: no scheme-less or glued ones, each once, not the post's own
+    checks.append(f"(text IS NULL OR NOT (regexp_matches(text, '[A-Za-z0-9]{_SCHEME}|{_ci('pic.twitter.com')}') "
+                  f"OR regexp_matches(rest, '{_ci('twitter.com/')}|{_ci('x.com/')}|{_ci('bsky.app/profile/')}"
+                  f"|{_ci('www.')}')))")
+    checks.append(f"list_bool_and(list_transform(hashtags_raw, lambda t: {_ascii('t')})) IS NOT FALSE")  # casefold
+    checks.append("len(list_distinct(urls)) = len(urls)")
+    checks.append("strpos(concat(text, ' ', v_urls, ' ', v_quote_url), v_id) = 0")
+    checks.append("(v_permalink IS NULL OR NOT list_contains(urls, v_permalink))")
     if "permalink" in cols:
         checks.append(f"(v_permalink IS NULL OR {_ascii('v_permalink')})")
     if "author_id" not in cols:
@@ -233,7 +256,8 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
             f"THEN NULL ELSE {t_text} END AS text", f"{t_text} AS text0"]
     for name in ("author", "author_id", "permalink", "created_at", "retrieved_at", "reply_to_id", "repost_of_id",
                  "quote_of_id", "reply_to_author_id", "lang", "conversation_id", "platform", "hashtags",
-                 "mentions", "urls", "country", "place", "source", "sensitive", "repost_count", "reply_count",
+                 "mentions", "urls", "quote_url", "country", "place", "source", "sensitive", "repost_count",
+                 "reply_count",
                  "like_count", "quote_count"):
         base.append(f"{g(name)} AS v_{name}")
 
@@ -257,17 +281,20 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
             parts = f"list_filter(list_transform({parts}, lambda p: ltrim(p, '{strip}')), lambda p: p <> '')"
         return f"CASE WHEN {v} IS NULL THEN []::VARCHAR[] ELSE {parts} END"
 
-    if "hashtags" in cols:
-        tags = split("v_hashtags", "[\\t ,]+", "#")
-    else:
-        tags = (f"CASE WHEN text IS NULL THEN []::VARCHAR[] ELSE regexp_extract_all(text, "
-                f"'(?:^|[^{_W}&])#([{_W}]*[A-Za-z_][{_W}]*)', 1) END")
-    if "mentions" in cols:
-        mentions = split("v_mentions", "[\\t ,]+", "@")
-    else:
-        mentions = (f"CASE WHEN text IS NULL THEN []::VARCHAR[] ELSE regexp_extract_all(text, "
-                    f"'(?:^|[^{_W}@])@([{_W}]{{1,50}})', 1) END")
-    urls = split("v_urls", "[\\t ]+", None) if "urls" in cols else "[]::VARCHAR[]"
+    def words(mark: str, pattern: str) -> str:
+        return (f"CASE WHEN rest IS NULL OR NOT contains(rest, '{mark}') THEN []::VARCHAR[] "
+                f"ELSE regexp_extract_all(rest, '{pattern}', 1) END")
+
+    t_tags = words("#", f"(?:^|[^{_W}&])#([{_W}]*[A-Za-z_][{_W}]*)")
+    t_ment = words("@", f"(?:^|[^{_W}@])@([{_W}]{{1,50}})")
+    sep = "[\\t ,]+"
+    c_tags = (f"list_filter({split('v_hashtags', sep, '#')}, lambda t: lower(t) NOT IN ('http', 'https'))"
+              if "hashtags" in cols else "[]::VARCHAR[]")  # '#http://…'
+    c_ment = split("v_mentions", sep, "@") if "mentions" in cols else "[]::VARCHAR[]"
+    column_urls = ((split("v_urls", "[\\t ]+", None) if "urls" in cols else "[]::VARCHAR[]")
+                   + " || CASE WHEN v_quote_url IS NULL THEN []::VARCHAR[] ELSE [v_quote_url] END")
+    text_urls = (f"CASE WHEN text IS NULL OR NOT contains(text, '://') THEN []::VARCHAR[] "
+                 f"ELSE regexp_extract_all(text, '{_URL}') END")
 
     raw_parts = []
     for i, h in enumerate(header):
@@ -312,12 +339,20 @@ WITH a AS (
          regexp_matches(concat({allcols}), '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]') OR {_risky(delimiter)} AS ctl
   FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
 ), b AS (
-  SELECT *, {', '.join(times)}, {author} AS author_handle FROM a
+  SELECT *, {', '.join(times)}, {author} AS author_handle,
+         CASE WHEN contains(text, '://') THEN regexp_replace(text, '{_URL}', ' ', 'g') ELSE text END AS rest,
+         {column_urls} AS c_urls FROM a
+), c AS (
+  SELECT *, {t_tags} AS t_tags, {c_tags} AS c_tags, {t_ment} AS t_ment, {c_ment} AS c_ment,
+         c_urls || list_filter({text_urls}, lambda u: len(c_urls) = 0
+                               OR NOT regexp_matches(u, '^{_SCHEME}[Tt]\\.[Cc][Oo]/')) AS urls
+  FROM b
 ), d AS (
-  SELECT *, {tags} AS hashtags_raw, {mentions} AS mentions, {urls} AS urls,
+  SELECT *, CASE WHEN len(t_tags) = 0 THEN c_tags WHEN len(c_tags) = 0 THEN t_tags ELSE c_tags END AS hashtags_raw,
+         CASE WHEN len(t_ment) = 0 THEN c_ment WHEN len(c_ment) = 0 THEN t_ment ELSE c_ment END AS mentions,
          {country} AS country, {place} AS place, {source} AS source, {sensitive} AS sensitive,
          ({' AND '.join(checks)}) AS ok0
-  FROM b
+  FROM c
 ), e AS (
   SELECT *, coalesce(ok0, false) AND count(*) OVER (PARTITION BY {plat}, v_id) = 1 AS ok FROM d
 )

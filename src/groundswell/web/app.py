@@ -221,7 +221,7 @@ class Dashboard:
         from groundswell.queries import hashtag_counts
 
         with self.lock:
-            return [{"hashtag": h, "posts": n} for h, n in hashtag_counts(self.store, limit)]
+            return hashtag_counts(self.store, limit)  # posts carrying each tag and its occurrences
 
     def languages(self) -> list[str]:
         with self.lock:
@@ -357,8 +357,8 @@ class Dashboard:
                 f"count(*) FILTER (WHERE kind = 'quote') FROM posts WHERE platform = ? AND {who} "
                 f"AND NOT is_reference", [plat, arg]).fetchone()
             tags = self.store.con.execute(
-                f"SELECT h, count(*) FROM (SELECT unnest(hashtags) AS h FROM posts WHERE platform = ? AND {who} "
-                f"AND NOT is_reference) GROUP BY h ORDER BY 2 DESC, h LIMIT 15", [plat, arg]).fetchall()
+                f"SELECT h, count(DISTINCT id) FROM (SELECT id, unnest(hashtags) AS h FROM posts WHERE platform = ? "
+                f"AND {who} AND NOT is_reference) GROUP BY h ORDER BY 2 DESC, h LIMIT 15", [plat, arg]).fetchall()
             posts = self.store.con.execute(
                 f"SELECT id, created_at, kind, hashtags FROM posts WHERE platform = ? AND {who} AND NOT is_reference "
                 f"ORDER BY created_at DESC, id LIMIT 50", [plat, arg]).fetchall()
@@ -476,7 +476,7 @@ OPENAPI: dict[str, Any] = {
              "description": "Read-only answers about hashtag movements. Accounts that are not public figures "
                             "appear as pseudonyms; every response states its privacy mode."},
     "paths": {
-        "/api/hashtags": _op("Hashtags in the store by posts", ["limit"]),
+        "/api/hashtags": _op("Hashtags in the store: posts carrying each and its occurrences", ["limit"]),
         "/api/movement": _op("Every view of a movement (as the report shows it)", list(MOVEMENT_PARAMS)),
         "/api/brief": _op("The written brief of a movement", list(MOVEMENT_PARAMS)),
         "/api/post/{ref}": _op("One post", [], path_param="ref"),
