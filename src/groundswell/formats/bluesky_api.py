@@ -46,6 +46,7 @@ read; a body in none of these shapes raises :class:`RecordError`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -53,6 +54,14 @@ import orjson
 from groundswell.formats import bluesky
 from groundswell.formats import envelope as env
 from groundswell.formats.base import RecordError, Sink, iso_time
+
+
+def _dumps(obj: Any) -> str:
+    """JSON text of a parsed response object (orjson, or the standard library for integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:
+        return json.dumps(obj, ensure_ascii=False)
 
 NAME = "bluesky-api"
 PLATFORM = bluesky.NAME
@@ -196,7 +205,7 @@ class _Reader:
         created = _time(record.get("createdAt"), sink, "createdAt; indexedAt was used")
         if created is None:
             created = _time(view.get("indexedAt"), sink, "indexedAt")
-        rec = bluesky._post(record, uri, did, created, orjson.dumps(view).decode(), sink)
+        rec = bluesky._post(record, uri, did, created, _dumps(view), sink)
         counts = {k: _count(view.get(n)) for k, n in (("repost_count", "repostCount"), ("reply_count", "replyCount"),
                                                         ("like_count", "likeCount"), ("quote_count", "quoteCount"))}
         rec.update(counts)
@@ -289,7 +298,7 @@ class _Reader:
             "repost_of_id": subject,
             "conversation_id": None,
             "is_reference": False,
-            "raw": orjson.dumps(raw).decode(),
+            "raw": _dumps(raw),
         })
         self.account(actor, None)
 
@@ -310,7 +319,7 @@ class _Reader:
             "verified": _verified(p.get("verification")),
             "created_at": _time(p.get("createdAt"), self.sink, "profile createdAt") if p.get("createdAt") else None,
             "description": p.get("description") if isinstance(p.get("description"), str) else None,
-            "raw": orjson.dumps(p).decode(),
+            "raw": _dumps(p),
         })
 
     def follow_list(self, body: dict[str, Any]) -> None:
