@@ -26,24 +26,35 @@ beside it.
   - ``links``: a link to a post (``twitter.com/<handle>/status/<id>``,
     ``bsky.app/.../post/<rkey>``, Mastodon status URLs; :mod:`groundswell.refs`);
   - ``reposts_inferred`` / ``replies_inferred``: scraped text conventions
-    (``RT @handle:``, a leading ``@handle``) with no platform link;
-  - ``mentions``: mentions of an account by posts that link to nothing.
+    (``RT @handle:``, a leading ``@handle``) with no platform link: they name
+    an account, not a post;
+  - ``mentions``: mentions of an account by posts that are not reposts, link
+    to no post, and are not the mention a reply or quote makes of the author
+    it answers.
 
   Each kind counts distinct responding accounts. Replies, reposts and quotes
-  of the leading candidate posts without the hashtag (the "me too" replies
-  to a call to action) count too. An account is credited with what surges
-  at takeoff, not with its total: the same evidence in the ``BASELINE``
-  before the window, scaled by the movement's volume, is what would have
-  come anyway (``expected``), and only the excess scores. Mentions weigh
-  half. Candidates (accounts, with their best post) are ranked by score;
-  ``confidence`` is ``high`` when the best scores at least three times the
-  runner-up, ``medium`` from 1.5 times, and the answer is ``undetermined``
-  below that or when the best has fewer than ``MIN_SCORE`` accounts of
-  evidence. ``candidates`` always lists the best few with their evidence.
+  of the leading posts without the hashtag (the "me too" replies to a call to
+  action) count too. What surges at takeoff counts, not totals: the same
+  evidence in the ``BASELINE`` before the window, scaled by the movement's
+  volume (with a prior of ``PRIOR_POSTS`` posts), is what would have come
+  anyway (``expected``), and only the excess scores; mentions weigh half.
+  The ignition is a post: an account scores with its best post (the one most
+  accounts responded to) plus what names the account itself (mentions,
+  inferred conventions; an account known only that way gets a post only when
+  scraped ``RT @`` copies reproduce one of its posts' text). A post made more
+  than ``LATEST`` after the takeoff cannot have set it off and is not a
+  candidate, however popular it became: a prolific or famous account that
+  joined later is not the ignition. ``confidence`` is ``high`` when the best
+  scores at least ``HIGH`` times the runner-up, ``medium`` from ``MEDIUM``
+  times; below that, or under ``MIN_SCORE`` accounts of evidence, the answer
+  is ``undetermined``. ``candidates`` always lists the best few with their
+  evidence.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,11 +67,12 @@ from groundswell.analysis.scope import Scope
 
 MAX_HOPS = 60
 HOUR = timedelta(hours=1)
-BEFORE = timedelta(hours=6)
+BEFORE = timedelta(hours=3)
 AFTER = timedelta(hours=4)
 BASELINE = timedelta(hours=48)
+LATEST = timedelta(minutes=90)
 PRIOR_POSTS = 50.0
-MIN_SCORE = 5.0
+MIN_SCORE = 8.0
 HIGH, MEDIUM = 3.0, 1.5
 CANDIDATES = 5
 WEIGHTS = {"reposts": 1.0, "replies": 1.0, "quotes": 1.0, "links": 1.0, "reposts_inferred": 1.0,
@@ -96,11 +108,6 @@ SELECT a.platform, a.id, a.account, a.first_kind, a.first_parent,
 FROM {anc} a LEFT JOIN posts p ON p.platform = a.platform AND p.id = a.parent
 """
 
-ROOTS_SQL = """
-SELECT platform, cur AS root, first_kind AS kind, count(DISTINCT account) AS n
-FROM {anc} WHERE account IS NOT NULL GROUP BY platform, cur, first_kind
-"""
-
 # replies, reposts and quotes of the leading posts by anyone in the window, hashtag or not
 DIRECT_SQL = """
 SELECT platform, coalesce(repost_of_id, reply_to_id, quote_of_id) AS root,
@@ -120,17 +127,20 @@ WHERE {url_like}
 
 TEXTREF_SQL = """
 SELECT account, text FROM {mv_text}
-WHERE created_at >= {ws} AND created_at < {we} AND kind <> 'repost'
+WHERE created_at >= {ws} AND created_at < {we}
   AND repost_of_id IS NULL AND reply_to_id IS NULL AND quote_of_id IS NULL AND ({text_like})
 """
 
+# mentions by posts that are not reposts and link to no post; a reply's or quote's mention of the
+# author it answers is that reply or quote, already counted
 MENTIONS_SQL = """
 SELECT lower(h) AS h, count(DISTINCT account) AS n FROM
-  (SELECT account, author_handle, unnest(mentions) AS h FROM {mv_text}
-   WHERE created_at >= {ws} AND created_at < {we}
-     AND repost_of_id IS NULL AND reply_to_id IS NULL AND quote_of_id IS NULL
-     AND NOT coalesce({text_like}, false) AND id NOT IN (SELECT id FROM gs_link_ids)) x
-WHERE h IS NOT NULL AND lower(h) <> lower(coalesce(author_handle, '')) AND length(h) > 0
+  (SELECT m.account, m.author_handle, par.author_handle AS parent_handle, unnest(m.mentions) AS h
+   FROM {mv_text} m LEFT JOIN posts par ON par.platform = m.platform AND par.id = coalesce(m.reply_to_id, m.quote_of_id)
+   WHERE m.created_at >= {ws} AND m.created_at < {we} AND m.repost_of_id IS NULL AND m.kind <> 'repost'
+     AND NOT coalesce({text_like}, false) AND m.id NOT IN (SELECT id FROM gs_link_ids)) x
+WHERE h IS NOT NULL AND length(h) > 0 AND lower(h) <> lower(coalesce(author_handle, ''))
+  AND lower(h) <> lower(coalesce(parent_handle, ''))
 GROUP BY lower(h) ORDER BY n DESC LIMIT 500
 """
 
@@ -148,16 +158,26 @@ FROM posts WHERE id IN {ids}
 """
 
 HANDLES_SQL = """
-SELECT lower(author_handle) AS h, min(coalesce(author_id, author_handle)) AS account, min(author_id) AS author_id,
-       min(author_handle) AS author_handle
-FROM posts WHERE lower(author_handle) IN {handles} GROUP BY lower(author_handle)
+SELECT h, min(account) AS account, min(author_id) AS author_id, min(author_handle) AS author_handle FROM (
+  SELECT lower(author_handle) AS h, coalesce(author_id, author_handle) AS account, author_id, author_handle
+  FROM posts WHERE lower(author_handle) IN {handles}
+  UNION ALL
+  SELECT lower(handle) AS h, id AS account, id AS author_id, handle AS author_handle
+  FROM accounts WHERE lower(handle) IN {handles}
+) x GROUP BY h
+"""
+
+ACCOUNT_HANDLES_SQL = """
+SELECT id, max(handle) AS handle FROM accounts WHERE id IN {ids} AND handle IS NOT NULL GROUP BY id
 """
 
 TAGGED_SQL = "SELECT id FROM {mv} WHERE id IN {ids}"
 
 ACCOUNT_POSTS_SQL = """
-SELECT id, created_at FROM {mv} WHERE lower(account) = {account} AND created_at < {before}
-ORDER BY created_at DESC LIMIT 1
+SELECT id, created_at, text FROM posts
+WHERE lower(coalesce(author_id, author_handle)) = {account} AND created_at >= {ws} AND created_at < {we}
+  AND text IS NOT NULL AND kind <> 'repost'
+ORDER BY created_at, id LIMIT 500
 """
 
 
@@ -227,23 +247,28 @@ def takeoff_and_peak(hours: list[dict[str, Any]], main: tuple[datetime, datetime
 
 
 class _Evidence:
-    """Distinct responding accounts per (target, kind), for accounts and for posts."""
+    """Distinct responding accounts per (post, kind), and per (account, kind) for what names an
+    account but no post (mentions, inferred text conventions)."""
 
     def __init__(self) -> None:
-        self.acct: dict[str, dict[str, set[str]]] = {}
         self.post: dict[str, dict[str, set[str]]] = {}
         self.post_account: dict[str, str] = {}
+        self.acct: dict[str, dict[str, set[str]]] = {}
         self.info: dict[str, dict[str, Any]] = {}  # account key -> account_id, handle
-        self.post_info: dict[str, dict[str, Any]] = {}
+        self.rt_text: dict[str, Counter[str]] = {}  # account key -> what 'RT @' copies of it say (prefixes)
 
-    def add(self, account_key: str, kind: str, responder: str, post_key: str | None = None) -> None:
+    def add_post(self, post_key: str, account_key: str, kind: str, responder: str) -> None:
+        self.post.setdefault(post_key, {}).setdefault(kind, set()).add(responder)
+        self.post_account[post_key] = account_key
+
+    def add_account(self, account_key: str, kind: str, responder: str) -> None:
         self.acct.setdefault(account_key, {}).setdefault(kind, set()).add(responder)
-        if post_key is not None:
-            self.post.setdefault(post_key, {}).setdefault(kind, set()).add(responder)
-            self.post_account[post_key] = account_key
 
-    def counts(self, account_key: str) -> dict[str, int]:
-        return {k: len(v) for k, v in self.acct.get(account_key, {}).items()}
+    def post_counts(self, key: str) -> dict[str, int]:
+        return {k: len(v) for k, v in self.post.get(key, {}).items()}
+
+    def account_counts(self, key: str) -> dict[str, int]:
+        return {k: len(v) for k, v in self.acct.get(key, {}).items()}
 
 
 def _or_like(col: str, patterns: tuple[str, ...]) -> sql.Raw:
@@ -252,6 +277,14 @@ def _or_like(col: str, patterns: tuple[str, ...]) -> sql.Raw:
 
 def _akey(account: Any) -> str | None:
     return None if account is None else str(account).lower()
+
+
+_WORD = re.compile(r"[^\w]+")
+
+
+def _prefix(text: str | None) -> str:
+    """A text reduced for matching a scraped 'RT @' copy to its original: words only, first 60 characters."""
+    return _WORD.sub(" ", (text or "").casefold()).strip()[:60]
 
 
 def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence:
@@ -267,15 +300,13 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence
     root_rows = sql.rows(store, "SELECT platform, cur AS root, first_kind AS kind, account FROM gs_anc "
                                 "WHERE account IS NOT NULL")
     sql.drop(store, "gs_anc")
-    roots = {r["root"] for r in root_rows}
-    authors = _authors(store, roots)
+    authors = _authors(store, {r["root"] for r in root_rows})
     for r in root_rows:
         a = authors.get(r["root"])
         akey = a["key"] if a else f"post:{r['root']}"
         if a:
             ev.info.setdefault(akey, {"account_id": a["author_id"], "handle": a["author_handle"]})
-        ev.post_info.setdefault(r["root"], {"platform": r["platform"]})
-        ev.add(akey, r["kind"], str(r["account"]).lower(), r["root"])
+        ev.add_post(r["root"], akey, r["kind"], str(r["account"]).lower())
     # 2. links to posts, from the urls column (and what formats put there from texts)
     mvt = sql.materialize(store, "gs_mv_text", MV_TEXT_SQL, mv=scope.table, ws=ws, we=we)
     linked: list[tuple[str, refs.PostRef]] = []
@@ -302,26 +333,27 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence
                  if h else {"key": ref.handle.lower(), "author_id": None, "author_handle": ref.handle})
         if a is None:
             continue
-        pkey = ref.post_id or ref.key
         ev.info.setdefault(a["key"], {"account_id": a["author_id"], "handle": a["author_handle"]})
-        ev.post_info.setdefault(pkey, {"platform": ref.platform, "from_link": True})
-        ev.add(a["key"], "links", responder, pkey)
+        ev.add_post(ref.post_id or ref.key, a["key"], "links", responder)
     # 3. scraped text conventions, where the platform recorded no link
-    conv: list[tuple[str, refs.TextRef]] = []
+    conv: list[tuple[str, refs.TextRef, str]] = []
     for r in sql.rows(store, TEXTREF_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("text", refs.TEXT_LIKE)):
         t = refs.text_convention(r["text"])
         if t is not None and r["account"] is not None:
-            conv.append((str(r["account"]).lower(), t))
-    handles = _handles(store, {t.handle.lower() for _, t in conv})
-    for responder, t in conv:
+            rest = r["text"].split(":", 1)[1] if t.kind == "repost" and ":" in r["text"] else ""
+            conv.append((str(r["account"]).lower(), t, _prefix(rest)))
+    handles = _handles(store, {t.handle.lower() for _, t, _ in conv})
+    for responder, t, rest in conv:
         h = handles.get(t.handle.lower())
         key = _akey(h["account"]) if h else t.handle.lower()
         ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,  # type: ignore[arg-type]
                                  "handle": h["author_handle"] if h else t.handle})
         if responder != key:
-            ev.add(key, f"{t.kind}s_inferred", responder)  # type: ignore[arg-type]
-    # 4. mentions by posts that link to nothing
-    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("text", refs.TEXT_LIKE))
+            ev.add_account(key, "reposts_inferred" if t.kind == "repost" else "replies_inferred", responder)
+            if rest:
+                ev.rt_text.setdefault(key, Counter())[rest] += 1
+    # 4. mentions by posts that link to nothing and answer someone else
+    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("m.text", refs.TEXT_LIKE))
     handles = _handles(store, {r["h"] for r in mrows})
     for r in mrows:
         h = handles.get(r["h"])
@@ -360,15 +392,18 @@ def _chunks(xs: list[str], n: int) -> list[list[str]]:
     return [xs[i:i + n] for i in range(0, len(xs), n)]
 
 
-def _time(store: Any, ids: list[str]) -> dict[str, datetime]:
-    return {i: a["created_at"] for i, a in _authors(store, set(ids)).items() if a.get("created_at") is not None}
+def _score(got: dict[str, int], base: dict[str, int], scale: float) -> tuple[float, dict[str, float]]:
+    """Weighted distinct accounts in excess of what the baseline predicts at the window's volume."""
+    expected = {k: round(base.get(k, 0) * scale, 2) for k in KINDS if base.get(k)}
+    return sum(WEIGHTS[k] * max(0.0, got.get(k, 0) - expected.get(k, 0.0)) for k in KINDS), expected
 
 
 def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, Any]:
     """Ranked candidates for what set the movement off, with their evidence (see the module docstring)."""
-    method = ("distinct accounts responding (reposts, replies, quotes, links to posts, inferred text "
-              "conventions; mentions at half weight) from 6 h before to 4 h after the takeoff, in excess of "
-              "what the 48 h before predict at the movement's volume")
+    method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
+              "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
+              "after the takeoff, in excess of what the 48 h before predict at the movement's volume; posts made "
+              "more than 90 minutes after the takeoff cannot have set it off")
     if takeoff is None:
         return {"status": "undetermined", "confidence": None, "reason": "no takeoff was found", "candidates": [],
                 "method": method}
@@ -378,50 +413,64 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
     ev = _evidence(store, scope, ws, we)
     # replies, reposts and quotes of the leading posts by anyone (hashtag or not)
-    lead = sorted(ev.post, key=lambda p: -sum(len(v) for v in ev.post[p].values()))[:20]
+    lead = sorted(ev.post, key=lambda p: (-sum(len(v) for v in ev.post[p].values()), p))[:20]
     lead = [p for p in lead if not p.startswith(("twitter:", "bluesky:", "mastodon:"))]
     if lead:
-        extra = sql.rows(store, DIRECT_SQL, ws=ws, we=we, ids=sql.Raw(sql.in_list(lead)))
-        for r in extra:
+        for r in sql.rows(store, DIRECT_SQL, ws=ws, we=we, ids=sql.Raw(sql.in_list(lead))):
             akey = ev.post_account.get(r["root"])
             if akey is not None and r["account"] is not None:
-                ev.add(akey, r["kind"], str(r["account"]).lower(), r["root"])
+                ev.add_post(r["root"], akey, r["kind"], str(r["account"]).lower())
     pre = _evidence(store, scope, bs, ws) if n_pre else _Evidence()
     scale = n_in / (n_pre + PRIOR_POSTS)
-    cands = []
-    for key in ev.acct:
-        got = ev.counts(key)
-        base = pre.counts(key)
-        expected = {k: round(base.get(k, 0) * scale, 2) for k in KINDS if base.get(k)}
-        score = sum(WEIGHTS[k] * max(0.0, got.get(k, 0) - expected.get(k, 0.0)) for k in KINDS)
-        if score <= 0:
+    times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
+    latest = takeoff + LATEST
+    best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
+    late: set[str] = set()
+    for p in ev.post:
+        t = times.get(p)
+        if t is not None and t > latest:
+            late.add(ev.post_account[p])
             continue
-        cands.append({"key": key, "score": round(score, 2), "evidence": {k: got.get(k, 0) for k in KINDS},
-                      "expected": expected})
+        sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale)
+        a = ev.post_account[p]
+        if sc > 0 and (a not in best_post or (sc, p) > best_post[a][:2]):
+            best_post[a] = (sc, p, exp)
+    cands = []
+    for key in set(best_post) | set(ev.acct):
+        psc, pid, pexp = best_post.get(key, (0.0, None, {}))
+        asc, aexp = _score(ev.account_counts(key), pre.account_counts(key), scale)
+        if psc + asc <= 0:
+            continue
+        evidence = {k: 0 for k in KINDS}
+        if pid is not None:
+            evidence.update(ev.post_counts(pid))
+        for k, n in ev.account_counts(key).items():
+            evidence[k] = n
+        cands.append({"key": key, "score": round(psc + asc, 2), "post": pid, "evidence": evidence,
+                      "expected": {**pexp, **aexp}})
     cands.sort(key=lambda c: (-c["score"], c["key"]))
     top = cands[:CANDIDATES]
     out: dict[str, Any] = {"method": method, "window": {"start": sql.iso(ws), "end": sql.iso(we), "posts": n_in,
                                                          "baseline_posts": n_pre,
                                                          "counts": "movement posts in the window"}}
-    post_times = _time(store, [p for p in ev.post if ev.post_account.get(p) in {c["key"] for c in top}])
-    tagged = _tagged(store, scope, list(post_times))
+    _fill_handles(store, ev, [c["key"] for c in top])
+    for c in top:
+        if c["post"] is None:
+            c["post"] = _matching_post(store, ev, c["key"], bs, latest)
+            if c["post"] is not None:
+                times.update(_time(store, [c["post"]]))
+    tagged = _tagged(store, scope, [c["post"] for c in top if c["post"]])
     rendered = []
     for c in top:
         info = ev.info.get(c["key"], {"account_id": None, "handle": None})
-        posts = [(p, sum(len(v) for v in ev.post[p].values())) for p in ev.post if ev.post_account.get(p) == c["key"]]
-        posts.sort(key=lambda x: (-x[1], x[0]))
-        best_post = posts[0][0] if posts else None
-        if best_post is None and info.get("account_id") or best_post is None and info.get("handle"):
-            best_post = _last_post(store, scope, c["key"], takeoff + HOUR)
-        pid = best_post if best_post and not best_post.startswith(("twitter:", "bluesky:", "mastodon:")) else None
-        t = post_times.get(pid) if pid else None
+        pid = c["post"] if c["post"] and not c["post"].startswith(("twitter:", "bluesky:", "mastodon:")) else None
+        t = times.get(pid) if pid else None
         primary = max(KINDS, key=lambda k: (WEIGHTS[k] * c["evidence"][k], k))
         rendered.append({
             "account_id": info.get("account_id"), "handle": info.get("handle"), "post_id": pid,
             "time": sql.iso(t), "carries_hashtag": (pid in tagged) if pid and t is not None else None,
             "score": c["score"], "evidence": c["evidence"], "expected": c["expected"], "found_by": primary,
-            "minutes_from_takeoff": round((t - takeoff).total_seconds() / 60, 1) if t is not None else None,
-            "post_responses": dict(sorted(((k, len(v)) for k, v in ev.post.get(pid, {}).items()))) if pid else {}})
+            "minutes_from_takeoff": round((t - takeoff).total_seconds() / 60, 1) if t is not None else None})
     out["candidates"] = rendered
     if not rendered or rendered[0]["score"] < MIN_SCORE:
         out.update({"status": "undetermined", "confidence": None,
@@ -442,20 +491,48 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
                 "account_id": best["account_id"], "handle": best["handle"], "post_id": best["post_id"],
                 "time": best["time"], "carries_hashtag": best["carries_hashtag"], "found_by": best["found_by"],
                 "score": best["score"], "evidence": best["evidence"],
-                "cascade": sum(best["post_responses"].values()) if best["post_responses"] else 0,
+                "cascade": sum(ev.post_counts(best["post_id"]).values()) if best["post_id"] else 0,
                 "responses": sum(best["evidence"].values())})
     return out
+
+
+def _time(store: Any, ids: list[str]) -> dict[str, datetime]:
+    return {i: a["created_at"] for i, a in _authors(store, set(ids)).items() if a.get("created_at") is not None}
+
+
+def _fill_handles(store: Any, ev: _Evidence, keys: list[str]) -> None:
+    """Handles for accounts known by id only (Bluesky posts carry DIDs; handles come from profiles)."""
+    ids = [ev.info[k]["account_id"] for k in keys
+           if k in ev.info and ev.info[k].get("account_id") and not ev.info[k].get("handle")]
+    if not ids:
+        return
+    got = {r["id"]: r["handle"] for r in sql.rows(store, ACCOUNT_HANDLES_SQL, ids=sql.Raw(sql.in_list(ids)))}
+    for k in keys:
+        i = ev.info.get(k, {})
+        if i.get("account_id") in got and not i.get("handle"):
+            i["handle"] = got[i["account_id"]]
+
+
+def _matching_post(store: Any, ev: _Evidence, key: str, ws: datetime, we: datetime) -> str | None:
+    """The account's post that scraped 'RT @' copies reproduce (never a guess: None without a match)."""
+    copies = ev.rt_text.get(key)
+    if not copies:
+        return None
+    best, hits = None, 0
+    for r in sql.rows(store, ACCOUNT_POSTS_SQL, account=key, ws=ws, we=we):
+        own = _prefix(r["text"])
+        if not own:
+            continue
+        n = sum(c for p, c in copies.items() if p and (own.startswith(p) or p.startswith(own)))
+        if n > hits:
+            best, hits = r["id"], n
+    return best
 
 
 def _tagged(store: Any, scope: Scope, ids: list[str]) -> set[str]:
     if not ids:
         return set()
     return {r["id"] for r in sql.rows(store, TAGGED_SQL, mv=scope.table, ids=sql.Raw(sql.in_list(ids)))}
-
-
-def _last_post(store: Any, scope: Scope, key: str, before: datetime) -> str | None:
-    rows = sql.rows(store, ACCOUNT_POSTS_SQL, mv=scope.table, account=key, before=before)
-    return rows[0]["id"] if rows else None
 
 
 def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
