@@ -66,7 +66,7 @@ WHERE {_reply("m.")} AND x.id IS NULL
 UP_STEP_SQL = """
 SELECT f.platform, f.id, p.reply_to_id, p.created_at,
        CASE WHEN p.id IS NULL THEN false ELSE true END AS stored,
-       CASE WHEN x.id IS NULL THEN false ELSE true END AS under
+       CASE WHEN x.id IS NULL THEN false ELSE true END AS under, {hop} AS hop
 FROM {front} f LEFT JOIN posts p ON p.platform = f.platform AND p.id = f.id
 LEFT JOIN {mv} x ON x.platform = p.platform AND x.id = p.reply_to_id
 """
@@ -78,24 +78,26 @@ LEFT JOIN {up} u ON u.platform = s.platform AND u.id = s.reply_to_id
 WHERE s.reply_to_id IS NOT NULL AND NOT s.under AND u.id IS NULL
 """
 
-UP_EMPTY_SQL = """
-SELECT platform, id, reply_to_id, created_at, true AS stored, true AS under FROM posts WHERE false
+# Spark (4.x) cannot checkpoint a union whose later branches are bare checkpointed tables made by
+# joins (its constraint rewriting looks for the join's other columns: "key not found"); a branch that
+# projects a literal column is fine. Every union of intermediate tables here does so.
+UP_UNION_SQL = """
+SELECT * FROM {up}
+UNION ALL SELECT platform, id, reply_to_id, created_at, stored, under, {hop} AS hop FROM {step}
 """
-
-UP_UNION_SQL = "SELECT * FROM {up} UNION ALL SELECT * FROM {step}"
 
 # Ancestors that also descend from a movement post (a tagged post, an untagged reply, a tagged reply
 # to it): found level by level down the ancestors from those whose parent is a movement post.
-UNDER_FIRST_SQL = "SELECT platform, id FROM {up} WHERE under"
+UNDER_FIRST_SQL = "SELECT platform, id, 0 AS hop FROM {up} WHERE under"
 
 UNDER_STEP_SQL = """
-SELECT u.platform, u.id FROM {up} u JOIN {prev} p ON p.platform = u.platform AND p.id = u.reply_to_id
+SELECT u.platform, u.id, {hop} AS hop FROM {up} u JOIN {prev} p ON p.platform = u.platform AND p.id = u.reply_to_id
 WHERE NOT u.under
 """
 
 UNDER_MARK_SQL = """
 SELECT u.platform, u.id, u.reply_to_id, u.created_at, u.stored,
-       CASE WHEN w.id IS NULL THEN false ELSE true END AS under
+       CASE WHEN w.id IS NULL THEN false ELSE true END AS under, u.hop
 FROM {up} u LEFT JOIN {under} w ON w.platform = u.platform AND w.id = u.id
 """
 
@@ -112,15 +114,15 @@ WHERE {_reply("p.")} AND p.created_at IS NOT NULL AND {{window}}
 
 # The first level down: replies to a movement post or to an ancestor; ``below``: under a movement post.
 DOWN_FIRST_SQL = """
-SELECT c.platform, c.id, c.reply_to_id, c.created_at, true AS below
+SELECT c.platform, c.id, c.reply_to_id, c.created_at, true AS below, 1 AS hop
 FROM {cand} c JOIN {mv} m ON m.platform = c.platform AND m.id = c.reply_to_id
 UNION ALL
-SELECT c.platform, c.id, c.reply_to_id, c.created_at, u.under AS below
+SELECT c.platform, c.id, c.reply_to_id, c.created_at, u.under AS below, 1 AS hop
 FROM {cand} c JOIN {up} u ON u.platform = c.platform AND u.id = c.reply_to_id
 """
 
 DOWN_STEP_SQL = """
-SELECT c.platform, c.id, c.reply_to_id, c.created_at, f.below
+SELECT c.platform, c.id, c.reply_to_id, c.created_at, f.below, {hop} AS hop
 FROM {cand} c JOIN {prev} f ON f.platform = c.platform AND f.id = c.reply_to_id
 """
 
@@ -200,24 +202,26 @@ def _count(store: Any, table: str) -> int:
 def _walk_up(store: Any, scope: Scope) -> tuple[int, int]:
     """Materialize ``gs_conv_up``, the movement replies' ancestors outside the movement;
     -> (hops, posts left on the frontier when the cap stopped the walk)."""
-    sql.materialize(store, "gs_conv_up", UP_EMPTY_SQL)
-    sql.materialize(store, "gs_conv_front", UP_FRONT_SQL, mv=scope.table)
-    hops = 0
+    front, step, up = sql.Raw("gs_conv_front"), sql.Raw("gs_conv_step"), sql.Raw("gs_conv_up")
+    sql.materialize(store, front.sql, UP_FRONT_SQL, mv=scope.table)
+    # the first level is the ancestors table itself (even when empty: a table made by a join, as
+    # Spark mishandles a union with an empty relation)
+    sql.materialize(store, up.sql, UP_STEP_SQL, front=front, mv=scope.table, hop=1)
+    hops = 1 if _count(store, up.sql) else 0
+    sql.materialize(store, front.sql, UP_NEXT_SQL, step=up, up=up)
     left = 0
     while True:
-        n = _count(store, "gs_conv_front")
+        n = _count(store, front.sql)
         if n == 0:
             break
         if hops == MAX_HOPS:
             left = n
             break
         hops += 1
-        sql.materialize(store, "gs_conv_step", UP_STEP_SQL, front=sql.Raw("gs_conv_front"), mv=scope.table)
-        sql.materialize(store, "gs_conv_up_next", UP_UNION_SQL, up=sql.Raw("gs_conv_up"),
-                        step=sql.Raw("gs_conv_step"))
-        sql.materialize(store, "gs_conv_up", "SELECT * FROM gs_conv_up_next")
-        sql.materialize(store, "gs_conv_front", UP_NEXT_SQL, step=sql.Raw("gs_conv_step"),
-                        up=sql.Raw("gs_conv_up"))
+        sql.materialize(store, step.sql, UP_STEP_SQL, front=front, mv=scope.table, hop=hops)
+        sql.materialize(store, "gs_conv_up_next", UP_UNION_SQL, up=up, step=step, hop=hops)
+        sql.materialize(store, up.sql, "SELECT * FROM gs_conv_up_next")
+        sql.materialize(store, front.sql, UP_NEXT_SQL, step=step, up=up)
     for name in ("gs_conv_front", "gs_conv_step", "gs_conv_up_next"):
         sql.drop(store, name)
     if hops:
@@ -236,12 +240,13 @@ def _mark_under(store: Any) -> None:
         return
     while len(levels) <= MAX_HOPS:
         name = f"gs_conv_under_{len(levels)}"
-        sql.materialize(store, name, UNDER_STEP_SQL, up=up, prev=sql.Raw(levels[-1]))
+        sql.materialize(store, name, UNDER_STEP_SQL, up=up, prev=sql.Raw(levels[-1]), hop=len(levels))
         if not _count(store, name):
             sql.drop(store, name)
             break
         levels.append(name)
-    sql.materialize(store, "gs_conv_under", " UNION ALL ".join(f"SELECT * FROM {lv}" for lv in levels))
+    sql.materialize(store, "gs_conv_under", " UNION ALL ".join(f"SELECT platform, id, {k} AS hop FROM {lv}"
+                                                                for k, lv in enumerate(levels)))
     sql.materialize(store, "gs_conv_up_next", UNDER_MARK_SQL, up=up, under=sql.Raw("gs_conv_under"))
     sql.materialize(store, "gs_conv_up", "SELECT * FROM gs_conv_up_next")
     for name in levels + ["gs_conv_under", "gs_conv_up_next"]:
@@ -265,11 +270,12 @@ def _walk_down(store: Any, scope: Scope) -> tuple[list[str], int]:
                 left = _count(store, name)
                 break
             name = f"gs_conv_down_{len(levels) + 1}"
-            sql.materialize(store, name, DOWN_STEP_SQL, cand=cand, prev=sql.Raw(levels[-1]))
+            sql.materialize(store, name, DOWN_STEP_SQL, cand=cand, prev=sql.Raw(levels[-1]), hop=len(levels) + 1)
         else:
             sql.drop(store, name)
         if left:  # the cap: are there replies below the last level?
-            sql.materialize(store, "gs_conv_probe", DOWN_STEP_SQL, cand=cand, prev=sql.Raw(levels[-1]))
+            sql.materialize(store, "gs_conv_probe", DOWN_STEP_SQL, cand=cand, prev=sql.Raw(levels[-1]),
+                            hop=len(levels) + 1)
             left = _count(store, "gs_conv_probe")
             sql.drop(store, "gs_conv_probe")
     finally:
