@@ -29,13 +29,17 @@ The movement's posts are the rows of ``scope.table``, whatever put them
 there (so the walk serves any set of seed posts). Both walks are bounded
 loops of joins, one level a step and at most :data:`MAX_HOPS` each
 way (no recursive SQL, so they run on any engine): the walk up joins the
-current frontier (the parents not yet seen) with ``posts``; the walk down
+current frontier (the parents not yet seen) with the posts that something
+replies to (``gs_conv_parents``, read from ``posts`` once); the walk down
 joins the previous level with the store's replies outside the movement
-(``gs_conv_candidates``, read once), so each step costs one pass over those
-replies, never over the movement. Levels are kept as separate
-temporary tables and joined into ``gs_conversation`` once at the end (no
-table is copied per step). When a cap stops a walk, ``walk.truncated`` says
-how many posts were left unwalked.
+(``gs_conv_candidates``), so each step costs one pass over those replies,
+never over the movement or the store. ``posts`` is read twice in all: for
+its replies (``gs_conv_replies``) and for the posts they answer. The levels below are kept as separate
+temporary tables and joined into ``gs_conversation`` once at the end (the
+ancestors, usually few, are re-made each hop up). Which ancestors descend
+from a movement post is found by a third loop, down the ancestors alone.
+When a cap stops a walk, ``walk.truncated`` says how many posts were left
+unwalked.
 """
 
 from __future__ import annotations
@@ -49,26 +53,53 @@ from groundswell.analysis.scope import Scope
 MAX_HOPS = 200
 TABLE = "gs_conversation"
 
-# The movement's replies (a repost answers nothing, even where a platform's record says otherwise).
 def _reply(a: str) -> str:
+    """A reply (of the table aliased ``a``): a repost answers nothing, whatever its record says."""
     return f"{a}reply_to_id IS NOT NULL AND coalesce({a}kind, '') <> 'repost'"
 
 
-# The first frontier: the posts the movement's replies answer, other than the movement's own posts.
-UP_FRONT_SQL = f"""
-SELECT DISTINCT m.platform, m.reply_to_id AS id FROM {{mv}} m
-LEFT JOIN {{mv}} x ON x.platform = m.platform AND x.id = m.reply_to_id
-WHERE {_reply("m.")} AND x.id IS NULL
+# The movement's posts the walks can meet: its replies, and the posts something in the store replies
+# to. Every later step joins this table instead of the whole movement (most of whose posts, reposts
+# above all, nothing answers).
+REPLIES_SQL = f"""
+SELECT p.platform, p.id, p.reply_to_id, p.created_at FROM posts p WHERE {_reply("p.")}
 """
 
-# One level up: the frontier looked up in ``posts`` (kept when the store does not hold it: a root
+REPLIED_SQL = "SELECT DISTINCT platform, reply_to_id AS id FROM {replies}"
+
+# The posts something replies to: every post the walk up can meet (read from ``posts`` once, so a
+# deep thread costs one pass over the store, not one per level).
+PARENTS_SQL = """
+SELECT p.platform, p.id, p.reply_to_id, p.created_at
+FROM posts p JOIN {replied} r ON r.platform = p.platform AND r.id = p.id
+"""
+
+KEYS_SQL = f"""
+SELECT m.platform, m.id, m.reply_to_id, m.created_at,
+       CASE WHEN {_reply("m.")} THEN true ELSE false END AS is_reply
+FROM {{mv}} m LEFT JOIN {{replied}} r ON r.platform = m.platform AND r.id = m.id
+WHERE {_reply("m.")} OR r.id IS NOT NULL
+"""
+
+# The first frontier: the posts the movement's replies answer, other than the movement's own posts.
+UP_FRONT_SQL = """
+SELECT DISTINCT m.platform, m.reply_to_id AS id FROM {mv} m
+LEFT JOIN {mv} x ON x.platform = m.platform AND x.id = m.reply_to_id
+WHERE m.is_reply AND x.id IS NULL
+"""
+
+# One level up: the frontier looked up in the posts replied to (kept when the store does not hold it: a root
 # known only by its id). ``under``: its parent is a movement post (so the walk stops there).
+# (The parents found in the movement are joined as their own step, so the engine builds its hash
+# table on the few posts of this level, not on the movement.)
 UP_STEP_SQL = """
-SELECT f.platform, f.id, p.reply_to_id, p.created_at,
-       CASE WHEN p.id IS NULL THEN false ELSE true END AS stored,
-       CASE WHEN x.id IS NULL THEN false ELSE true END AS under, {hop} AS hop
-FROM {front} f LEFT JOIN posts p ON p.platform = f.platform AND p.id = f.id
-LEFT JOIN {mv} x ON x.platform = p.platform AND x.id = p.reply_to_id
+WITH s AS (SELECT f.platform, f.id, p.reply_to_id, p.created_at,
+                  CASE WHEN p.id IS NULL THEN false ELSE true END AS stored
+           FROM {front} f LEFT JOIN {parents} p ON p.platform = f.platform AND p.id = f.id),
+w AS (SELECT DISTINCT s.platform, s.id FROM s JOIN {mv} x ON x.platform = s.platform AND x.id = s.reply_to_id)
+SELECT s.platform, s.id, s.reply_to_id, s.created_at, s.stored,
+       CASE WHEN w.id IS NULL THEN false ELSE true END AS under, {hop} AS hop
+FROM s LEFT JOIN w ON w.platform = s.platform AND w.id = s.id
 """
 
 # The next frontier: the parents of this level not yet seen on the way up, other than movement posts.
@@ -104,12 +135,11 @@ FROM {up} u LEFT JOIN {under} w ON w.platform = u.platform AND w.id = u.id
 # Replies that could hang below the movement: in the window, neither movement posts nor ancestors
 # (those are rows already), reposts excluded. A reply has one parent, so a reply found below can
 # never be met again: no step needs to look back at earlier levels.
-CANDIDATES_SQL = f"""
-SELECT p.platform, p.id, p.reply_to_id, p.created_at FROM posts p
-LEFT JOIN {{up}} u ON u.platform = p.platform AND u.id = p.id
-LEFT JOIN {{mv}} x ON x.platform = p.platform AND x.id = p.id
-WHERE {_reply("p.")} AND p.created_at IS NOT NULL AND {{window}}
-  AND u.id IS NULL AND x.id IS NULL
+CANDIDATES_SQL = """
+SELECT p.platform, p.id, p.reply_to_id, p.created_at FROM {replies} p
+LEFT JOIN {up} u ON u.platform = p.platform AND u.id = p.id
+LEFT JOIN {mv} x ON x.platform = p.platform AND x.id = p.id
+WHERE p.created_at IS NOT NULL AND {window} AND u.id IS NULL AND x.id IS NULL
 """
 
 # The first level down: replies to a movement post or to an ancestor; ``below``: under a movement post.
@@ -126,12 +156,12 @@ SELECT c.platform, c.id, c.reply_to_id, c.created_at, f.below, {hop} AS hop
 FROM {cand} c JOIN {prev} f ON f.platform = c.platform AND f.id = c.reply_to_id
 """
 
-CONVERSATION_SQL = f"""
+CONVERSATION_SQL = """
 SELECT platform, id, reply_to_id, created_at, true AS in_movement, 'movement' AS via
-FROM {{mv}} WHERE {_reply("")}
+FROM {mv} WHERE is_reply
 UNION ALL
 SELECT platform, id, reply_to_id, created_at, false AS in_movement, 'above' AS via
-FROM {{up}} WHERE reply_to_id IS NOT NULL
+FROM {up} WHERE reply_to_id IS NOT NULL
 """
 
 DOWN_PART_SQL = """
@@ -166,7 +196,7 @@ class Conversation:
     ancestors: dict[str, int] = field(default_factory=dict)
     hops: dict[str, int] = field(default_factory=dict)
     truncated: dict[str, int] = field(default_factory=dict)
-    _direct: int | None = None
+    direct: int = 0  # replies, tagged or not, whose parent is a movement post
 
     @property
     def tagged(self) -> int:
@@ -175,12 +205,6 @@ class Conversation:
     @property
     def untagged(self) -> int:
         return sum(v for k, v in self.replies.items() if k != "movement")
-
-    def direct_replies(self, store: Any, scope: Scope) -> int:
-        """Replies (tagged or not) whose parent is a movement post."""
-        if self._direct is None:
-            self._direct = int(sql.scalar(store, DIRECT_SQL, conv=self.table, mv=scope.table) or 0)
-        return self._direct
 
     def describe(self) -> dict[str, Any]:
         """The counts, JSON-ready, each named for what it counts."""
@@ -199,14 +223,14 @@ def _count(store: Any, table: str) -> int:
     return int(sql.scalar(store, f"SELECT count(*) AS n FROM {table}") or 0)
 
 
-def _walk_up(store: Any, scope: Scope) -> tuple[int, int]:
+def _walk_up(store: Any, mv: sql.Raw, parents: sql.Raw) -> tuple[int, int]:
     """Materialize ``gs_conv_up``, the movement replies' ancestors outside the movement;
     -> (hops, posts left on the frontier when the cap stopped the walk)."""
     front, step, up = sql.Raw("gs_conv_front"), sql.Raw("gs_conv_step"), sql.Raw("gs_conv_up")
-    sql.materialize(store, front.sql, UP_FRONT_SQL, mv=scope.table)
+    sql.materialize(store, front.sql, UP_FRONT_SQL, mv=mv)
     # the first level is the ancestors table itself (even when empty: a table made by a join, as
     # Spark mishandles a union with an empty relation)
-    sql.materialize(store, up.sql, UP_STEP_SQL, front=front, mv=scope.table, hop=1)
+    sql.materialize(store, up.sql, UP_STEP_SQL, front=front, mv=mv, parents=parents, hop=1)
     hops = 1 if _count(store, up.sql) else 0
     sql.materialize(store, front.sql, UP_NEXT_SQL, step=up, up=up)
     left = 0
@@ -218,7 +242,7 @@ def _walk_up(store: Any, scope: Scope) -> tuple[int, int]:
             left = n
             break
         hops += 1
-        sql.materialize(store, step.sql, UP_STEP_SQL, front=front, mv=scope.table, hop=hops)
+        sql.materialize(store, step.sql, UP_STEP_SQL, front=front, mv=mv, parents=parents, hop=hops)
         sql.materialize(store, "gs_conv_up_next", UP_UNION_SQL, up=up, step=step, hop=hops)
         sql.materialize(store, up.sql, "SELECT * FROM gs_conv_up_next")
         sql.materialize(store, front.sql, UP_NEXT_SQL, step=step, up=up)
@@ -253,17 +277,17 @@ def _mark_under(store: Any) -> None:
         sql.drop(store, name)
 
 
-def _walk_down(store: Any, scope: Scope) -> tuple[list[str], int]:
+def _walk_down(store: Any, scope: Scope, mv: sql.Raw, replies: sql.Raw) -> tuple[list[str], int]:
     """Materialize one table per level below the movement and its ancestors;
     -> (the level tables, posts on the last level when the cap stopped the walk)."""
     up = sql.Raw("gs_conv_up")
-    cand = sql.materialize(store, "gs_conv_candidates", CANDIDATES_SQL, up=up, mv=scope.table,
+    cand = sql.materialize(store, "gs_conv_candidates", CANDIDATES_SQL, up=up, mv=mv, replies=replies,
                            window=scope.window_sql("p.created_at"))
     levels: list[str] = []
     left = 0
     try:
         name = "gs_conv_down_1"
-        sql.materialize(store, name, DOWN_FIRST_SQL, cand=cand, mv=scope.table, up=up)
+        sql.materialize(store, name, DOWN_FIRST_SQL, cand=cand, mv=mv, up=up)
         while _count(store, name):
             levels.append(name)
             if len(levels) == MAX_HOPS:
@@ -288,14 +312,25 @@ def conversation(store: Any, scope: Scope) -> Conversation:
     cached = getattr(scope, "_gs_conversation", None)
     if isinstance(cached, Conversation):
         return cached
-    up_hops, up_left = _walk_up(store, scope)
-    levels, down_left = _walk_down(store, scope)
-    query = CONVERSATION_SQL + "".join(
-        "UNION ALL" + DOWN_PART_SQL.replace("{level}", lv) for lv in levels)
-    table = sql.materialize(store, TABLE, query, mv=scope.table, up=sql.Raw("gs_conv_up"))
-    up_counts = sql.rows(store, UP_COUNTS_SQL, up=sql.Raw("gs_conv_up"))[0]
-    for name in levels + ["gs_conv_up"]:
-        sql.drop(store, name)
+    replies = sql.materialize(store, "gs_conv_replies", REPLIES_SQL)
+    replied = sql.materialize(store, "gs_conv_replied", REPLIED_SQL, replies=replies)
+    mv = sql.materialize(store, "gs_conv_mv", KEYS_SQL, mv=scope.table, replied=replied)
+    parents = sql.materialize(store, "gs_conv_parents", PARENTS_SQL, replied=replied)
+    sql.drop(store, replied.sql)
+    levels: list[str] = []
+    try:
+        up_hops, up_left = _walk_up(store, mv, parents)
+        sql.drop(store, parents.sql)
+        levels, down_left = _walk_down(store, scope, mv, replies)
+        sql.drop(store, replies.sql)
+        query = CONVERSATION_SQL + "".join(
+            "UNION ALL" + DOWN_PART_SQL.replace("{level}", lv) for lv in levels)
+        table = sql.materialize(store, TABLE, query, mv=mv, up=sql.Raw("gs_conv_up"))
+        up_counts = sql.rows(store, UP_COUNTS_SQL, up=sql.Raw("gs_conv_up"))[0]
+        direct = int(sql.scalar(store, DIRECT_SQL, conv=table, mv=mv) or 0)
+    finally:
+        for name in levels + ["gs_conv_up", mv.sql, parents.sql, replies.sql]:
+            sql.drop(store, name)
     via = {r["via"]: int(r["n"]) for r in sql.rows(store, VIA_COUNTS_SQL, conv=table)}
     conv = Conversation(
         table=table,
@@ -305,6 +340,7 @@ def conversation(store: Any, scope: Scope) -> Conversation:
                    "below_a_movement_post": int(up_counts["under"] or 0)},
         hops={"up": up_hops, "down": len(levels)},
         truncated={"up": up_left, "down": down_left},
+        direct=direct,
     )
     setattr(scope, "_gs_conversation", conv)
     return conv

@@ -89,7 +89,7 @@ def spread(store: Any, scope: Scope, limit: int = 10) -> dict[str, Any]:
     t = sql.rows(store, TOTALS_SQL, mv=scope.table)[0]
     t = {k: int(v or 0) for k, v in t.items()}
     conv = conversation(store, scope)
-    direct = conv.direct_replies(store, scope)
+    direct = conv.direct
     observed = {"reposts": t["reposts"], "replies": conv.tagged + conv.untagged, "quotes": t["quotes"],
                 "replies_tagged": conv.tagged, "replies_untagged": conv.untagged,
                 "replies_to_movement_posts": direct}
