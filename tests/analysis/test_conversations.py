@@ -149,7 +149,8 @@ def test_spread_and_trees_count_the_conversation(tmp_path, cli):
     rt = r["cascades"]["replies"]
     assert rt["cascades"] == 3  # the call's thread, 20's chain, and 999's (known by id)
     big = {t["post_id"]: t for t in rt["largest"]}
-    assert (big["1"]["size"], big["1"]["depth"], big["1"]["replies_tagged"], big["1"]["replies_untagged"]) == (6, 3, 1, 4)
+    one = big["1"]
+    assert (one["size"], one["depth"], one["replies_tagged"], one["replies_untagged"]) == (6, 3, 1, 4)
     assert big["1"]["root_carries_hashtag"] is False and big["20"]["root_carries_hashtag"] is True
     assert (big["999"]["size"], big["999"]["account_id"]) == (2, None)
     text = cli("analyze", "--hashtag", "metoo", "--db", db)

@@ -120,7 +120,8 @@ def test_hashtag_movement_gets_its_threads_whole(event: str, stores: dict[str, P
         assert t["replies_untagged"] == len(th["replies"]) - t["replies_tagged"]
         assert t["root_carries_hashtag"] == (tag in tweets[t["post_id"]]["tags"])
     sp = d["spread"]["observed"]
-    assert (sp["replies"], sp["replies_tagged"], sp["replies_untagged"]) == (len(replies), tagged, len(replies) - tagged)
+    assert (sp["replies"], sp["replies_tagged"], sp["replies_untagged"]) == \
+        (len(replies), tagged, len(replies) - tagged)
     direct = sum(1 for m in replies if tag in tweets[tweets[m]["parent"]]["tags"])
     assert sp["replies_to_movement_posts"] == direct
     assert "replies" in d["spread"]["counted"]

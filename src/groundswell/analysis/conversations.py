@@ -53,14 +53,13 @@ from groundswell.analysis.scope import Scope
 MAX_HOPS = 200
 TABLE = "gs_conversation"
 
+
 def _reply(a: str) -> str:
     """A reply (of the table aliased ``a``): a repost answers nothing, whatever its record says."""
     return f"{a}reply_to_id IS NOT NULL AND coalesce({a}kind, '') <> 'repost'"
 
 
-# The movement's posts the walks can meet: its replies, and the posts something in the store replies
-# to. Every later step joins this table instead of the whole movement (most of whose posts, reposts
-# above all, nothing answers).
+# Every reply in the store, and what they reply to.
 REPLIES_SQL = f"""
 SELECT p.platform, p.id, p.reply_to_id, p.created_at FROM posts p WHERE {_reply("p.")}
 """
@@ -69,11 +68,14 @@ REPLIED_SQL = "SELECT DISTINCT platform, reply_to_id AS id FROM {replies}"
 
 # The posts something replies to: every post the walk up can meet (read from ``posts`` once, so a
 # deep thread costs one pass over the store, not one per level).
-PARENTS_SQL = """
-SELECT p.platform, p.id, p.reply_to_id, p.created_at
-FROM posts p JOIN {replied} r ON r.platform = p.platform AND r.id = p.id
+PARENTS_SQL = f"""
+SELECT p.platform, p.id, CASE WHEN {_reply("p.")} THEN p.reply_to_id END AS reply_to_id, p.created_at
+FROM posts p JOIN {{replied}} r ON r.platform = p.platform AND r.id = p.id
 """
 
+# The movement's posts the walks can meet: its replies, and the posts something in the store replies
+# to. Every later step joins this table instead of the whole movement (most of whose posts, reposts
+# above all, nothing answers).
 KEYS_SQL = f"""
 SELECT m.platform, m.id, m.reply_to_id, m.created_at,
        CASE WHEN {_reply("m.")} THEN true ELSE false END AS is_reply
@@ -88,8 +90,8 @@ LEFT JOIN {mv} x ON x.platform = m.platform AND x.id = m.reply_to_id
 WHERE m.is_reply AND x.id IS NULL
 """
 
-# One level up: the frontier looked up in the posts replied to (kept when the store does not hold it: a root
-# known only by its id). ``under``: its parent is a movement post (so the walk stops there).
+# One level up: the frontier looked up in the posts replied to (kept when the store does not hold
+# it: a root known only by its id). ``under``: its parent is a movement post (the walk stops there).
 # (The parents found in the movement are joined as their own step, so the engine builds its hash
 # table on the few posts of this level, not on the movement.)
 UP_STEP_SQL = """
@@ -122,7 +124,8 @@ UNION ALL SELECT platform, id, reply_to_id, created_at, stored, under, {hop} AS 
 UNDER_FIRST_SQL = "SELECT platform, id, 0 AS hop FROM {up} WHERE under"
 
 UNDER_STEP_SQL = """
-SELECT u.platform, u.id, {hop} AS hop FROM {up} u JOIN {prev} p ON p.platform = u.platform AND p.id = u.reply_to_id
+SELECT u.platform, u.id, {hop} AS hop
+FROM {up} u JOIN {prev} p ON p.platform = u.platform AND p.id = u.reply_to_id
 WHERE NOT u.under
 """
 
@@ -294,7 +297,8 @@ def _walk_down(store: Any, scope: Scope, mv: sql.Raw, replies: sql.Raw) -> tuple
                 left = _count(store, name)
                 break
             name = f"gs_conv_down_{len(levels) + 1}"
-            sql.materialize(store, name, DOWN_STEP_SQL, cand=cand, prev=sql.Raw(levels[-1]), hop=len(levels) + 1)
+            sql.materialize(store, name, DOWN_STEP_SQL, cand=cand, prev=sql.Raw(levels[-1]),
+                            hop=len(levels) + 1)
         else:
             sql.drop(store, name)
         if left:  # the cap: are there replies below the last level?
