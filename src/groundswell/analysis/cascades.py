@@ -1,7 +1,11 @@
 """Cascades: reply trees and repost cascades, their shapes and distributions.
 
-* Reply trees are exact: each reply of the movement hangs under the post it
-  replies to (the root may be a post without the hashtag).
+* Reply trees are exact and cover the movement's conversation (see
+  :mod:`.conversations`): every reply that descends from a movement post or
+  from its thread's root, tag or no tag, hangs under the post it replies to
+  (the root may be a post without the hashtag, or one the store does not
+  hold: it is then known by its id alone). The tagged and untagged replies
+  are counted apart, overall and per tree.
 * Repost cascades: platforms record a repost of a repost as a repost of the
   original, so who-saw-it-from-whom is lost. With a follower edge list the
   parent of each repost is inferred as in OSoMe's cascade reconstruction
@@ -34,10 +38,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from groundswell.analysis import sql
+from groundswell.analysis.conversations import conversation
 from groundswell.analysis.scope import Scope
 
 REPLY_EDGES_SQL = """
-SELECT id AS child, reply_to_id AS parent FROM {mv} WHERE reply_to_id IS NOT NULL
+SELECT id AS child, reply_to_id AS parent, in_movement FROM {conv}
+"""
+
+ROOTS_TAGGED_SQL = """
+SELECT id FROM {mv} WHERE id IN {ids}
 """
 
 STAR_SQL = """
@@ -153,8 +162,10 @@ def _strings(x: pa.Array | pa.ChunkedArray) -> pa.Array:
     return x.cast(pa.string())
 
 
-def tree_metrics(child: pa.Array, parent: pa.Array) -> dict[str, np.ndarray]:
-    """Per tree (root): root index into ``nodes``, size, depth, breadth, structural virality."""
+def tree_metrics(child: pa.Array, parent: pa.Array, flag: pa.Array | None = None) -> dict[str, np.ndarray]:
+    """Per tree (root): root index into ``nodes``, size, depth, breadth, structural virality;
+    with ``flag`` (one boolean per edge, say "the child carries the hashtag"), ``flagged``: how
+    many of the tree's non-root nodes are flagged."""
     both = pa.chunked_array([_strings(child), _strings(parent)])
     enc = pc.dictionary_encode(both).combine_chunks()
     codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -177,8 +188,10 @@ def tree_metrics(child: pa.Array, parent: pa.Array) -> dict[str, np.ndarray]:
     else:  # not converged: cycles; treat their members as roots
         bad = jump[jump] != jump
         par[bad] = -1
-        return tree_metrics(pa.array(nodes.to_numpy(zero_copy_only=False)[c][~bad[c]]),
-                            pa.array(nodes.to_numpy(zero_copy_only=False)[p][~bad[c]]))
+        keep = ~bad[c]
+        return tree_metrics(pa.array(nodes.to_numpy(zero_copy_only=False)[c][keep]),
+                            pa.array(nodes.to_numpy(zero_copy_only=False)[p][keep]),
+                            None if flag is None else pa.array(_flags(flag)[keep]))
     root, depth = jump, dist
     size = np.bincount(root, minlength=n)
     roots = np.flatnonzero(par < 0)
@@ -203,8 +216,17 @@ def tree_metrics(child: pa.Array, parent: pa.Array) -> dict[str, np.ndarray]:
     np.add.at(w, root[nonroot], sub[nonroot] * (size[root[nonroot]] - sub[nonroot]).astype(np.float64))
     s = size[roots].astype(np.float64)
     sv = 2.0 * w[roots] / (s * (s - 1))
-    return {"root": roots, "nodes": nodes, "size": size[roots], "depth": maxd[roots],
-            "breadth": breadth[roots], "virality": sv}
+    out = {"root": roots, "nodes": nodes, "size": size[roots], "depth": maxd[roots],
+           "breadth": breadth[roots], "virality": sv}
+    if flag is not None:
+        out["flagged"] = np.bincount(root[c], weights=_flags(flag), minlength=n).astype(np.int64)[roots]
+    return out
+
+
+def _flags(x: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(x, pa.ChunkedArray):
+        x = x.combine_chunks()
+    return np.asarray(x.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _summary(x: np.ndarray) -> dict[str, Any]:
@@ -250,6 +272,9 @@ def describe(tm: dict[str, np.ndarray], store: Any, label: str, top: int = 10) -
                         "size": int(tm["size"][i]), "depth": int(tm["depth"][i]),
                         "max_breadth": int(tm["breadth"][i]),
                         "structural_virality": round(float(tm["virality"][i]), 4)})
+        if "flagged" in tm:
+            largest[-1]["replies_tagged"] = int(tm["flagged"][i])
+            largest[-1]["replies_untagged"] = int(tm["size"][i]) - 1 - int(tm["flagged"][i])
     return {
         "shape": label,
         "cascades": int(len(tm["size"])),
@@ -261,8 +286,23 @@ def describe(tm: dict[str, np.ndarray], store: Any, label: str, top: int = 10) -
 
 
 def reply_trees(store: Any, scope: Scope) -> dict[str, Any]:
-    e = sql.run(store, REPLY_EDGES_SQL, mv=scope.table)
-    return describe(tree_metrics(e.column("child"), e.column("parent")), store, "exact")
+    """The reply trees of the movement's conversation; ``replies`` counts their replies with and
+    without the hashtag, ``untagged`` says where the untagged ones hang, and each of the
+    ``largest`` trees gives its own split and whether its root carries the hashtag."""
+    conv = conversation(store, scope)
+    e = sql.run(store, REPLY_EDGES_SQL, conv=conv.table)
+    tm = tree_metrics(e.column("child"), e.column("parent"), e.column("in_movement"))
+    out = describe(tm, store, "exact")
+    out["counts"] = ("trees of the movement's conversation: every reply descending from a movement post or "
+                     "from the root of its thread, with or without the hashtag")
+    out.update(conv.describe())
+    if out["largest"]:
+        ids = [t["post_id"] for t in out["largest"]]
+        tagged_roots = {r["id"] for r in sql.rows(store, ROOTS_TAGGED_SQL, mv=scope.table,
+                                                   ids=sql.Raw(sql.in_list(ids)))}
+        for t in out["largest"]:
+            t["root_carries_hashtag"] = t["post_id"] in tagged_roots
+    return out
 
 
 def repost_cascades(store: Any, scope: Scope, follows: sql.Raw | None = None) -> dict[str, Any]:

@@ -320,8 +320,10 @@ def render_text(r: dict[str, Any]) -> str:
             o = m["observed"]
             lines.append(f"  {m['post_id']:<24} {_acct(m):<24} {o['reposts'] + o['quotes']:>8,} shares")
     rc, yc = r["cascades"]["reposts"], r["cascades"]["replies"]
+    yr = yc.get("replies") or {}
     lines.append(f"cascades      {rc['cascades']:,} repost cascades ({rc['shape']}), "
-                 f"{yc['cascades']:,} reply trees (max depth {yc['depth'].get('max', 0):g})")
+                 f"{yc['cascades']:,} reply trees (max depth {yc['depth'].get('max', 0):g})"
+                 + (f"; {yr['tagged']:,} replies with the hashtag, {yr['untagged']:,} without" if yr else ""))
     if pe["top_amplifiers"]:
         lines.append("top amplifiers " + ", ".join(_acct(a) for a in pe["top_amplifiers"][:5]))
     if pe["notable"]:

@@ -1,13 +1,19 @@
 """Spread: reposts, replies and quotes, as observed in the data and as the
 platform reported them.
 
-For every post the movement's posts point to (repost of, reply to, quote of),
-and for every movement post, the *observed* counts are the links found in the
-store, the *reported* counts the platform's engagement counters
-(``repost_count`` ... as last observed). The movement totals give both, and
-the coverage (observed / reported reposts) says how much of the spread the
-archive holds. The most shared posts are ranked by observed reposts + quotes,
-then by reported ones.
+The *observed* counts are the links found in the store: the movement's
+reposts and quotes, and the replies of the movement's conversation (see
+:mod:`.conversations`: the replies carrying the hashtag and those without it
+that descend from a movement post or share its thread), split into
+``replies_tagged`` and ``replies_untagged``. The *reported* counts are the
+platform's counters on the movement's own posts (reposts excluded;
+``repost_count`` ... as last observed). ``coverage`` compares like with like:
+the movement's reposts and quotes with the reported ones, and the replies
+whose parent is a movement post (``replies_to_movement_posts``) with the
+reported replies. ``counted`` says all this in words, next to the figures.
+For every post the movement and its conversation point to (repost of, reply
+to, quote of), ``most_shared`` gives the same observed and reported counts,
+ranked by observed reposts + quotes, then by reported ones.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 from groundswell.analysis import sql
+from groundswell.analysis.conversations import conversation
 from groundswell.analysis.scope import Scope
 
 TOTALS_SQL = """
 SELECT count(*) AS posts,
        sum(CASE WHEN kind = 'repost' THEN 1 ELSE 0 END) AS reposts,
-       sum(CASE WHEN kind = 'reply' THEN 1 ELSE 0 END) AS replies,
        sum(CASE WHEN kind = 'quote' THEN 1 ELSE 0 END) AS quotes,
        sum(CASE WHEN kind <> 'repost' THEN coalesce(repost_count, 0) ELSE 0 END) AS reported_reposts,
        sum(CASE WHEN kind <> 'repost' THEN coalesce(reply_count, 0) ELSE 0 END) AS reported_replies,
@@ -32,7 +38,7 @@ FROM {mv}
 TOP_SQL = """
 WITH l AS (
   SELECT platform, repost_of_id AS target, 1 AS r, 0 AS y, 0 AS q FROM {mv} WHERE repost_of_id IS NOT NULL
-  UNION ALL SELECT platform, reply_to_id, 0, 1, 0 FROM {mv} WHERE reply_to_id IS NOT NULL
+  UNION ALL SELECT platform, reply_to_id, 0, 1, 0 FROM {conv}
   UNION ALL SELECT platform, quote_of_id, 0, 0, 1 FROM {mv} WHERE quote_of_id IS NOT NULL),
 o AS (SELECT platform, target, sum(r) AS reposts, sum(y) AS replies, sum(q) AS quotes FROM l
       GROUP BY platform, target)
@@ -64,18 +70,39 @@ def _row(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+COUNTED = {
+    "reposts": "reposts in the movement (reposts of posts carrying the hashtag)",
+    "quotes": "quotes carrying the hashtag",
+    "replies": "replies in the movement's conversation: those carrying the hashtag (replies_tagged) and "
+               "those without it that descend from a movement post or share its thread (replies_untagged)",
+    "reported": "the platform's counters summed over the movement's own posts (reposts excluded), as last observed",
+    "coverage": "observed / reported; for replies, the observed replies whose parent is a movement post "
+                "(replies_to_movement_posts) / reported replies",
+}
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
 def spread(store: Any, scope: Scope, limit: int = 10) -> dict[str, Any]:
     t = sql.rows(store, TOTALS_SQL, mv=scope.table)[0]
     t = {k: int(v or 0) for k, v in t.items()}
-    observed = {"reposts": t["reposts"], "replies": t["replies"], "quotes": t["quotes"]}
+    conv = conversation(store, scope)
+    direct = conv.direct
+    observed = {"reposts": t["reposts"], "replies": conv.tagged + conv.untagged, "quotes": t["quotes"],
+                "replies_tagged": conv.tagged, "replies_untagged": conv.untagged,
+                "replies_to_movement_posts": direct}
     reported = {"reposts": t["reported_reposts"], "replies": t["reported_replies"],
                 "quotes": t["reported_quotes"], "likes": t["reported_likes"]}
-    coverage = {k: (round(observed[k] / reported[k], 4) if reported[k] else None) for k in observed}
+    coverage = {"reposts": _ratio(t["reposts"], reported["reposts"]), "replies": _ratio(direct, reported["replies"]),
+                "quotes": _ratio(t["quotes"], reported["quotes"])}
     return {
         "posts": t["posts"],
         "observed": observed,
         "reported": reported,
         "coverage": coverage,
-        "most_shared": [_row(r) for r in sql.rows(store, TOP_SQL, mv=scope.table, limit=limit)],
+        "counted": dict(COUNTED),
+        "most_shared": [_row(r) for r in sql.rows(store, TOP_SQL, mv=scope.table, conv=conv.table, limit=limit)],
         "most_shared_reported": [_row(r) for r in sql.rows(store, TOP_REPORTED_SQL, mv=scope.table, limit=limit)],
     }
