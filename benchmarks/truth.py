@@ -38,6 +38,8 @@ ROWS: list[Row] = []
 
 
 def row(dataset: str, what: str, truth: Any, ours: Any, ok: bool | None = None) -> None:
+    if isinstance(ours, float) and ours.is_integer():
+        ours = int(ours)
     ok = (truth == ours) if ok is None else ok
     ROWS.append({"dataset": dataset, "what": what, "truth": truth, "groundswell": ours, "ok": ok})
     print(f"  {'ok ' if ok else 'NO '} {dataset}: {what}: truth {truth}, groundswell {ours}", file=sys.stderr)
@@ -116,7 +118,7 @@ def peers(data: Path) -> None:
 
     hx = json.loads((data / "twarc-hashtags/expected.json").read_text())
     with store(data / "twarc-hashtags/test-data/tweets1.jsonl") as db:
-        code, out, _ = gs("hashtags", "--db", db, "--csv")
+        code, out, _ = gs("hashtags", "--db", db, "--twarc-hashtags")
         want = [tuple(x.split(",")) for x in hx["test_basic"]["expected_output"].strip().splitlines()[1:]]
         got = [tuple(x.split(",")[:2]) for x in out.strip().splitlines()[1:]]
         row("twarc-hashtags", "hashtag counts of tweets1 (tweets in data[])", f"{len(want)} tags",
@@ -138,20 +140,63 @@ def peers(data: Path) -> None:
 
 
 def pheme(data: Path) -> None:
+    """Each thread's size and depth (expected.json, from the thread folders) against the reply trees
+    groundswell rebuilds from one reply per thread (the conversation walk climbs to the root and comes
+    back down to every tweet), and, through the CLI, the threads the event's main hashtag touches."""
+    from collections import Counter
+
+    import pyarrow as pa
+
+    from groundswell.analysis import sql
+    from groundswell.analysis.cascades import REPLY_EDGES_SQL, tree_metrics
+    from groundswell.analysis.conversations import conversation
+    from groundswell.analysis.scope import _COLUMNS, Scope
+    from groundswell.store import open_store
+
     exp = json.loads((data / "rumoureval-pheme/expected.json").read_text())
-    from groundswell.analysis.conversations import threads  # the conversations module (issue 14)
-
     for event, e in exp["events"].items():
+        threads = e["thread"]
+        seeds = []
+        for root in threads:
+            folder = data / f"rumoureval-pheme/{event}/{root}/replies"
+            replies = sorted((p.stem for p in folder.glob("*.json")), key=int) if folder.exists() else []
+            seeds.append(replies[-1] if replies else root)
+        tags: dict[str, set[str]] = {}
+        parents: dict[str, str | None] = {}
+        for line in (data / f"rumoureval-pheme/{event}.v1.jsonl").read_text(encoding="utf-8").splitlines():
+            t = json.loads(line)
+            tags[t["id_str"]] = {h["text"].casefold() for h in t.get("entities", {}).get("hashtags", [])}
+            parents[t["id_str"]] = t.get("in_reply_to_status_id_str")
         with store(data / f"rumoureval-pheme/{event}.v1.jsonl") as db:
-            from groundswell.store import open_store
-
             with open_store(db, read_only=True) as s:
-                got = threads(s, [t["root"] for t in e["threads"].values()])
-        size = sum(got.get(t["root"], {}).get("size") == t["tweets"] for t in e["threads"].values())
-        depth = sum(got.get(t["root"], {}).get("depth") == t["max_depth"] for t in e["threads"].values())
-        n = len(e["threads"])
-        row(f"PHEME {event}", "reply threads with the true size", n, size)
-        row(f"PHEME {event}", "reply threads with the true depth", n, depth)
+                sql.materialize(s, "gs_seeds", f"SELECT {_COLUMNS} FROM posts p WHERE p.id IN {{ids}}",
+                                ids=sql.Raw(sql.in_list(seeds)))
+                conv = conversation(s, Scope(["gs-seeds"], None, None, "hour", sql.Raw("gs_seeds")))
+                edges = sql.run(s, REPLY_EDGES_SQL, conv=conv.table).to_pylist()
+            tm = tree_metrics(pa.array([x["child"] for x in edges], pa.string()),
+                              pa.array([x["parent"] for x in edges], pa.string()))
+            got = {tm["nodes"][int(r)].as_py(): (int(n), int(d)) for r, n, d in zip(tm["root"], tm["size"], tm["depth"])}
+            n = len(threads)
+            size = sum(got.get(r, (1, 0))[0] == t["tweets"] for r, t in threads.items())
+            depth = sum(got.get(r, (1, 0))[1] == t["max_depth"] for r, t in threads.items())
+            row(f"PHEME {event}", "threads rebuilt with their true size", n, size)
+            row(f"PHEME {event}", "threads rebuilt with their true depth", n, depth)
+            counts = Counter(x for r in threads for x in tags.get(r, ()))
+            tag = min(counts, key=lambda x: (-counts[x], x))
+
+            def thread_of(i: str) -> str:
+                while parents.get(i):
+                    i = parents[i]  # type: ignore[assignment]
+                return i
+
+            touched = {thread_of(i) for i, ts in tags.items() if tag in ts}
+            trees = [r for r in touched if threads.get(r, {}).get("tweets", 1) > 1]
+            d = analyze(db, "--hashtag", tag, "--identify")
+            rt = d["cascades"]["replies"]
+            row(f"PHEME {event}", f"reply trees of #{tag} (threads it touches, replies tagged or not)", len(trees),
+                rt["cascades"])
+            row(f"PHEME {event}", f"deepest #{tag} thread", max(threads[r]["max_depth"] for r in trees),
+                rt["depth"]["max"])
 
 
 # --------------------------------------------------------------------------- the real #MeToo day

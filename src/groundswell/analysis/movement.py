@@ -102,7 +102,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         if mix is not None:
             out["content"] = mix
         tick("content")
-    for name in ("gs_movement", "gs_membership", "gs_follows"):
+    for name in ("gs_movement", "gs_membership", "gs_follows", "gs_conversation"):
         sql.drop(store, name)
     out["timings"] = timings
     return out
