@@ -1,0 +1,331 @@
+"""Keyed pseudonyms, the public-figure rule, and names inside text.
+
+An account that is not a *public figure* appears as ``user-<12 hex>``: the
+first 48 bits of HMAC-SHA256 over ``"{platform}\\x1f{account id}"`` keyed with a
+per-store secret (``meta`` key ``privacy.secret``, 32 random bytes, created on
+first use). One person keeps one pseudonym within a store (and across its
+outputs); without the key a pseudonym cannot be reversed or recomputed from a
+known id. An account known only by its handle (CSV files without a user id) is
+keyed by ``"{platform}\\x1f@{handle, case-folded}"``; a handle that the
+store's ``accounts`` table resolves to an id gets the id's pseudonym.
+Post ids are pseudonymized the same way (``post-<12 hex>``) unless their author
+is public: a tweet id can be looked up, a Bluesky at:// URI holds the author's
+DID and a Mastodon URI their username. 48 bits make a collision between two
+accounts unlikely below some ten million accounts (about 0.2 % at one
+million); analyses count by the real ids inside the store, so a collision can
+only make two people share a label on a page.
+
+A *public figure* is an account that is verified (``privacy.verified``, on by
+default), or has had at least ``privacy.min_followers`` followers (10,000 by
+default) in any observation, or is on the allowlist (``privacy.allowlist``:
+``@handle``, ``id`` or ``platform:id``). Public figures appear under their
+handle. ``identify=True`` (the CLI's ``--identify``) shows everybody's handle,
+and the output says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any, Iterable, Mapping, Sequence
+
+import pyarrow as pa
+
+from groundswell.errors import StoreError, UsageError
+from groundswell.privacy._sql import rows as _rows
+from groundswell.privacy.policy import META, Policy
+from groundswell.privacy.redaction import redact
+from groundswell.store.duck import Store
+
+__all__ = ["ACCOUNT_PREFIX", "LABEL_HEX", "POST_PREFIX", "Pseudonymizer", "ensure_pseudonym_key",
+           "ensure_secret", "store_secret"]
+
+LABEL_HEX = 12
+ACCOUNT_PREFIX = "user-"
+POST_PREFIX = "post-"
+PLATFORMS = ("twitter", "bluesky", "mastodon")
+
+_SEP = "\x1f"
+_META = META
+_PLATFORMS = PLATFORMS
+
+
+def store_secret(store: Store, *, create: bool = True) -> bytes:
+    """The store's pseudonym key (created and kept in ``meta`` on first use)."""
+    v = store.meta(_META + "secret")
+    if v:
+        return bytes.fromhex(v)
+    if not create:
+        raise StoreError("the store has no privacy secret")
+    if store.read_only:
+        raise StoreError(f"{store.path} has no pseudonym key yet and is open read-only: run "
+                         f"'groundswell privacy --db {store.path}' once to create it")
+    key = secrets.token_bytes(32)
+    store.set_meta(_META + "secret", key.hex())
+    return key
+
+
+def ensure_secret(store: Store) -> None:
+    """Create the store's pseudonym key unless it has one (call after ingest)."""
+    store_secret(store, create=True)
+
+
+def ensure_pseudonym_key(db: str) -> bool:
+    """Create the key of the store file ``db`` if it has none (one short read-write open); True if created.
+
+    Outputs name private people by keyed pseudonyms and open the store
+    read-only; the first output of a store that was never ingested through
+    :func:`groundswell.ingest.ingest` makes its key here.
+    """
+    from groundswell.store import open_store
+
+    with open_store(db, read_only=True) as s:
+        if s.meta(_META + "secret"):
+            return False
+    with open_store(db) as s:
+        ensure_secret(s)
+    return True
+
+
+def _digest(key: bytes, msg: str) -> str:
+    return hmac.new(key, msg.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+# --------------------------------------------------------------------------- pseudonymizer
+
+def _norm_handle(h: str) -> str:
+    return h.lstrip("@").casefold()
+
+
+class Pseudonymizer:
+    """Stable keyed pseudonyms for one store (or one secret, without a store).
+
+    With a store, the public-figure rule is evaluated against its ``accounts``
+    (any observation verified, or the highest follower count seen), and
+    handles are resolved to account ids. With a bare secret only what the
+    caller passes (``verified``, ``followers``) and the allowlist decide.
+    """
+
+    def __init__(self, store_or_secret: Store | bytes | str, policy: Policy | None = None) -> None:
+        if isinstance(store_or_secret, (bytes, str)):
+            self.store: Store | None = None
+            key = store_or_secret
+            self.secret = bytes.fromhex(key) if isinstance(key, str) else key
+            self.policy = policy or Policy()
+        else:
+            self.store = store_or_secret
+            self.secret = store_secret(store_or_secret)
+            self.policy = policy or Policy.from_store(store_or_secret)
+        if len(self.secret) < 16:
+            raise UsageError("a pseudonym key must have at least 16 bytes")
+        self._labels: dict[str, str] = {}
+        self._public: set[str] | None = None  # platform\x1fid
+        self._public_handles: set[str] = set()  # platform\x1fhandle
+        self._handle_ids: dict[str, str | None] = {}
+        self._allow_ids: set[str] = set()
+        self._allow_any_ids: set[str] = set()
+        self._allow_handles: set[str] = set()
+        for entry in self.policy.allowlist:
+            e = entry.strip()
+            if not e:
+                continue
+            if e.startswith("@"):
+                self._allow_handles.add(_norm_handle(e))
+            elif e.split(":", 1)[0] in _PLATFORMS and ":" in e and not e.startswith("did:"):
+                p, i = e.split(":", 1)
+                self._allow_ids.add(p + _SEP + i)
+            else:
+                self._allow_any_ids.add(e)
+
+    # -- keys ---------------------------------------------------------------
+    def digest(self, kind: str, platform: str | None, key: str) -> str:
+        """The full hex HMAC of one key (``kind`` is 'account' or 'post')."""
+        msg = (platform or "") + _SEP + key if kind == "account" else "post" + _SEP + (platform or "") + _SEP + key
+        return _digest(self.secret, msg)
+
+    def label(self, platform: str | None, account_id: str | None = None, handle: str | None = None) -> str:
+        """The pseudonym of an account (by id, else by handle)."""
+        if account_id is None and handle is not None:
+            account_id = self.resolve_handle(platform, handle)
+        if account_id is not None:
+            ck = "a" + (platform or "") + _SEP + account_id
+            key = account_id
+        elif handle is not None:
+            key = "@" + _norm_handle(handle)
+            ck = "a" + (platform or "") + _SEP + key
+        else:
+            raise UsageError("an account needs an id or a handle")
+        got = self._labels.get(ck)
+        if got is None:
+            got = ACCOUNT_PREFIX + self.digest("account", platform, key)[:LABEL_HEX]
+            self._labels[ck] = got
+        return got
+
+    def post_label(self, platform: str | None, post_id: str) -> str:
+        ck = "p" + (platform or "") + _SEP + post_id
+        got = self._labels.get(ck)
+        if got is None:
+            got = POST_PREFIX + self.digest("post", platform, post_id)[:LABEL_HEX]
+            self._labels[ck] = got
+        return got
+
+    # -- who is public --------------------------------------------------------
+    def _load_public(self) -> set[str]:
+        if self._public is not None:
+            return self._public
+        pub: set[str] = set()
+        pol = self.policy
+        if self.store is not None and (pol.verified or pol.min_followers is not None):
+            rows = _rows(self.store,
+                "SELECT platform, id, list(DISTINCT lower(handle)) FILTER (WHERE handle IS NOT NULL) "
+                "FROM accounts GROUP BY platform, id "
+                "HAVING (? AND bool_or(coalesce(verified, false))) OR (? AND max(followers) >= ?)",
+                [pol.verified, pol.min_followers is not None, pol.min_followers or 0])
+            for p, i, handles in rows:
+                pub.add(p + _SEP + i)
+                for h in handles or ():
+                    self._public_handles.add(p + _SEP + _norm_handle(h))
+        if self.store is not None and (self._allow_handles or self._allow_any_ids or self._allow_ids):
+            rows = self.store.con.execute(
+                "SELECT DISTINCT platform, id, lower(handle) FROM accounts WHERE lower(handle) IN "
+                "(SELECT unnest(?::VARCHAR[])) OR id IN (SELECT unnest(?::VARCHAR[]))",
+                [sorted(self._allow_handles), sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})]
+            ).fetchall()
+            for p, i, h in rows:
+                if (h is not None and _norm_handle(h) in self._allow_handles) or i in self._allow_any_ids \
+                        or p + _SEP + i in self._allow_ids:
+                    pub.add(p + _SEP + i)
+                    if h:
+                        self._public_handles.add(p + _SEP + _norm_handle(h))
+        self._public = pub
+        return pub
+
+    def is_public(self, platform: str | None, account_id: str | None = None, handle: str | None = None,
+                  verified: bool | None = None, followers: int | None = None) -> bool:
+        pol = self.policy
+        if pol.verified and verified:
+            return True
+        if pol.min_followers is not None and followers is not None and followers >= pol.min_followers:
+            return True
+        p = platform or ""
+        if account_id is not None:
+            if account_id in self._allow_any_ids or p + _SEP + account_id in self._allow_ids:
+                return True
+        if handle is not None and _norm_handle(handle) in self._allow_handles:
+            return True
+        pub = self._load_public()
+        if account_id is None and handle is not None:
+            if p + _SEP + _norm_handle(handle) in self._public_handles:
+                return True
+            account_id = self.resolve_handle(platform, handle)
+        return account_id is not None and p + _SEP + account_id in pub
+
+    def resolve_handle(self, platform: str | None, handle: str) -> str | None:
+        """The account id a handle belongs to (its latest holder in the store), or None."""
+        if self.store is None:
+            return None
+        ck = (platform or "") + _SEP + _norm_handle(handle)
+        if ck not in self._handle_ids:
+            self._resolve_handles(platform, [handle])
+        return self._handle_ids.get(ck)
+
+    def _resolve_handles(self, platform: str | None, handles: Iterable[str]) -> None:
+        want = sorted({_norm_handle(h) for h in handles
+                       if (platform or "") + _SEP + _norm_handle(h) not in self._handle_ids})
+        if not want or self.store is None:
+            return
+        for h in want:
+            self._handle_ids[(platform or "") + _SEP + h] = None
+        inlist = ", ".join("'" + h.replace("'", "''") + "'" for h in want)
+        rows = _rows(self.store,
+            "SELECT h, arg_max(id, observed_at) FROM (SELECT lower(handle) AS h, id, observed_at FROM accounts "
+            f"WHERE platform = ? AND lower(handle) IN ({inlist})) GROUP BY h", [platform or ""])
+        for h, i in rows:
+            self._handle_ids[(platform or "") + _SEP + h] = i
+
+    # -- the API ----------------------------------------------------------------
+    def account(self, platform: str | None, account_id: str | None, handle: str | None = None,
+                verified: bool | None = None, followers: int | None = None) -> dict[str, Any]:
+        """``{"label", "pseudonymous"}`` for one account as an output may show it."""
+        if self.policy.identify or self.is_public(platform, account_id, handle, verified, followers):
+            shown = handle if handle else (self._latest_handle(platform, account_id) if account_id else None)
+            return {"label": shown or account_id, "pseudonymous": False}
+        return {"label": self.label(platform, account_id, handle), "pseudonymous": True}
+
+    def _latest_handle(self, platform: str | None, account_id: str) -> str | None:
+        if self.store is None:
+            return None
+        rows = _rows(self.store,
+            "SELECT handle FROM accounts WHERE platform = ? AND id = ? AND handle IS NOT NULL "
+            "ORDER BY observed_at DESC LIMIT 1", [platform or "", account_id])
+        return rows[0][0] if rows else None
+
+    def accounts(self, records: Sequence[Mapping[str, Any]], *, platform_key: str = "platform",
+                 id_key: str = "id", handle_key: str = "handle") -> list[dict[str, Any]]:
+        """The batch form of :meth:`account` over dicts (verified/followers read when present)."""
+        out = []
+        for r in records:
+            out.append(self.account(r.get(platform_key), r.get(id_key), r.get(handle_key),
+                                    r.get("verified"), r.get("followers")))
+        return out
+
+    def text(self, text: str | None, platform: str | None) -> str | None:
+        """Text as an output may show it: mentions of private accounts pseudonymized, redacted per policy."""
+        if text is None:
+            return None
+        if not self.policy.identify:
+            text = self._mentions_in_text([text], platform)[0]
+        if self.policy.redact:
+            text = redact(text)
+        return text
+
+    def _mentions_in_text(self, texts: list[str | None], platform: str | None) -> list[str | None]:
+        found: set[str] = set()
+        for t in texts:
+            if t and "@" in t:
+                found.update(m.group(1) for m in _MENTION_RE.finditer(t))
+        if not found:
+            return texts
+        self._resolve_handles(platform, found)
+        repl: dict[str, str] = {}
+        for h in found:
+            if not self.is_public(platform, None, h):
+                repl[h] = self.label(platform, None, h)
+
+        def sub(m: re.Match[str]) -> str:
+            r = repl.get(m.group(1))
+            return "@" + r if r else m.group(0)
+
+        return [(_MENTION_RE.sub(sub, t) if t and "@" in t else t) for t in texts]
+
+    def sql_macros(self) -> None:
+        """Define ``gs_account(platform, id)`` and ``gs_post(platform, id)`` as DuckDB macros
+        on the store's connection: the same pseudonyms as :meth:`label` / :meth:`post_label`,
+        computed inside DuckDB (HMAC-SHA256 from its ``sha256``), for queries over millions of rows.
+        They do not apply the public-figure rule: join :meth:`public_table` for that."""
+        if self.store is None:
+            raise UsageError("sql_macros needs a store")
+        k = self.secret.ljust(64, b"\0") if len(self.secret) <= 64 else hashlib.sha256(self.secret).digest().ljust(64, b"\0")
+        ipad = bytes(b ^ 0x36 for b in k).hex()
+        opad = bytes(b ^ 0x5C for b in k).hex()
+        hm = (f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(MSG))))")
+        acc = hm.replace("MSG", "coalesce(p, '') || chr(31) || i")
+        post = hm.replace("MSG", "'post' || chr(31) || coalesce(p, '') || chr(31) || i")
+        con = self.store.con
+        con.execute(f"CREATE OR REPLACE TEMP MACRO gs_account(p, i) AS "
+                    f"CASE WHEN i IS NULL THEN NULL ELSE '{ACCOUNT_PREFIX}' || left({acc}, {LABEL_HEX}) END")
+        con.execute(f"CREATE OR REPLACE TEMP MACRO gs_post(p, i) AS "
+                    f"CASE WHEN i IS NULL THEN NULL ELSE '{POST_PREFIX}' || left({post}, {LABEL_HEX}) END")
+
+    def public_table(self) -> pa.Table:
+        """The public figures as an Arrow table (platform, id) to join in SQL."""
+        pub = sorted(self._load_public())
+        ps = [k.split(_SEP, 1) for k in pub]
+        return pa.table({"platform": pa.array([p for p, _ in ps], pa.string()),
+                         "id": pa.array([i for _, i in ps], pa.string())})
+
+
+# mentions in text: @name, @name.domain (Bluesky), @user@server (Mastodon)
+_MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
