@@ -20,9 +20,10 @@ says which mode it is in (:func:`privacy_header`). One module per concern:
 
 from __future__ import annotations
 
-from groundswell.privacy.fields import TWARC_CSV_ROLES
+from groundswell.privacy.fields import LAYOUTS, ROLES, Field, Layout
 from groundswell.privacy.forgetting import ForgetResult, apply_deletions, compact, forget, read_id_file
 from groundswell.privacy.outputs import (
+    Shareable,
     export_safely,
     export_transform,
     pseudonymize_network,
@@ -41,19 +42,34 @@ from groundswell.privacy.pseudonyms import (
 )
 from groundswell.privacy.redaction import redact, redact_posts_table, redact_store_enabled
 from groundswell.privacy.retention import check_retention, set_expiry, settings
-from groundswell.privacy.withholding import DISCLOSURE_LABELS, WITHHELD, disclosure_keys, safe_text
+from groundswell.privacy.withholding import (
+    DISCLOSURE_LABELS,
+    PLACEHOLDERS,
+    WITHHELD,
+    Tally,
+    Withholder,
+    disclosure_keys,
+    safe_text,
+)
 
 __all__ = [
     "ACCOUNT_PREFIX",
     "DEFAULT_MIN_FOLLOWERS",
     "DISCLOSURE_LABELS",
     "LABEL_HEX",
+    "LAYOUTS",
+    "PLACEHOLDERS",
     "POST_PREFIX",
-    "TWARC_CSV_ROLES",
+    "ROLES",
     "WITHHELD",
+    "Field",
     "ForgetResult",
+    "Layout",
     "Policy",
     "Pseudonymizer",
+    "Shareable",
+    "Tally",
+    "Withholder",
     "apply_deletions",
     "check_retention",
     "compact",

@@ -80,8 +80,12 @@ class Policy:
         return " or ".join(parts) if parts else "nobody"
 
 
-def privacy_header(policy: Policy) -> dict[str, Any]:
-    """What every output must state about itself (a dict; ``notice`` is one line to show)."""
+def privacy_header(policy: Policy, withheld: Any = None) -> dict[str, Any]:
+    """What every output must state about itself (a dict; ``notice`` is one line to show).
+
+    ``withheld`` (a :class:`groundswell.privacy.withholding.Tally`) adds what
+    this output withheld, by reason, with counts.
+    """
     if policy.show_disclosure_text:
         disclosures = "shown (private output)" if policy.private else "shown for public figures only"
     else:
@@ -91,15 +95,25 @@ def privacy_header(policy: Policy) -> dict[str, Any]:
         who = "IDENTIFIED: this output names every account (--identify)"
     else:
         who = f"Pseudonymous: accounts that are not public figures ({policy.rule}) appear as pseudonyms"
+    if policy.show_disclosure_text and policy.private:
+        texts = "every text shown"
+    else:
+        texts = ("text of people who are not public figures shown only when a model covering its language "
+                 "judged it not a disclosure")
     notice = f"{who}; personal details in text {'redacted' if policy.redact else 'NOT redacted'}; " \
-             f"disclosure text {disclosures}."
+             f"disclosure text {disclosures}; {texts}"
+    counts = None
+    if withheld is not None:
+        counts = withheld.as_dict()
+        notice += f"; {withheld.sentence()}"
+    notice += "."
     if policy.private:
         notice = "PRIVATE - not for sharing. " + notice
     return {"mode": mode, "public_figures": policy.rule, "redacted": policy.redact,
-            "disclosure_text": disclosures, "private": policy.private, "notice": notice}
+            "disclosure_text": disclosures, "private": policy.private, "withheld": counts, "notice": notice}
 
 
-def mark_private(output: dict[str, Any], policy: Policy) -> dict[str, Any]:
+def mark_private(output: dict[str, Any], policy: Policy, withheld: Any = None) -> dict[str, Any]:
     """Return ``output`` (a JSON-able dict) with its ``privacy`` header added.
 
     Every structured output carries the header; ``private`` is true when the
@@ -107,6 +121,5 @@ def mark_private(output: dict[str, Any], policy: Policy) -> dict[str, Any]:
     ``notice`` starts with ``PRIVATE``.
     """
     out = dict(output)
-    out["privacy"] = privacy_header(policy)
+    out["privacy"] = privacy_header(policy, withheld)
     return out
-

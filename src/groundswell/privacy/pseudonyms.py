@@ -124,6 +124,7 @@ class Pseudonymizer:
         self._public: set[str] | None = None  # platform\x1fid
         self._public_handles: set[str] = set()  # platform\x1fhandle
         self._handle_ids: dict[str, str | None] = {}
+        self._post_authors: dict[str, str | None] = {}
         self._allow_ids: set[str] = set()
         self._allow_any_ids: set[str] = set()
         self._allow_handles: set[str] = set()
@@ -188,11 +189,10 @@ class Pseudonymizer:
                 for h in handles or ():
                     self._public_handles.add(p + _SEP + _norm_handle(h))
         if self.store is not None and (self._allow_handles or self._allow_any_ids or self._allow_ids):
-            rows = self.store.con.execute(
+            rows = _rows(self.store,
                 "SELECT DISTINCT platform, id, lower(handle) FROM accounts WHERE lower(handle) IN "
                 "(SELECT unnest(?::VARCHAR[])) OR id IN (SELECT unnest(?::VARCHAR[]))",
-                [sorted(self._allow_handles), sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})]
-            ).fetchall()
+                [sorted(self._allow_handles), sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})])
             for p, i, h in rows:
                 if (h is not None and _norm_handle(h) in self._allow_handles) or i in self._allow_any_ids \
                         or p + _SEP + i in self._allow_ids:
@@ -272,33 +272,235 @@ class Pseudonymizer:
         return out
 
     def text(self, text: str | None, platform: str | None) -> str | None:
-        """Text as an output may show it: mentions of private accounts pseudonymized, redacted per policy."""
-        if text is None:
-            return None
+        """Text as an output may show it: mentions and links naming private accounts or their
+        posts rewritten (:meth:`texts`), redacted per policy."""
+        return self.texts([text], platform)[0]
+
+    def texts(self, texts: Sequence[str | None], platform: str | None, *, redacted: bool | None = None
+              ) -> list[str | None]:
+        """:meth:`text` over a batch (one store query for all the handles and post ids in it)."""
+        out = list(texts)
         if not self.policy.identify:
-            text = self._mentions_in_text([text], platform)[0]
-        if self.policy.redact:
-            text = redact(text)
-        return text
+            out = self._links_in_text(out, platform)
+            out = self._mentions_in_text(out, platform)
+        if self.policy.redact if redacted is None else redacted:
+            out = [redact(t) if t else t for t in out]
+        return out
 
     def _mentions_in_text(self, texts: list[str | None], platform: str | None) -> list[str | None]:
         found: set[str] = set()
         for t in texts:
-            if t and "@" in t:
+            if t and ("@" in t or "\uff20" in t):
                 found.update(m.group(1) for m in _MENTION_RE.finditer(t))
+        out = texts
+        if found:
+            self._resolve_handles(platform, found)
+            repl: dict[str, str] = {}
+            for h in found:
+                if not self.is_public(platform, None, h):
+                    repl[h] = self.label(platform, None, h)
+
+            def sub(m: re.Match[str]) -> str:
+                r = repl.get(m.group(1))
+                return m.group(0)[0] + r if r else m.group(0)
+
+            out = [(_MENTION_RE.sub(sub, t) if t and ("@" in t or "\uff20" in t) else t) for t in texts]
+        if platform in (None, "twitter"):
+            out = self._spaced_mentions(out, platform)
+        return out
+
+    def _spaced_mentions(self, texts: list[str | None], platform: str | None) -> list[str | None]:
+        """GetOldTweets writes a mention as "@ name": the name is rewritten too, unless it is a
+        common word ("meet @ home") or a public figure's handle."""
+        found = {m.group(1) for t in texts if t and "@ " in t for m in _SPACED_MENTION_RE.finditer(t)
+                 if m.group(1).lower() not in _COMMON_WORDS}
         if not found:
             return texts
         self._resolve_handles(platform, found)
-        repl: dict[str, str] = {}
-        for h in found:
-            if not self.is_public(platform, None, h):
-                repl[h] = self.label(platform, None, h)
+        repl = {h: self.label(platform, None, h) for h in found if not self.is_public(platform, None, h)}
 
         def sub(m: re.Match[str]) -> str:
             r = repl.get(m.group(1))
-            return "@" + r if r else m.group(0)
+            return "@ " + r if r else m.group(0)
 
-        return [(_MENTION_RE.sub(sub, t) if t and "@" in t else t) for t in texts]
+        return [(_SPACED_MENTION_RE.sub(sub, t) if t and "@ " in t else t) for t in texts]
+
+    # -- links ----------------------------------------------------------------
+    def _links_in_text(self, texts: list[str | None], platform: str | None) -> list[str | None]:
+        """Links and DIDs naming private accounts or their posts rewritten; t.co links (which
+        redirect to a post nobody can see from here) become ``[link]``."""
+        cand = [i for i, t in enumerate(texts) if t and ("://" in t or "did:" in t or "pic.twitter.com/" in t)]
+        if not cand:
+            return texts
+        self.prefetch_links([u.group(0) for i in cand for u in _URL_IN_TEXT.finditer(texts[i] or "")])
+        out = list(texts)
+        for i in cand:
+            t = out[i] or ""
+            t = _URL_IN_TEXT.sub(lambda m: self._link_in_text(m.group(0)), t)
+            if "pic.twitter.com/" in t:
+                t = _PIC_RE.sub("[link]", t)
+            if "did:" in t:
+                t = _DID_RE.sub(lambda m: self._did(m.group(0)), t)
+            out[i] = t
+        return out
+
+    def _link_in_text(self, u: str) -> str:
+        core = u.rstrip(_TRAILING)
+        tail = u[len(core):]
+        if _TCO_RE.match(core) or _PIC_RE.search(core):
+            return "[link]" + tail
+        return self.link(core) + tail
+
+    def _did(self, did: str) -> str:
+        if self.is_public("bluesky", did):
+            return did
+        return self.label("bluesky", did)
+
+    def links(self, urls: Sequence[str | None]) -> list[str | None]:
+        """:meth:`link` over a batch."""
+        self.prefetch_links([u for u in urls if u])
+        return [self.link(u) if u else u for u in urls]
+
+    def link(self, url: str) -> str:
+        """A link as an output may show it: a link to an account or a post of someone who is not a
+        public figure gets their pseudonym and the post label in place of the handle and the id.
+
+        Recognized: ``twitter.com``/``x.com`` status and profile links (and ``/i/web/status/ID``),
+        ``bsky.app/profile/ACTOR[/post/RKEY]``, ``at://ACTOR/COLLECTION/RKEY``, and on any host
+        ``/@name[@domain][/ID]`` and ``/users/name[/statuses/ID]`` (Mastodon and others); other links
+        are returned as they are.
+        """
+        if self.policy.identify:
+            return url
+        m = _TW_STATUS.match(url)
+        if m:
+            pid, handle = m.group("id"), m.group("handle")
+            author = self.post_author("twitter", pid)
+            if handle.lower() == "i" or handle.lower() == "i/web":
+                handle = None
+            if self._public_link("twitter", author, handle):
+                return url
+            who = self.label("twitter", author, handle) if (author or handle) else "i/web"
+            return f"{m.group('scheme')}{m.group('host')}/{who}/status/{self.post_label('twitter', pid)}" \
+                   f"{m.group('rest') or ''}"
+        m = _TW_PROFILE.match(url)
+        if m and m.group("handle").lower() not in _TW_RESERVED:
+            handle = m.group("handle")
+            if self._public_link("twitter", None, handle):
+                return url
+            return f"{m.group('scheme')}{m.group('host')}/{self.label('twitter', None, handle)}{m.group('rest') or ''}"
+        m = _BSKY_RE.match(url)
+        if m:
+            actor, rkey = m.group("actor"), m.group("rkey")
+            did = actor if actor.startswith("did:") else self.resolve_handle("bluesky", actor)
+            if self._public_link("bluesky", did, None if actor.startswith("did:") else actor):
+                return url
+            who = self.label("bluesky", did, None if did else actor)
+            out = f"{m.group('scheme')}{m.group('host')}/profile/{who}"
+            if rkey:
+                out += "/post/" + self.post_label("bluesky", f"at://{did or actor}/app.bsky.feed.post/{rkey}")
+            return out + (m.group("rest") or "")
+        m = _AT_RE.match(url)
+        if m:
+            actor, coll, rkey = m.group("actor"), m.group("coll"), m.group("rkey")
+            did = actor if actor.startswith("did:") else self.resolve_handle("bluesky", actor)
+            if self._public_link("bluesky", did, None if actor.startswith("did:") else actor):
+                return url
+            who = self.label("bluesky", did, None if did else actor)
+            if coll and rkey:
+                return f"at://{who}/{coll}/{self.post_label('bluesky', f'at://{did or actor}/{coll}/{rkey}')}" \
+                       + (m.group("rest") or "")
+            return f"at://{who}" + (f"/{coll}" if coll else "") + (m.group("rest") or "")
+        m = _AT_NAME_RE.match(url) or _USERS_RE.match(url)
+        if m:
+            host, user, domain, sid = m.group("host"), m.group("user"), m.group("domain"), m.group("id")
+            home = domain or host
+            acc = f"https://{home.lower()}/@{user}"
+            handle = f"{user}@{home.lower()}"
+            if self._public_link("mastodon", acc, handle):
+                return url
+            who = self.label("mastodon", acc)
+            out = f"{m.group('scheme')}{host}/@{who}"
+            if sid:
+                uri = (f"https://{host.lower()}/users/{user}/statuses/{sid}" if not domain
+                       else f"https://{host.lower()}/@{user}@{domain}/{sid}")
+                out += "/" + self.post_label("mastodon", m.group("uri") or uri)
+            return out + (m.group("rest") or "")
+        return url
+
+    def query(self, q: str | None, platform: str | None) -> str | None:
+        """A collection query, rule or API address as an output may show it: accounts it names
+        (``from:``/``to:``/``retweets_of:`` operators, ``@mentions``, ``/users/ID`` and
+        ``/users/by/username/NAME`` in API paths, links) get their pseudonyms."""
+        if q is None or self.policy.identify:
+            return q
+
+        def op(m: re.Match[str]) -> str:
+            h = m.group("name")
+            return m.group("op") + (h if self.is_public(platform, None, h) else self.label(platform, None, h))
+
+        def api(m: re.Match[str]) -> str:
+            v = m.group("value")
+            if m.group("by"):
+                shown = v if self.is_public(platform, None, v) else self.label(platform, None, v)
+            else:
+                shown = v if self.is_public(platform, v) else self.label(platform, v)
+            return m.group("path") + shown
+
+        q = _QUERY_OP.sub(op, q)
+        q = _API_USER.sub(api, q)
+        return self._links_in_text(self._mentions_in_text([q], platform), platform)[0]
+
+    def _public_link(self, platform: str, account_id: str | None, handle: str | None) -> bool:
+        """A link names a public figure only when every name it gives for the account is public."""
+        if account_id is None and handle is None:
+            return False
+        if account_id is not None and not self.is_public(platform, account_id):
+            return False
+        return handle is None or self.is_public(platform, None, handle)
+
+    def prefetch_links(self, urls: Iterable[str]) -> None:
+        """Resolve at once the handles and post authors that a batch of links names."""
+        if self.store is None:
+            return
+        handles: dict[str, set[str]] = {}
+        posts: set[str] = set()
+        for u in urls:
+            m = _TW_STATUS.match(u)
+            if m:
+                posts.add(m.group("id"))
+                handles.setdefault("twitter", set()).add(m.group("handle"))
+                continue
+            m = _TW_PROFILE.match(u)
+            if m:
+                handles.setdefault("twitter", set()).add(m.group("handle"))
+                continue
+            m = _BSKY_RE.match(u) or _AT_RE.match(u)
+            if m and not m.group("actor").startswith("did:"):
+                handles.setdefault("bluesky", set()).add(m.group("actor"))
+        for plat, hs in handles.items():
+            self._resolve_handles(plat, hs)
+        self.prefetch_post_authors("twitter", posts)
+
+    # -- post authors -------------------------------------------------------------
+    def post_author(self, platform: str | None, post_id: str) -> str | None:
+        """The author id of a post in the store, or None."""
+        ck = (platform or "") + _SEP + post_id
+        if ck not in self._post_authors:
+            self.prefetch_post_authors(platform, [post_id])
+        return self._post_authors.get(ck)
+
+    def prefetch_post_authors(self, platform: str | None, ids: Iterable[str]) -> None:
+        want = sorted({i for i in ids if (platform or "") + _SEP + i not in self._post_authors})
+        if not want:
+            return
+        for i in want:
+            self._post_authors[(platform or "") + _SEP + i] = None
+        if self.store is None:
+            return
+        for p, i, a in _rows(self.store, "SELECT platform, id, author_id FROM posts WHERE platform = ? AND id IN "
+                                         "(SELECT unnest(?::VARCHAR[]))", [platform or "", want]):
+            self._post_authors[p + _SEP + i] = a
 
     def sql_macros(self) -> None:
         """Define ``gs_account(platform, id)`` and ``gs_post(platform, id)`` as DuckDB macros
@@ -327,5 +529,39 @@ class Pseudonymizer:
                          "id": pa.array([i for _, i in ps], pa.string())})
 
 
-# mentions in text: @name, @name.domain (Bluesky), @user@server (Mastodon)
-_MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
+# mentions in text: @name, @name.domain (Bluesky), @user@server (Mastodon); Twitter's full-width
+# at sign too; a mention may follow a newline written as a literal \n (twarc-csv's text cells)
+_MENTION_RE = re.compile(r"(?:(?<![\w@/\uff20])|(?<=\\n))[@\uff20]"
+                         r"([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)")
+
+# links (in text: up to a space, a quote or an angle bracket; trailing punctuation is not part of it)
+_URL_IN_TEXT = re.compile(r"(?:https?|at)://[^\s<>\"'\\]+", re.I)
+_TRAILING = ".,;:!?)]}\u2026"
+_TCO_RE = re.compile(r"^https?://t\.co/\w+$", re.I)
+# a tweet's media link opens the tweet (its author and id); GetOldTweets glues it to the word before
+_PIC_RE = re.compile(r"(?:https?://)?pic\.twitter\.com/\w+", re.I)
+_SPACED_MENTION_RE = re.compile(r"(?<![\w@/])@ ([A-Za-z0-9_]{1,15}?)(?=https?://|(?![\w@]))")
+_COMMON_WORDS = frozenset(
+    "a an the this that these those my your his her its our their me you him us them it i we they all any "
+    "some home work school church night noon midnight least last first once times and or but to of in on at "
+    "for with by from as up down out about here there now today tonight tomorrow yesterday".split())
+_TW_HOST = r"(?P<host>(?:www\.|mobile\.|m\.)?(?:twitter|x)\.com)"
+_TW_STATUS = re.compile(r"^(?P<scheme>https?://)" + _TW_HOST +
+                        r"/(?P<handle>[A-Za-z0-9_]{1,50}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?P<rest>[/?#].*)?$", re.I)
+_TW_PROFILE = re.compile(r"^(?P<scheme>https?://)" + _TW_HOST +
+                         r"/(?P<handle>[A-Za-z0-9_]{1,50})(?P<rest>(?:/[A-Za-z_]*)?/?(?:[?#].*)?)$", re.I)
+_TW_RESERVED = frozenset({"i", "home", "search", "hashtag", "explore", "intent", "share", "settings", "notifications",
+                          "messages", "login", "signup", "tos", "privacy", "about", "download", "compose", "account",
+                          "logout", "help", "jobs", "en", "rules", "who_to_follow", "lists"})
+_BSKY_RE = re.compile(r"^(?P<scheme>https?://)(?P<host>(?:staging\.)?bsky\.app)/profile/(?P<actor>[^/?#\s]+)"
+                      r"(?:/post/(?P<rkey>[A-Za-z0-9._~:-]+))?(?P<rest>[/?#].*)?$", re.I)
+_AT_RE = re.compile(r"^at://(?P<actor>[^/?#\s]+)(?:/(?P<coll>[A-Za-z0-9.]+)(?:/(?P<rkey>[A-Za-z0-9._~:-]+))?)?"
+                    r"(?P<rest>[/?#].*)?$")
+_AT_NAME_RE = re.compile(r"^(?P<scheme>https?://)(?P<host>[A-Za-z0-9.-]+\.[A-Za-z]{2,})/@(?P<user>[A-Za-z0-9_.-]+)"
+                         r"(?:@(?P<domain>[A-Za-z0-9.-]+\.[A-Za-z]{2,}))?(?:/(?P<id>\d{1,25}))?(?P<uri>)"
+                         r"(?P<rest>[/?#].*)?$")
+_USERS_RE = re.compile(r"^(?P<uri>(?P<scheme>https?://)(?P<host>[A-Za-z0-9.-]+\.[A-Za-z]{2,})/users/"
+                       r"(?P<user>[A-Za-z0-9_.-]+)(?P<domain>)(?:/statuses/(?P<id>\d{1,25}))?)(?P<rest>[/?#].*)?$")
+_QUERY_OP = re.compile(r"(?P<op>\b(?:from|to|retweets_of)(?::|%3A))(?P<name>[A-Za-z0-9_.@-]{1,80})", re.I)
+_API_USER = re.compile(r"(?P<path>/users/(?P<by>by/username/)?)(?P<value>[A-Za-z0-9_]{1,50})")
+_DID_RE = re.compile(r"(?<![\w:/])did:(?:plc|web):[A-Za-z0-9._:%-]+[A-Za-z0-9]")

@@ -206,6 +206,7 @@ class Dashboard:
                 self._cache.move_to_end(key)
                 return self._cache[key]  # type: ignore[no-any-return]
             undo = self._filter(p.get("platform"), p.get("lang"))
+            self.presenter.begin()
             try:
                 _, views = analyze_views(self.store, p["hashtag"], p.get("start"), p.get("end"), p["interval"],
                                          self.presenter)
@@ -260,6 +261,7 @@ class Dashboard:
             return None
         pr = self.presenter
         with self.lock:
+            pr.begin()
             cur = self.store.con.execute(
                 "SELECT platform, id, author_id, author_handle, created_at, kind, text, lang, hashtags, "
                 "repost_of_id, reply_to_id, quote_of_id, repost_count, reply_count, quote_count, like_count, deleted "
@@ -268,15 +270,7 @@ class Dashboard:
             r = dict(zip(names, cur.fetchone()))
             public = pr.is_public(r["author_id"], r["author_handle"], r["platform"])
             labels = post_labels(self.store, r["platform"], r["id"])
-            text = pr.text(r, public) if public else None
-            if r["text"] is None:
-                withheld = "the text is not in the store" + (" (deleted)" if r["deleted"] else "")
-            elif not public:
-                withheld = "its author is not a public figure"
-            elif text is None:
-                withheld = "it is labelled a first-person disclosure"
-            else:
-                withheld = None
+            text, withheld = pr.post_text(r)  # a repost's words are the original's: its author's rule
 
             def parent(pid: str | None) -> str | None:
                 if pid is None:
@@ -301,7 +295,7 @@ class Dashboard:
                     "observed": {"reposts": responses[0], "replies": responses[1], "quotes": responses[2]},
                     "reported": {"reposts": r["repost_count"], "replies": r["reply_count"],
                                  "quotes": r["quote_count"], "likes": r["like_count"]},
-                    "tree": tree}
+                    "tree": tree, "privacy": pr.header}
 
     def resolve_account(self, ref: str) -> tuple[str | None, str | None, str | None] | None:
         """(platform, account id, handle) of the account a page may name ``ref``, or None."""
@@ -589,7 +583,8 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
     api_paths = ("/api/", "/export/", "/openapi.json")
 
     def page(name: str, status: int = 200, **ctx: Any) -> Any:
-        html = env.get_template(name).render(privacy=dash.presenter.header, version=__version__, **ctx)
+        ctx.setdefault("privacy", dash.presenter.header)
+        html = env.get_template(name).render(version=__version__, **ctx)
         return HTMLResponse(html, status_code=status)
 
     def error(request: Any, status: int, msg: str) -> Any:
@@ -625,7 +620,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         v = dash.movement(p)
         specs = charts_mod.charts(v)
         qs = request.url.query
-        return page("movement.html.j2", v=v, specs=specs, missing=charts_mod.missing(v),
+        return page("movement.html.j2", v=v, privacy=v["privacy"], specs=specs, missing=charts_mod.missing(v),
                     specs_json=script_json(specs), brief=brief_mod.sentences(v), title=brief_mod.title(v),
                     f=_form(p), qs=qs, platforms=dash.platforms, languages=dash.languages())
 
@@ -636,7 +631,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         if d is None:
             raise BadRequest(f"no post shown as {ref[:60]!r}", 404)
         specs = {"tree0": charts_mod.tree(d["tree"])} if d["tree"] else {}
-        return page("post.html.j2", d=d, specs=specs, specs_json=script_json(specs))
+        return page("post.html.j2", d=d, privacy=d["privacy"], specs=specs, specs_json=script_json(specs))
 
     def account_page(request: Request) -> Any:
         _params(request, ())
@@ -670,7 +665,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         d = dash.post(ref)
         if d is None:
             raise BadRequest(f"no post shown as {ref[:60]!r}", 404)
-        return JSONResponse({**d, "privacy": dash.presenter.header})
+        return JSONResponse(d)
 
     def api_account(request: Request) -> Any:
         _params(request, ())
