@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Sequence
 
 import orjson
 import pyarrow as pa
@@ -22,6 +23,7 @@ from groundswell.embedded import POST_SCRUB as _POST_SCRUB
 from groundswell.embedded import strip_embedded as _strip_embedded
 from groundswell.errors import StoreError, UsageError
 from groundswell.privacy._sql import columns as _columns
+from groundswell.privacy._sql import tables as _tables
 from groundswell.privacy.policy import META, Policy
 from groundswell.privacy.pseudonyms import LABEL_HEX, PLATFORMS, Pseudonymizer, _norm_handle
 from groundswell.store.duck import Store
@@ -93,6 +95,7 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
     for x in ids or ():
         keys.append((platform, x) if isinstance(x, str) else (x[0] or platform, x[1]))
     acc_keys: list[tuple[str, str]] = []
+    by_handle: list[tuple[str, str]] = []
     if account is not None:
         a = account.strip()
         if a.startswith("@"):
@@ -105,6 +108,7 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
                 "SELECT platform, id FROM posts WHERE lower(author_handle) = ? AND author_id IS NULL "
                 "AND (? IS NULL OR platform = ?)", [_norm_handle(a), platform, platform]).fetchall()
             keys.extend((p, i) for p, i in handle_only)
+            by_handle = sorted({(p, _norm_handle(a)) for p, _ in handle_only})
         else:
             rows = con.execute(
                 "SELECT DISTINCT platform, id FROM accounts WHERE id = ? AND (? IS NULL OR platform = ?) "
@@ -112,7 +116,8 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
                 [a, platform, platform, a, platform, platform]).fetchall()
         acc_keys = [(p, i) for p, i in rows if i is not None]
         if not acc_keys and not keys:
-            raise UsageError(f"no account {account!r} in {store.path}")
+            raise UsageError(f"no account {account!r} in {store.path}: give the account's id, or its handle "
+                             f"with '@', as the platform gives them")
         for p, i in acc_keys:
             keys.extend(con.execute("SELECT platform, id FROM posts WHERE platform = ? AND author_id = ?",
                                     [p, i]).fetchall())
@@ -146,8 +151,8 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
             con.register("_gs_forget", dels)
             con.execute("INSERT INTO deletions SELECT * FROM _gs_forget ON CONFLICT DO NOTHING")
             con.unregister("_gs_forget")
-        if acc_keys:
-            res.accounts = _forget_accounts(store, acc_keys)
+        if acc_keys or by_handle:
+            res.accounts = _forget_accounts(store, acc_keys, by_handle)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -160,38 +165,150 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
     return res
 
 
-def _forget_accounts(store: Store, acc_keys: list[tuple[str, str]]) -> int:
-    """Delete the accounts' observations; replace their ids and handles wherever they appear."""
+def _forget_accounts(store: Store, acc_keys: list[tuple[str, str]],
+                     handle_only: Sequence[tuple[str, str]] = ()) -> int:
+    """Delete the accounts' observations; replace their ids and handles wherever they appear.
+
+    ``handle_only`` are accounts known by handle alone (CSV files without user ids).
+    Every column of every table is searched (:func:`_replace_identity`): ids and
+    handles as whole values, in lists, in mentions and links inside text, and
+    inside raw JSON (an embedded profile of the account is cut out whole).
+    """
     con = store.con
     ps = Pseudonymizer(store, Policy())
     forgotten = json.loads(store.meta(_META + "forgotten") or "[]")
     n = 0
+    idents: list[_Identity] = []
     for p, i in acc_keys:
         handles = [r[0] for r in con.execute(
             "SELECT DISTINCT handle FROM accounts WHERE platform = ? AND id = ? AND handle IS NOT NULL "
             "UNION SELECT DISTINCT author_handle FROM posts WHERE platform = ? AND author_id = ? "
             "AND author_handle IS NOT NULL", [p, i, p, i]).fetchall()]
         digest = ps.digest("account", p, i)
-        gone = "forgotten-" + digest[:LABEL_HEX]
         n += con.execute("SELECT count(*) FROM accounts WHERE platform = ? AND id = ?", [p, i]).fetchone()[0]  # type: ignore[index]
         con.execute("DELETE FROM accounts WHERE platform = ? AND id = ?", [p, i])
-        con.execute("UPDATE posts SET author_id = ?, author_handle = NULL WHERE platform = ? AND author_id = ?",
-                    [gone, p, i])
-        con.execute("UPDATE posts SET reply_to_author_id = ? WHERE platform = ? AND reply_to_author_id = ?",
-                    [gone, p, i])
-        con.execute("UPDATE posts SET mention_ids = list_transform(mention_ids, lambda x: CASE WHEN x = ? THEN ? "
-                    "ELSE x END) WHERE platform = ? AND list_contains(mention_ids, ?)", [i, gone, p, i])
-        low = [h.lower() for h in handles]
-        if low:
-            con.execute("UPDATE posts SET mentions = list_transform(mentions, lambda x: CASE WHEN "
-                        "list_contains(?::VARCHAR[], lower(x)) THEN ? ELSE x END) WHERE platform = ? AND "
-                        "list_has_any(list_transform(mentions, lambda x: lower(x)), ?::VARCHAR[])",
-                        [low, gone, p, low])
-        con.execute("UPDATE deletions SET author_id = ? WHERE platform = ? AND author_id = ?", [gone, p, i])
+        idents.append(_Identity(p, i, handles, FORGOTTEN_PREFIX + digest[:LABEL_HEX]))
         if digest not in forgotten:
             forgotten.append(digest)
+    for p, h in handle_only:
+        digest = ps.digest("account", p, "@" + _norm_handle(h))
+        idents.append(_Identity(p, None, [h], FORGOTTEN_PREFIX + digest[:LABEL_HEX]))
+        if digest not in forgotten:
+            forgotten.append(digest)
+    for ident in idents:
+        _replace_identity(store, ident)
     store.set_meta(_META + "forgotten", json.dumps(forgotten))
     return n
+
+
+FORGOTTEN_PREFIX = "forgotten-"
+_WORD = r"[A-Za-z0-9_]"
+# keys of embedded JSON objects that hold who an account is
+_USER_KEYS = ("screen_name", "username", "handle", "acct", "name", "display_name", "description", "location")
+
+
+class _Identity:
+    """One forgotten account: its id and handles, and the label that replaces them."""
+
+    def __init__(self, platform: str, account_id: str | None, handles: Sequence[str], label: str) -> None:
+        self.platform, self.id, self.label = platform, account_id, label
+        self.handles = sorted({_norm_handle(h) for h in handles if h}, key=len, reverse=True)
+        self.exact = {x.casefold() for x in ([account_id] if account_id else []) + self.handles}
+        names = [re.escape(h) for h in self.handles]
+        parts = []
+        if names:
+            alt = "|".join(names)
+            # @name and "@ name" (GetOldTweets), and /name or /@name in links
+            parts.append(rf"(?P<pre>[@\uff20] ?|/@?)(?:{alt})(?!{_WORD}|\.{_WORD})")
+        ids = []
+        if account_id:
+            ids.append(account_id)
+            m = re.match(r"^(https?://[^/]+)/@([^/@]+)$", account_id)
+            if m:  # a Mastodon account: its statuses live under /users/NAME
+                ids.append(f"{m.group(1)}/users/{m.group(2)}")
+        distinctive = [re.escape(x) for x in ids if not x.isdigit() or len(x) >= 6]
+        if distinctive:
+            parts.append(rf"(?<!{_WORD})(?:{'|'.join(distinctive)})(?!{_WORD})")
+        short = [re.escape(x) for x in ids if x.isdigit() and len(x) < 6]
+        if short:  # a short numeric id only where it is one: after / or = (user_id=101)
+            parts.append(rf"(?<=[/=])(?:{'|'.join(short)})(?!{_WORD})")
+        self.rx = re.compile("|".join(parts), re.I) if parts else None
+        self.needles = sorted({x.casefold() for x in self.handles + ids if x})
+
+    def _sub(self, m: re.Match[str]) -> str:
+        return (m.groupdict().get("pre") or "") + self.label
+
+    def text(self, s: str) -> str:
+        if s.casefold() in self.exact:
+            return self.label
+        return self.rx.sub(self._sub, s) if self.rx is not None else s
+
+    def json(self, obj: Any, key: str = "") -> Any:
+        if isinstance(obj, dict):
+            ident = [obj.get(k) for k in ("id", "id_str", "did")]
+            if self.id is not None and any(str(v) == self.id for v in ident if isinstance(v, (str, int))
+                                          and not isinstance(v, bool)) and any(k in obj for k in _USER_KEYS):
+                return {"id": self.label, "forgotten": True}  # the account's profile, embedded: gone whole
+            handle = next((obj.get(k) for k in ("screen_name", "username", "handle", "acct")
+                           if isinstance(obj.get(k), str)), None)
+            if handle is not None and _norm_handle(handle) in self.handles and any(
+                    k in obj for k in ("name", "display_name", "description", "location")):
+                return {"id": self.label, "forgotten": True}
+            return {k: self.json(v, k) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.json(v, key) for v in obj]
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, int) and not isinstance(obj, bool) and self.id is not None and str(obj) == self.id \
+                and key.lower().endswith("id"):
+            return self.label
+        return obj
+
+    def value(self, v: Any, is_json: bool) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, list):
+            return [self.value(x, False) for x in v]
+        if not isinstance(v, str):
+            return v
+        if is_json or (v[:1] in "{[" and v[-1:] in "}]"):
+            try:
+                obj = orjson.loads(v)
+            except orjson.JSONDecodeError:
+                return self.text(v)
+            new = self.json(obj)
+            return v if new == obj else orjson.dumps(new).decode()
+        return self.text(v)
+
+
+def _replace_identity(store: Store, ident: _Identity) -> int:
+    """Replace one forgotten account's id and handles in every string column of every table."""
+    if not ident.needles:
+        return 0
+    con = store.con
+    changed = 0
+    for t in _tables(store):
+        for c, typ in _columns(store, t).items():
+            if typ not in ("VARCHAR", "VARCHAR[]", "JSON"):
+                continue
+            x = f'lower(array_to_string("{c}", chr(31)))' if typ.endswith("[]") else f'lower("{c}"::VARCHAR)'
+            cond = " OR ".join(f"contains({x}, ?)" for _ in ident.needles)
+            if t == "meta":
+                cond = f"({cond}) AND key <> '{_META}secret'"
+            rows = con.execute(f'SELECT rowid, "{c}" FROM "{t}" WHERE {cond}', list(ident.needles)).fetchall()
+            upd = [(rid, ident.value(v, c == "raw" or typ == "JSON")) for rid, v in rows]
+            upd = [(rid, nv) for (rid, nv), (_r, v) in zip(upd, rows) if nv != v]
+            if not upd:
+                continue
+            vtype = pa.list_(pa.string()) if typ.endswith("[]") else pa.string()
+            con.register("_gs_upd", pa.table({"rid": pa.array([r for r, _ in upd], pa.int64()),
+                                              "v": pa.array([v for _, v in upd], vtype)}))
+            try:
+                con.execute(f'UPDATE "{t}" SET "{c}" = u.v FROM _gs_upd u WHERE "{t}".rowid = u.rid')
+            finally:
+                con.unregister("_gs_upd")
+            changed += len(upd)
+    return changed
 
 
 def apply_deletions(store: Store) -> ForgetResult:
@@ -200,14 +317,18 @@ def apply_deletions(store: Store) -> ForgetResult:
     For each post in ``deletions`` (Jetstream deletes, compliance files,
     forget): the post row keeps id, author, time, links, hashtags and counts
     but loses ``text``, ``raw``, its author handle, mentions, links, media,
-    place and client; a repost of it loses its text and raw (a retweet's text
-    *is* the original's); other posts and accounts that embed a copy of it in
-    their ``raw`` (quotes, flattened references, a user's latest ``status``)
-    have that copy cut out. Derived tables (any other table with
+    place and client (:data:`groundswell.embedded.POST_SCRUB`); a repost of it
+    loses its text and raw (a retweet's text *is* the original's); every other
+    record that embeds a copy of it in its ``raw``, at any depth (a retweet of
+    a quote of a reply ..., found by following reposts, quotes, replies and
+    threads from the deleted post), and the accounts whose latest ``status``
+    embeds one, have that copy cut out. Derived tables (any other table with
     ``platform``/``id`` or ``post_id`` columns) lose their text-like columns
-    for those posts, and tables named ``cache*`` are dropped (they are rebuilt
-    on demand). Posts of forgotten accounts that a later ingest brought back
-    are forgotten again. Idempotent and cheap when nothing is pending.
+    for those posts; for posts forgotten with :func:`forget`, any string
+    column of a derived table holding their words loses them; tables named
+    ``cache*`` are dropped (they are rebuilt on demand). Posts of forgotten
+    accounts that a later ingest brought back are forgotten again.
+    Idempotent and cheap when nothing is pending.
     """
     con = store.con
     res = ForgetResult()
@@ -217,24 +338,37 @@ def apply_deletions(store: Store) -> ForgetResult:
         ps = Pseudonymizer(store, Policy())
         ps.sql_macros()
         back = con.execute(
-            "SELECT DISTINCT platform, author_id FROM posts WHERE author_id IS NOT NULL AND author_id NOT LIKE 'forgotten-%' "
+            "SELECT DISTINCT platform, author_id FROM posts WHERE author_id IS NOT NULL "
+            f"AND author_id NOT LIKE '{FORGOTTEN_PREFIX}%' "
             "AND substr(gs_account(platform, author_id), 6) IN (SELECT left(unnest(?::VARCHAR[]), 12)) "
             "UNION SELECT DISTINCT platform, id FROM accounts "
             "WHERE substr(gs_account(platform, id), 6) IN (SELECT left(unnest(?::VARCHAR[]), 12))",
             [forgotten, forgotten]).fetchall()
         back = [(p, i) for p, i in back if ps.digest("account", p, i) in forgotten]
-        if back:
+        back_h = con.execute(
+            "SELECT DISTINCT platform, lower(author_handle) FROM posts WHERE author_id IS NULL AND author_handle "
+            "IS NOT NULL AND substr(gs_account(platform, '@' || lower(author_handle)), 6) IN "
+            "(SELECT left(unnest(?::VARCHAR[]), 12))", [forgotten]).fetchall()
+        back_h = [(p, h) for p, h in back_h if ps.digest("account", p, "@" + h) in forgotten]
+        if back or back_h:
             keys = [k for p, i in back for k in con.execute(
                 "SELECT platform, id FROM posts WHERE platform = ? AND author_id = ?", [p, i]).fetchall()]
+            keys += [k for p, h in back_h for k in con.execute(
+                "SELECT platform, id FROM posts WHERE platform = ? AND author_id IS NULL AND lower(author_handle) = ?",
+                [p, h]).fetchall()]
             now = datetime.now(timezone.utc).replace(tzinfo=None)
             for p, i in keys:
                 con.execute("INSERT INTO deletions VALUES (?, ?, NULL, ?, 'forget', 'forget', 0) ON CONFLICT DO NOTHING",
                             [p, i, now])
-            res.accounts += _forget_accounts(store, back)
+            res.accounts += _forget_accounts(store, back, back_h)
     pending = con.execute(
         "SELECT p.platform, p.id FROM posts p JOIN deletions d USING (platform, id) WHERE NOT p.deleted "
         "OR p.text IS NOT NULL OR p.raw IS NOT NULL OR p.author_handle IS NOT NULL OR len(p.mentions) > 0 "
         "OR len(p.urls) > 0 OR len(p.media) > 0 OR p.place IS NOT NULL OR p.source IS NOT NULL").fetchall()
+    # the words of posts forgotten on request, to find copies of them in derived tables
+    words = [r[0] for r in con.execute(
+        "SELECT DISTINCT p.text FROM posts p JOIN deletions d USING (platform, id) WHERE d.reason = 'forget' "
+        "AND p.text IS NOT NULL AND length(p.text) >= ?", [_MIN_COPY_CHARS]).fetchall()]
     sets = ", ".join(f"{c} = {v}" for c, v in _POST_SCRUB.items())
     con.execute("BEGIN TRANSACTION")
     try:
@@ -246,43 +380,103 @@ def apply_deletions(store: Store) -> ForgetResult:
         res.referencing += con.execute(
             "UPDATE posts SET text = NULL, raw = NULL FROM deletions d WHERE posts.platform = d.platform "
             "AND posts.repost_of_id = d.id AND (posts.text IS NOT NULL OR posts.raw IS NOT NULL)").fetchone()[0]  # type: ignore[index]
-        # raw copies embedded in quotes, replies, threads; and users' latest status
-        for tbl, cond in (("posts", "(r.quote_of_id = d.id OR r.reply_to_id = d.id OR r.conversation_id = d.id)"),
-                          ("accounts", "r.id = (SELECT author_id FROM posts q WHERE q.platform = d.platform AND q.id = d.id)")):
-            rows = con.execute(
-                f"SELECT DISTINCT r.rowid, r.platform, r.raw FROM {tbl} r JOIN deletions d ON r.platform = d.platform "
-                f"AND {cond} WHERE r.raw IS NOT NULL AND contains(r.raw, d.id)").fetchall()
-            if not rows:
-                continue
-            ids_by_plat: dict[str, set[str]] = {}
-            for p in {r[1] for r in rows}:
-                ids_by_plat[p] = {x[0] for x in con.execute("SELECT id FROM deletions WHERE platform = ?", [p]).fetchall()}
-            for rowid, p, raw in rows:
-                try:
-                    obj = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    continue
-                new, changed = _strip_embedded(obj, ids_by_plat[p])
-                if changed:
-                    con.execute(f"UPDATE {tbl} SET raw = ? WHERE rowid = ?", [orjson.dumps(new).decode(), rowid])
-                    res.referencing += 1
+        res.referencing += _strip_copies(store)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     if pending or res.accounts:
-        r = _scrub_derived(store)
+        r = _scrub_derived(store, words)
         res.derived_rows, res.dropped_caches = r.derived_rows, r.dropped_caches
     return res
 
 
-def _scrub_derived(store: Store) -> ForgetResult:
+_MIN_COPY_CHARS = 12   # shorter forgotten texts are not searched for in derived tables (too many false hits)
+_MAX_DEPTH = 64        # reference chains followed from a deleted post
+
+
+def _strip_copies(store: Store) -> int:
+    """Cut embedded copies of deleted posts out of the ``raw`` of every record that may hold one.
+
+    A record can only embed a post it references, directly or through the
+    posts it embeds: so the posts that repost, quote, reply to or sit in the
+    thread of a deleted post, then those referencing them, and so on, are the
+    candidates (and the accounts that wrote any of them, for a user's latest
+    ``status``); of these, those whose raw holds the deleted id are parsed and
+    cut. Returns the records changed.
+    """
+    con = store.con
+    roots = con.execute("SELECT DISTINCT platform, id FROM deletions").fetchall()
+    if not roots:
+        return 0
+    seen: set[tuple[str, str]] = set(roots)
+    frontier = [(p, i, i) for p, i in roots]  # (platform, post id, the deleted post it leads to)
+    found: list[tuple[str, str, str]] = []
+    depth = 0
+    while frontier and depth < _MAX_DEPTH:
+        depth += 1
+        con.register("_gs_front", pa.table({"platform": pa.array([f[0] for f in frontier], pa.string()),
+                                            "id": pa.array([f[1] for f in frontier], pa.string()),
+                                            "root": pa.array([f[2] for f in frontier], pa.string())}))
+        try:
+            nxt = con.execute(" UNION ".join(
+                f"SELECT p.platform, p.id, f.root FROM posts p JOIN _gs_front f ON p.platform = f.platform "
+                f"AND p.{col} = f.id" for col in ("repost_of_id", "quote_of_id", "reply_to_id", "conversation_id")
+            )).fetchall()
+        finally:
+            con.unregister("_gs_front")
+        frontier = []
+        for p, i, root in nxt:
+            if (p, i) not in seen:
+                seen.add((p, i))
+                frontier.append((p, i, root))
+                found.append((p, i, root))
+    cand = pa.table({"platform": pa.array([f[0] for f in found], pa.string()),
+                     "id": pa.array([f[1] for f in found], pa.string()),
+                     "root": pa.array([f[2] for f in found], pa.string())})
+    rows: list[tuple[str, int, str, str]] = []
+    con.register("_gs_cand", cand)
+    try:
+        rows += [("posts", r[0], r[1], r[2]) for r in con.execute(
+            "SELECT DISTINCT p.rowid, p.platform, p.raw FROM posts p JOIN _gs_cand c ON p.platform = c.platform "
+            "AND p.id = c.id WHERE p.raw IS NOT NULL AND contains(p.raw, c.root)").fetchall()]
+    finally:
+        con.unregister("_gs_cand")
+    # accounts: a profile may embed its latest status (a users lookup), which may be a retweet of a
+    # quote of the deleted post; only such profiles are looked at, for every deleted id reached
+    reached = pa.table({"platform": pa.array([f[0] for f in found] + [p for p, _ in roots], pa.string()),
+                        "root": pa.array([f[2] for f in found] + [i for _, i in roots], pa.string())})
+    con.register("_gs_roots", reached)
+    try:
+        rows += [("accounts", r[0], r[1], r[2]) for r in con.execute(
+            "SELECT DISTINCT a.rowid, a.platform, a.raw FROM (SELECT rowid, platform, raw FROM accounts "
+            "WHERE raw IS NOT NULL AND (contains(raw, '\"status\"') OR contains(raw, '\"pinned_tweet\"'))) a "
+            "JOIN (SELECT DISTINCT platform, root FROM _gs_roots) x ON a.platform = x.platform "
+            "AND contains(a.raw, x.root)").fetchall()]
+    finally:
+        con.unregister("_gs_roots")
+    ids_by_plat: dict[str, set[str]] = {}
+    for p, i in roots:
+        ids_by_plat.setdefault(p, set()).add(i)
+    changed = 0
+    for tbl, rowid, p, raw in rows:
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        new, did = _strip_embedded(obj, ids_by_plat.get(p, set()))
+        if did:
+            con.execute(f"UPDATE {tbl} SET raw = ? WHERE rowid = ?", [orjson.dumps(new).decode(), rowid])
+            changed += 1
+    return changed
+
+
+def _scrub_derived(store: Store, words: Sequence[str] = ()) -> ForgetResult:
+    """Derived tables: text-like columns of deleted posts' rows cleared; copies of ``words``
+    (forgotten texts) cleared from any string column; ``cache*`` tables dropped."""
     con = store.con
     res = ForgetResult()
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'"
-    ).fetchall()]
-    for t in tables:
+    for t in _tables(store):
         if t in _CORE_TABLES:
             continue
         if t.lower().startswith("cache"):
@@ -294,14 +488,27 @@ def _scrub_derived(store: Store) -> ForgetResult:
         sens = [c for c, typ in cols.items()
                 if c.lower() in _SENSITIVE_NAMES or "text" in c.lower()]
         sens = [c for c in sens if c != idcol and c not in ("platform", "label")]
-        if idcol is None or not sens:
-            continue
-        join = "x.platform = d.platform AND " if "platform" in cols else ""
-        sets = ", ".join(f'"{c}" = NULL' for c in sens)
-        notnull = " OR ".join(f'x."{c}" IS NOT NULL' for c in sens)
-        n = con.execute(f'UPDATE "{t}" x SET {sets} FROM deletions d WHERE {join}x."{idcol}" = d.id AND ({notnull})'
-                        ).fetchone()[0]  # type: ignore[index]
-        res.derived_rows += int(n)
+        if idcol is not None and sens:
+            join = "x.platform = d.platform AND " if "platform" in cols else ""
+            sets = ", ".join(f'"{c}" = NULL' for c in sens)
+            notnull = " OR ".join(f'x."{c}" IS NOT NULL' for c in sens)
+            n = con.execute(f'UPDATE "{t}" x SET {sets} FROM deletions d WHERE {join}x."{idcol}" = d.id '
+                            f'AND ({notnull})').fetchone()[0]  # type: ignore[index]
+            res.derived_rows += int(n)
+        for c, typ in cols.items():
+            if not words or typ not in ("VARCHAR", "VARCHAR[]", "JSON"):
+                continue
+            for k in range(0, len(words), 50):
+                chunk = list(words[k:k + 50])
+                if typ.endswith("[]"):
+                    hit = " OR ".join(f"contains(x, ?)" for _ in chunk)
+                    n = con.execute(f'UPDATE "{t}" SET "{c}" = list_filter("{c}", lambda x: x IS NULL OR NOT ({hit})) '
+                                    f'WHERE len(list_filter("{c}", lambda x: {hit})) > 0', chunk + chunk
+                                    ).fetchone()[0]  # type: ignore[index]
+                else:
+                    hit = " OR ".join(f'contains("{c}"::VARCHAR, ?)' for _ in chunk)
+                    n = con.execute(f'UPDATE "{t}" SET "{c}" = NULL WHERE {hit}', chunk).fetchone()[0]  # type: ignore[index]
+                res.derived_rows += int(n)
     return res
 
 
