@@ -161,6 +161,17 @@ class Withholder:
         return {k: v for k in want + [k for k in self._labels] if (v := self._labels.get(k)) is not None}
 
     # -- judging on the fly --------------------------------------------------------
+    def languages(self, texts: Sequence[str]) -> list[str | None]:
+        """Each text's language as detected from its words alone (``und`` when unsure; None: no detector)."""
+        if not texts:
+            return []
+        try:
+            from groundswell.content.language import detect
+
+            return list(detect(list(texts)))
+        except (GroundswellError, ImportError, OSError):
+            return [None] * len(texts)
+
     def judge_texts(self, texts: Sequence[str], langs: Sequence[str | None]) -> list[Verdict]:
         """The fast model's verdict on each text (nothing is stored)."""
         if not texts:
@@ -199,11 +210,15 @@ class Withholder:
         langs = langs if langs is not None else [None] * n
         originals = originals if originals is not None else [None] * n
         stored = self.stored([k for k in keys] + [o for o in originals if o is not None])
+        # the text's own language, whatever the platform's tag says (a Bluesky post's tag is the poster's
+        # app setting): a text confidently in a language no model covers is never judged by one
+        own = self.languages([t or "" for t in texts])
         out: list[Verdict | None] = [None] * n
         todo: list[int] = []
         for k in range(n):
             if texts[k] is None:
                 continue
+            foreign = own[k] not in ("und", None) and own[k] not in self.covered
             mine = [(keys[k][0] or "", keys[k][1])] + ([(originals[k][0] or "", originals[k][1])]  # type: ignore[index]
                                                       if originals[k] is not None else [])
             vs = [stored.get(x) for x in mine if x[1] is not None]  # type: ignore[misc]
@@ -211,6 +226,8 @@ class Withholder:
                 out[k] = Verdict("disclosure")
             elif any(v is not None and v.reason == "disclosure" for v in vs):
                 out[k] = next(v for v in vs if v is not None and v.reason == "disclosure")
+            elif foreign:
+                out[k] = Verdict("language", own[k])
             elif any(v is not None and v.reason is None for v in vs):
                 out[k] = next(v for v in vs if v is not None and v.reason is None)
             else:
