@@ -270,3 +270,24 @@ def test_real_archive_export_keeps_row_count_and_hides_private_handles(tmp_path:
         authors = {r["author_id"] for r in rows}
         n_authors = s.con.execute("SELECT count(DISTINCT author_id) FROM posts WHERE NOT is_reference").fetchone()[0]
         assert len(authors) == n_authors   # one person, one pseudonym; no two people share one
+
+
+def test_label_index_finds_posts_and_accounts_and_keeps_up(store) -> None:
+    ps = P.Pseudonymizer(store)
+    idx = P.LabelIndex(ps)
+    assert idx.post(ps.post_label("twitter", "9001")) == ("twitter", "9001")
+    assert idx.account(ps.label("twitter", "101"))[:2] == ("twitter", "101")
+    n = store.con.execute("SELECT count(*) FROM gs_post_labels").fetchone()[0]
+    assert n == store.con.execute("SELECT count(*) FROM posts").fetchone()[0]
+    # a label nobody has: found nowhere, and nothing is hashed again
+    assert idx.post("post-000000000000") is None and idx.account("user-000000000000") is None
+    assert store.con.execute("SELECT count(*) FROM gs_post_labels").fetchone()[0] == n
+    assert store.con.execute("SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'gs_post_labels'"
+                             ).fetchone()[0] == 1   # benchmarks/label_lookup.py: a probe on large stores
+    # the store grows (a live follower): the new rows are hashed on the next miss, and only those
+    store.add_posts([{"platform": "twitter", "id": "9100", "author_id": "105", "kind": "original"},
+                     {"platform": "twitter", "id": "9101", "author_handle": "only_a_handle", "kind": "original"}])
+    assert idx.post(ps.post_label("twitter", "9100")) == ("twitter", "9100")
+    assert store.con.execute("SELECT count(*) FROM gs_post_labels").fetchone()[0] == n + 2
+    assert idx.account(ps.label("twitter", "105"))[:2] == ("twitter", "105")
+    assert idx.account(ps.label("twitter", None, "only_a_handle")) == ("twitter", None, "only_a_handle")

@@ -39,7 +39,7 @@ from groundswell.privacy.policy import META, Policy
 from groundswell.privacy.redaction import redact
 from groundswell.store.duck import Store
 
-__all__ = ["ACCOUNT_PREFIX", "LABEL_HEX", "POST_PREFIX", "Pseudonymizer", "ensure_pseudonym_key",
+__all__ = ["ACCOUNT_PREFIX", "LABEL_HEX", "POST_PREFIX", "LabelIndex", "Pseudonymizer", "ensure_pseudonym_key",
            "ensure_secret", "store_secret"]
 
 LABEL_HEX = 12
@@ -527,6 +527,81 @@ class Pseudonymizer:
         ps = [k.split(_SEP, 1) for k in pub]
         return pa.table({"platform": pa.array([p for p, _ in ps], pa.string()),
                          "id": pa.array([i for _, i in ps], pa.string())})
+
+
+class LabelIndex:
+    """Pseudonym -> what it names, for one store: the lookups a page does when it is given a label.
+
+    Labels cannot be reversed, so finding the post behind ``post-…`` means
+    hashing ids; this does it once, in DuckDB (:meth:`Pseudonymizer.sql_macros`),
+    into two temporary tables with an index on the label, on the store's own
+    connection (a read-only store too). When the store has grown (a live
+    follower writes), only the new rows are hashed, on the next lookup that
+    misses. A label nobody has costs one indexed probe and a row count, never
+    a pass over the posts.
+    """
+
+    def __init__(self, ps: Pseudonymizer) -> None:
+        if ps.store is None:
+            raise UsageError("a label index needs a store")
+        self.ps = ps
+        self.con = ps.store.con
+        self._rows: int | None = None  # posts hashed so far
+
+    def _refresh(self) -> bool:
+        """Hash what is new since the last look; True when anything was added."""
+        con = self.con
+        n = con.execute("SELECT count(*) FROM posts").fetchone()[0]  # type: ignore[index]
+        if n == self._rows:
+            return False
+        self.ps.sql_macros()
+        if self._rows is None:
+            con.execute("CREATE OR REPLACE TEMP TABLE gs_post_labels (label VARCHAR, platform VARCHAR, id VARCHAR)")
+            con.execute("CREATE OR REPLACE TEMP TABLE gs_account_labels (label VARCHAR, platform VARCHAR, "
+                        "account_id VARCHAR, handle VARCHAR)")
+            con.execute("CREATE INDEX gs_post_labels_label ON gs_post_labels (label)")
+            con.execute("CREATE INDEX gs_account_labels_label ON gs_account_labels (label)")
+        con.execute("INSERT INTO gs_post_labels SELECT gs_post(p.platform, p.id), p.platform, p.id FROM posts p "
+                    "ANTI JOIN gs_post_labels l ON l.platform = p.platform AND l.id = p.id")
+        con.execute("INSERT INTO gs_account_labels SELECT gs_account(p.platform, p.author_id), p.platform, "
+                    "p.author_id, arg_max(p.author_handle, p.created_at) FROM posts p ANTI JOIN gs_account_labels l "
+                    "ON l.platform = p.platform AND l.account_id = p.author_id WHERE p.author_id IS NOT NULL "
+                    "GROUP BY p.platform, p.author_id")
+        # accounts known by a handle alone (a CSV without user ids): their label may come from the handle
+        handles = con.execute(
+            "SELECT DISTINCT p.platform, p.author_handle FROM posts p ANTI JOIN gs_account_labels l "
+            "ON l.platform = p.platform AND l.account_id IS NULL AND lower(l.handle) = lower(p.author_handle) "
+            "WHERE p.author_id IS NULL AND p.author_handle IS NOT NULL").fetchall()
+        if handles:
+            for plat in {p for p, _ in handles}:
+                self.ps._resolve_handles(plat, [h for p, h in handles if p == plat])
+            rows = [(self.ps.label(p, None, h), p, h) for p, h in handles]
+            con.register("_gs_new_labels", pa.table({"label": [r[0] for r in rows], "platform": [r[1] for r in rows],
+                                                     "handle": [r[2] for r in rows]}))
+            try:
+                con.execute("INSERT INTO gs_account_labels SELECT label, platform, NULL, handle FROM _gs_new_labels")
+            finally:
+                con.unregister("_gs_new_labels")
+        self._rows = n
+        return True
+
+    def _find(self, query: str, label: str) -> tuple[Any, ...] | None:
+        if self._rows is None:
+            self._refresh()
+        row = self.con.execute(query, [label]).fetchone()
+        if row is None and self._refresh():
+            row = self.con.execute(query, [label]).fetchone()
+        return tuple(row) if row is not None else None
+
+    def post(self, label: str) -> tuple[str, str] | None:
+        """(platform, id) of the post labelled ``label``, or None."""
+        row = self._find("SELECT platform, id FROM gs_post_labels WHERE label = ? LIMIT 1", label)
+        return (row[0], row[1]) if row else None
+
+    def account(self, label: str) -> tuple[str, str | None, str | None] | None:
+        """(platform, account id or None, a handle) of the author labelled ``label``, or None."""
+        row = self._find("SELECT platform, account_id, handle FROM gs_account_labels WHERE label = ? LIMIT 1", label)
+        return (row[0], row[1], row[2]) if row else None
 
 
 # mentions in text: @name, @name.domain (Bluesky), @user@server (Mastodon); Twitter's full-width

@@ -165,7 +165,7 @@ class Dashboard:
         self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
         self._cache_size = cache
         self._db = store.con.execute("SELECT current_database()").fetchone()[0]
-        self._macros = False
+        self._label_index: Any = None
 
     # -- helpers ------------------------------------------------------------
     def version(self) -> tuple[Any, ...]:
@@ -229,10 +229,13 @@ class Dashboard:
             return [r[0] for r in self.store.con.execute(
                 "SELECT lang FROM posts WHERE lang IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 30").fetchall()]
 
-    def _ensure_macros(self) -> None:
-        if not self._macros:
-            self.presenter.ps.sql_macros()
-            self._macros = True
+    def _labels(self) -> Any:
+        """The store's label index (built on first use; see :class:`groundswell.privacy.pseudonyms.LabelIndex`)."""
+        if self._label_index is None:
+            from groundswell.privacy.pseudonyms import LabelIndex
+
+            self._label_index = LabelIndex(self.presenter.ps)
+        return self._label_index
 
     # -- drill-downs ------------------------------------------------------------
     def resolve_post(self, ref: str) -> tuple[str, str] | None:
@@ -240,10 +243,7 @@ class Dashboard:
         pr = self.presenter
         with self.lock:
             if ref.startswith("post-") and not pr.policy.identify:
-                self._ensure_macros()
-                row = self.store.con.execute(
-                    "SELECT platform, id FROM posts WHERE gs_post(platform, id) = ? LIMIT 1", [ref]).fetchone()
-                return (row[0], row[1]) if row else None
+                return self._labels().post(ref)  # an indexed lookup, not a hash of every row
             row = self.store.con.execute(
                 "SELECT platform, id, author_id, author_handle FROM posts WHERE id = ? ORDER BY is_reference LIMIT 1",
                 [ref]).fetchone()
@@ -302,20 +302,7 @@ class Dashboard:
         pr = self.presenter
         with self.lock:
             if ref.startswith("user-") and not pr.policy.identify:
-                self._ensure_macros()
-                row = self.store.con.execute(
-                    "SELECT platform, author_id, author_handle FROM posts WHERE author_id IS NOT NULL AND "
-                    "gs_account(platform, author_id) = ? LIMIT 1", [ref]).fetchone()
-                if row:
-                    return row[0], row[1], row[2]
-                for plat in self.platforms:  # accounts known by handle only (plain CSV)
-                    row = self.store.con.execute(
-                        "SELECT DISTINCT author_handle FROM posts WHERE author_id IS NULL AND platform = ? "
-                        "AND author_handle IS NOT NULL", [plat]).fetchall()
-                    for (h,) in row:
-                        if pr.ps.label(plat, None, h) == ref:
-                            return plat, None, h
-                return None
+                return self._labels().account(ref)  # accounts known by handle only (plain CSV) too
             h = ref.lstrip("@")
             row = self.store.con.execute(
                 "SELECT platform, author_id, author_handle FROM posts WHERE lower(author_handle) = lower(?) "
