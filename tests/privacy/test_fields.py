@@ -302,3 +302,14 @@ def test_getoldtweets_sample_exports_name_nobody_private(cli, tmp_path: Path) ->
     for fmt, data in outs.items():
         found = leaks(data, handles, ids, posts)
         assert found == {"handles": [], "ids": [], "posts": []}, (fmt, {k: v[:5] for k, v in found.items()})
+
+
+def test_docs_state_every_role_and_reason() -> None:
+    from ..conftest import ROOT
+
+    doc = (ROOT / "docs" / "privacy.md").read_text(encoding="utf-8")
+    for role in F.ROLES:
+        assert f"| `{role}` |" in doc, f"docs/privacy.md does not state the role {role!r}"
+    for reason, placeholder in P.PLACEHOLDERS.items():
+        assert f"| `{reason}` | `{placeholder}` |" in doc
+    assert f"at least {F.CLIENT_MIN_ACCOUNTS} accounts" in doc
