@@ -49,6 +49,8 @@ PLACEHOLDERS = {
 }
 WITHHELD = PLACEHOLDERS["disclosure"]
 JUDGE_MODEL = "fast"  # the model that judges unlabelled text on the fly
+# platform language tags that say nothing about the language (Twitter: und, qme media only, zxx no text ...)
+_NO_LANGUAGE = frozenset({"", "und", "qme", "qht", "qam", "qct", "qst", "zxx", "art"})
 
 
 def covered_languages() -> frozenset[str]:
@@ -232,7 +234,17 @@ class Withholder:
                 out[k] = next(v for v in vs if v is not None and v.reason is None)
             else:
                 todo.append(k)
-        for k, v in zip(todo, self.judge_texts([texts[k] or "" for k in todo], [langs[k] for k in todo])):
+        # the model reads the language found here (no second detection); an undetermined language
+        # with no platform tag to say otherwise is not covered, whatever the model would say
+        model: list[int] = []
+        for k in todo:
+            tag = (langs[k] or "").strip().lower().split("-")[0]
+            if own[k] == "und" and (not tag or tag in _NO_LANGUAGE):
+                out[k] = Verdict("language", "und")
+            else:
+                model.append(k)
+        for k, v in zip(model, self.judge_texts([texts[k] or "" for k in model],
+                                                [own[k] if own[k] in self.covered else langs[k] for k in model])):
             out[k] = v
         return out
 
