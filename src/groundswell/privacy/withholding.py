@@ -6,7 +6,10 @@ judged it not a disclosure. The judgement comes from the store's
 ``post_labels`` (``groundswell classify``), else the fast model judges the
 text on the fly, in memory (the store is never written to by an output).
 A language the models do not cover (:data:`groundswell.content.language.COVERED`;
-an undetermined language counts as not covered) is never judged "fine".
+an undetermined language counts as not covered) is never judged "fine". The
+language is the one detected from the text's own words whenever that is
+confident, whatever the platform's tag says (a Bluesky post's tag is the
+poster's app setting); the platform's tag counts only when detection is unsure.
 
 * **disclosure**: a model labelled it a disclosure (any model, stored or on the fly);
 * **language**: its language is not covered, so no model can judge it;
