@@ -245,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-referenced", action="store_true",
                    help="also posts seen only inside other records (twarc-csv's --inline-referenced-tweets)")
     p.add_argument("--raw", action="store_true",
-                   help="include the original JSON (needs --identify --no-redact)")
+                   help="include the original JSON (a private output: needs --identify --no-redact "
+                        "--show-disclosure-text --private)")
     p.add_argument("--identify", action="store_true",
                    help="real account ids and handles instead of pseudonyms for people who are not public figures")
     p.add_argument("--no-redact", action="store_true",

@@ -1,8 +1,9 @@
 """Export the store: CSV (twarc-csv's columns for Twitter), Parquet, JSON lines.
 
 Rows are read in batches and written by one writer per format. A
-``transform`` (what :func:`groundswell.privacy.export_safely` passes: pseudonyms,
-redaction, withheld disclosures) is applied to every batch before it is
+``transform`` (what :func:`groundswell.privacy.export_safely` passes: the
+field declaration of :mod:`groundswell.privacy.fields` applied, pseudonyms,
+rewritten links, withheld text, redaction) is applied to every batch before it is
 written; it receives the batch and its layout (``posts``, ``accounts``, ...,
 or ``twarc-csv`` for twarc-csv's 84 string columns).
 """
@@ -50,8 +51,8 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
     if fmt == "parquet" and output == "-":
         raise UsageError("parquet cannot be written to stdout: give --output FILE.parquet")
     if raw and transform is not None:
-        raise UsageError("--raw writes the original JSON, which holds names and text: "
-                         "it needs --identify --no-redact")
+        raise UsageError("--raw writes the original JSON, which holds every name and every text: it needs "
+                         "--identify --no-redact --show-disclosure-text --private (a private output)")
     if fmt == "csv" and table == "posts":
         plats = _platforms(store)
         if platform is None:
@@ -180,9 +181,20 @@ def twarc_csv_empty() -> pa.Table:
     return pa.table({c: pa.array([], pa.string()) for c in tc.COLUMNS})
 
 
+def _v2_files(store: Store) -> set[str]:
+    """The input files whose raw records are twarc2 (API v2) tweets."""
+    return {r[0] for r in store.con.execute(
+        "SELECT DISTINCT path FROM sources WHERE format LIKE 'twitter-v2%'").fetchall()}
+
+
 def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[list[str]]:
+    v2_files = _v2_files(store)
     raws = {p["id"]: orjson.loads(p["raw"]) for p in posts if p.get("raw")}
-    v2 = {k: v for k, v in raws.items() if isinstance(v, dict) and "id_str" not in v}
+    # a v2 tweet is its own raw (id and text); a CSV row or a v1.1 tweet is written from the post
+    v2 = {k: v for k, v in raws.items() if isinstance(v, dict) and "id_str" not in v and v.get("id") == k
+          and "text" in v}
+    v2 = {p["id"]: v2[p["id"]] for p in posts if p["id"] in v2 and (p.get("source_file") in v2_files
+                                                                     or "edit_history_tweet_ids" in v2[p["id"]])}
     ref_ids = {r.get("id") for t in v2.values() for r in (t.get("referenced_tweets") or []) if isinstance(r, dict)}
     ref_ids.discard(None)
     tweets = dict(v2)

@@ -85,3 +85,32 @@ def test_no_payload_executes_in_the_report(tmp_path: Path) -> None:
     assert seen["pwned"] is None and pwned_after is None and not seen["dialogs"]
     assert seen["requests"] == [report.as_uri()]
     assert "<img src=x onerror=window." + PAYLOAD_MARK in shown  # shown as text, not run
+
+
+def test_report_of_a_never_classified_store_shows_no_private_words(tmp_path: Path) -> None:
+    """What a person sees, in Chromium, of the report of crafted private disclosures in four languages
+    that no model ever labelled (tests/privacy/test_fail_closed.py): no words, no names, no post ids."""
+    from playwright.sync_api import sync_playwright
+
+    from groundswell.cli import main
+
+    from ..privacy.test_fail_closed import archive, assert_names_nobody
+
+    db = tmp_path / "s.duckdb"
+    assert main(["ingest", *map(str, archive(tmp_path)), "--db", str(db), "--quiet"]) == 0
+    out = tmp_path / "report.html"
+    assert main(["report", "--hashtag", "metoo", "--db", str(db), "--output", str(out), "--quiet"]) == 0
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            seen = open_checked(page, out.as_uri(), tmp_path / "private.png")
+            for el in page.query_selector_all("svg .mark-symbol path")[:60]:
+                el.hover(force=True, timeout=2_000)  # tooltips too
+            shown = page.inner_text("body") + " ".join(page.eval_on_selector_all(
+                "svg text, #vg-tooltip-element, [role=tooltip]", "els => els.map(e => e.textContent)"))
+        finally:
+            browser.close()
+    assert seen["requests"] == [out.as_uri()] and not seen["errors"]
+    assert "not a disclosure" in shown and "Pseudonymous" in shown
+    assert_names_nobody(shown)

@@ -102,7 +102,7 @@ def test_brief_figures_come_from_the_views(views: dict[str, Any], report: tuple[
     assert any(f"{pct}% of the" in x and "first-person disclosures" in x for x in s)
     assert any(x.startswith("By day 3") for x in s)
     md = report[1].read_text(encoding="utf-8")
-    assert md.startswith("# #metoo: the brief") and first in md and views["privacy"]["notice"] in md
+    assert md.startswith("# #metoo: the brief") and first in _rendered(md) and views["privacy"]["notice"] in _rendered(md)
     assert first in report[2]  # also at the top of the report
 
 
@@ -122,6 +122,41 @@ def test_a_missing_measure_drops_its_sentence(views: dict[str, Any]) -> None:
     assert "The first post with #metoo" in s  # the first post is still known
     v["onset"]["first_post"] = None
     assert "The first post" not in " ".join(sentences(v))
+
+
+def _rendered(md: str) -> str:
+    """The text a Markdown renderer shows (CommonMark, markdown-it-py), tags dropped."""
+    import html as htmllib
+
+    markdown_it = pytest.importorskip("markdown_it")
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", markdown_it.MarkdownIt().render(md)))
+
+
+HOSTILE = ("<img src=x onerror=alert(1)>_*evil*_ [x](javascript:alert(1)) `code` | cell |\n# Heading\n<script>"
+           "alert(2)</script> ~~gone~~ ![i](x) &amp;")
+
+
+def test_brief_markdown_escapes_every_value(views: dict[str, Any]) -> None:
+    """Handles, hashtags, languages and places from the data are text in Markdown, never markup or HTML."""
+    markdown_it = pytest.importorskip("markdown_it")
+    from groundswell.report.brief import markdown, md_escape, sentences
+
+    v = copy.deepcopy(views)
+    v["onset"]["ignition"]["author"]["label"] = HOSTILE
+    v["movement"]["hashtags"] = ["metoo_" + HOSTILE]
+    v["reach"]["languages"]["totals"][0]["value"] = HOSTILE
+    if v["notable"]:
+        v["notable"][0]["account"]["label"] = HOSTILE
+    md = markdown(v)
+    html = markdown_it.MarkdownIt().render(md)
+    for tag in ("<img", "<script", "<strong", "<a ", "<code", "<h2", "<table", "<s>", "<del"):
+        assert tag not in html, tag
+    assert html.count("<h1>") == 1 and html.count("<em>") == 1 and "<p><em>Pseudonymous" in html  # the notice
+    text = _rendered(md)
+    flat = HOSTILE.replace("\n", " ")
+    assert flat in text                                     # shown as it was written, literally
+    assert " ".join(sentences(v)).replace("\n", " ") in text.replace("\n", " ")
+    assert md_escape("a_b\n#c<d") == "a\\_b \\#c&lt;d"
 
 
 def test_trending_sentence_orders_times_truthfully(views: dict[str, Any]) -> None:

@@ -4,7 +4,9 @@ Every figure comes from the views of :mod:`.views` (the analysis, through
 the privacy layer). A sentence whose measure is missing is dropped, never
 filled in: no ignition post, no "set off by" sentence; no content labels, no
 disclosure sentence. Accounts appear as the views name them (public figures
-by handle, others by pseudonym).
+by handle, others by pseudonym). In Markdown (:func:`markdown`) every value
+taken from the data is escaped (:func:`md_escape`), so a handle or a hashtag
+is text, never markup or HTML.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Mapping
 
 from groundswell.report.views import parse_iso
 
-__all__ = ["sentences", "markdown", "title"]
+__all__ = ["sentences", "markdown", "md_escape", "title"]
 
 _ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
 
@@ -213,9 +215,34 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
     return out
 
 
+# in Markdown, a value must stay text: no emphasis, link, code, table or HTML of its own
+_MD_ESCAPE = {c: "\\" + c for c in "\\`*_[]|~!#"}
+_MD_ESCAPE.update({"<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def md_escape(s: str) -> str:
+    """A value as literal Markdown text: Markdown punctuation escaped, HTML's ``<``, ``>`` and ``&``
+    as entities, and line breaks and other control characters as spaces (a value cannot start a
+    block: a heading, a list, a fence or raw HTML)."""
+    flat = "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029") else c for c in s)
+    return "".join(_MD_ESCAPE.get(c, c) for c in flat)
+
+
+def _md_views(o: Any) -> Any:
+    """The views with every string (handles, labels, hashtags, languages, places ...) escaped for Markdown."""
+    if isinstance(o, str):
+        return md_escape(o)
+    if isinstance(o, Mapping):
+        return {k: _md_views(x) for k, x in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_md_views(x) for x in o]
+    return o
+
+
 def markdown(v: Mapping[str, Any]) -> str:
-    """The brief as Markdown: a heading, the sentences, and the privacy notice."""
-    lines = [f"# {title(v)}: the brief", ""]
-    lines += [" ".join(sentences(v)), ""]
-    lines += [f"_{v['privacy']['notice']}_", ""]
+    """The brief as Markdown: a heading, the sentences, and the privacy notice (every value escaped)."""
+    m = _md_views(v)
+    lines = [f"# {title(m)}: the brief", ""]
+    lines += [" ".join(sentences(m)), ""]
+    lines += [f"_{m['privacy']['notice']}_", ""]
     return "\n".join(lines)

@@ -7,9 +7,9 @@ through :meth:`Presenter.account` (the one place where identity is decided, by
 :mod:`groundswell.privacy`): public figures appear by handle, everybody else
 under a pseudonym, unless the policy says ``identify``. Post ids of private
 people become ``post-...`` labels. No post text is carried, except the
-ignition post's, and only when :func:`groundswell.privacy.safe_text` allows it
-and its author is a public figure (never for a post labelled as a disclosure,
-unless the policy opts in).
+ignition post's, and only when its author (for a repost, the original's
+author) is a public figure and :class:`groundswell.privacy.Withholder` allows
+it (never for a post judged a disclosure, unless the policy opts in).
 
 A few things the analysis does not return are read from the store here, all
 about posts the analysis named: the ignition post's responses in its first
@@ -73,18 +73,33 @@ def disclosure_posts(store: Any) -> set[tuple[str, str]]:
 
 
 class Presenter:
-    """Account identity and post text for one output, decided by :mod:`groundswell.privacy`."""
+    """Account identity and post text for one output, decided by :mod:`groundswell.privacy`.
+
+    One :class:`groundswell.privacy.Shareable` per output: its pseudonyms, its
+    withholding and the count of what it withheld (in :meth:`header`).
+    """
 
     def __init__(self, store: Any, policy: Any = None, *, identify: bool | None = None) -> None:
         from groundswell import privacy
 
         self.store = store
         self.policy = policy if policy is not None else privacy.Policy.from_store(store, identify=identify)
-        self.ps = privacy.Pseudonymizer(store, self.policy)
-        self.header = privacy.privacy_header(self.policy)
+        self.output = privacy.Shareable(store, self.policy)
+        self.ps = self.output.ps
         self.platforms = [r[0] for r in store.con.execute(
             "SELECT DISTINCT platform FROM posts ORDER BY 1").fetchall()]
         self._plat: dict[str, str | None] = {}
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """The privacy notice, with what this output has withheld so far."""
+        return self.output.header()
+
+    def begin(self) -> None:
+        """Count what the next output withholds from zero (the dashboard: one count per response)."""
+        from groundswell.privacy import Tally
+
+        self.output.tally = self.output.withholder.tally = Tally()
 
     def platform_of(self, account_id: str | None, handle: str | None = None) -> str | None:
         if len(self.platforms) == 1:
@@ -118,12 +133,37 @@ class Presenter:
             return post_id
         return self.ps.post_label(p, post_id)
 
-    def text(self, post: Mapping[str, Any], author_public: bool) -> str | None:
-        """The post's text as this output may show it (None: withheld)."""
-        from groundswell import privacy
+    def post_text(self, post: Mapping[str, Any]) -> tuple[str | None, str | None]:
+        """(the text as this output shows it, or None; why it is not shown, or None).
 
-        labels = post_labels(self.store, post.get("platform"), post["id"])
-        return privacy.safe_text(post, labels, self.policy, author_public=author_public, pseudonymizer=self.ps)
+        Pages show the words of public figures only: the post's author, or for
+        a repost the original's author (a retweet's text is the original's),
+        and only as :class:`groundswell.privacy.Withholder` allows.
+        """
+        from groundswell.privacy import PLACEHOLDERS
+
+        plat, text = post.get("platform"), post.get("text")
+        if text is None:
+            return None, "the text is not in the store" + (" (deleted)" if post.get("deleted") else "")
+        owner, owner_handle = post.get("author_id"), post.get("author_handle")
+        original = post.get("repost_of_id")
+        if original:
+            row = self.store.con.execute("SELECT author_id, author_handle FROM posts WHERE platform = ? AND id = ? "
+                                         "LIMIT 1", [plat, original]).fetchone()
+            owner, owner_handle = (row[0], row[1]) if row else (None, None)
+        public = (owner is not None or owner_handle is not None) and self.is_public(owner, owner_handle, plat)
+        if not public:
+            who = "the original's author" if original else "its author"
+            return None, f"{who} is not a public figure"
+        reason = self.output.withholder.decide([(plat, post.get("id"))], [text], [True], [post.get("lang")],
+                                               [(plat, original)] if original else None, self.output.known)[0]
+        if reason is not None:
+            return None, {"disclosure": "it is labelled a first-person disclosure"}.get(reason, PLACEHOLDERS[reason])
+        return self.ps.text(text, plat), None
+
+    def text(self, post: Mapping[str, Any], author_public: bool) -> str | None:
+        """The post's text as this output may show it (None: withheld); see :meth:`post_text`."""
+        return self.post_text(post)[0]
 
 
 def _account_label(pr: Presenter, d: Mapping[str, Any] | None, platform: str | None = None) -> dict[str, Any]:
@@ -143,7 +183,8 @@ def _ignition_post(store: Any, pr: Presenter, ign: Mapping[str, Any]) -> dict[st
         return None
     row = store.con.execute(
         "SELECT platform, id, author_id, author_handle, created_at, kind, text, repost_count, reply_count, "
-        "quote_count, like_count FROM posts WHERE id = ? ORDER BY is_reference LIMIT 1", [pid]).fetchone()
+        "quote_count, like_count, repost_of_id, lang FROM posts WHERE id = ? ORDER BY is_reference LIMIT 1",
+        [pid]).fetchone()
     if row is None:  # known only from links and references to it (a scraped archive of the hashtag)
         who = pr.account({"account_id": ign.get("account_id"), "handle": ign.get("handle")})
         return {"ref": pr.post_ref(pid, ign.get("account_id"), handle=ign.get("handle")), "author": who,
@@ -154,7 +195,7 @@ def _ignition_post(store: Any, pr: Presenter, ign: Mapping[str, Any]) -> dict[st
                 "carries_hashtag": ign.get("carries_hashtag"), "cascade": ign.get("cascade"),
                 "responses": ign.get("responses"), "found_by": ign.get("found_by"),
                 "confidence": ign.get("confidence"), "evidence": ign.get("evidence")}
-    (plat, _id, aid, handle, created, kind, text, rc, yc, qc, lc) = row
+    (plat, _id, aid, handle, created, kind, text, rc, yc, qc, lc, repost_of, lang) = row
     t24 = created + timedelta(hours=24) if created else None
     shares = replies = None
     if created is not None:
@@ -166,15 +207,8 @@ def _ignition_post(store: Any, pr: Presenter, ign: Mapping[str, Any]) -> dict[st
             [pid, pid, pid, plat, created, t24, pid, pid, pid]).fetchone()
     public = pr.is_public(aid, handle, plat)
     who = pr.account({"account_id": aid, "handle": handle}, plat)
-    shown = pr.text({"platform": plat, "id": pid, "text": text}, public) if public else None
-    if text is None:
-        withheld = "the post's text is not in the store"
-    elif shown is None and not public:
-        withheld = "its author is not a public figure"
-    elif shown is None:
-        withheld = "it is labelled a first-person disclosure"
-    else:
-        withheld = None
+    shown, withheld = pr.post_text({"platform": plat, "id": pid, "text": text, "author_id": aid,
+                                    "author_handle": handle, "repost_of_id": repost_of, "lang": lang})
     return {"ref": pr.post_ref(pid, aid, plat, handle), "author": who, "author_public": public,
             "time": iso(created), "kind": kind, "text": shown, "text_withheld": withheld,
             "shares_24h": shares, "replies_24h": replies,
@@ -302,7 +336,7 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     pr = presenter or Presenter(store)
     mv, tl, tr, on = result["movement"], result["timeline"], result["trending"], result["onset"]
     pe, sp, ca = result["people"], result["spread"], result["cascades"]
-    v: dict[str, Any] = {"privacy": pr.header, "movement": mv,
+    v: dict[str, Any] = {"privacy": None, "movement": mv,
                          "totals": {"posts": tl["posts"], "authors": tl["authors"], "peak": tl.get("peak"),
                                     "first": tl["rows"][0]["time"] if tl["rows"] else None,
                                     "last": tl["rows"][-1]["time"] if tl["rows"] else None}}
@@ -403,4 +437,5 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                         "first_time_per_day": content.get("first_time_disclosures_per_day")}
     else:
         v["content"] = None
+    v["privacy"] = pr.header  # last: it counts what the views withheld
     return v

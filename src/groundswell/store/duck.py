@@ -366,10 +366,22 @@ class Store:
                 pass
 
     def add_posts(self, posts: Iterable[dict[str, Any]]) -> None:
-        """Insert (merge) posts given as dicts keyed by model column names."""
-        from groundswell.ingest import records_to_table
+        """Insert (merge) posts given as dicts keyed by model column names.
 
-        self.write_batch({"posts": records_to_table("posts", list(posts))})
+        Missing lists are empty, a missing ``is_reference`` or ``deleted`` false,
+        as ingest stores them (the store never imports ingest).
+        """
+        recs = list(posts)
+        cols = []
+        for f in model.POSTS:
+            if pa.types.is_list(f.type):
+                vals: list[Any] = [r.get(f.name) or [] for r in recs]
+            elif f.name in ("is_reference", "deleted"):
+                vals = [bool(r.get(f.name) or False) for r in recs]
+            else:
+                vals = [r.get(f.name) for r in recs]
+            cols.append(pa.array(vals, type=f.type))
+        self.write_batch({"posts": pa.Table.from_arrays(cols, schema=model.POSTS)})
 
     def source(self, fingerprint: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM sources WHERE fingerprint = ?", [fingerprint])

@@ -165,7 +165,7 @@ class Dashboard:
         self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
         self._cache_size = cache
         self._db = store.con.execute("SELECT current_database()").fetchone()[0]
-        self._macros = False
+        self._label_index: Any = None
 
     # -- helpers ------------------------------------------------------------
     def version(self) -> tuple[Any, ...]:
@@ -206,6 +206,7 @@ class Dashboard:
                 self._cache.move_to_end(key)
                 return self._cache[key]  # type: ignore[no-any-return]
             undo = self._filter(p.get("platform"), p.get("lang"))
+            self.presenter.begin()
             try:
                 _, views = analyze_views(self.store, p["hashtag"], p.get("start"), p.get("end"), p["interval"],
                                          self.presenter)
@@ -228,10 +229,13 @@ class Dashboard:
             return [r[0] for r in self.store.con.execute(
                 "SELECT lang FROM posts WHERE lang IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 30").fetchall()]
 
-    def _ensure_macros(self) -> None:
-        if not self._macros:
-            self.presenter.ps.sql_macros()
-            self._macros = True
+    def _labels(self) -> Any:
+        """The store's label index (built on first use; see :class:`groundswell.privacy.pseudonyms.LabelIndex`)."""
+        if self._label_index is None:
+            from groundswell.privacy.pseudonyms import LabelIndex
+
+            self._label_index = LabelIndex(self.presenter.ps)
+        return self._label_index
 
     # -- drill-downs ------------------------------------------------------------
     def resolve_post(self, ref: str) -> tuple[str, str] | None:
@@ -239,10 +243,7 @@ class Dashboard:
         pr = self.presenter
         with self.lock:
             if ref.startswith("post-") and not pr.policy.identify:
-                self._ensure_macros()
-                row = self.store.con.execute(
-                    "SELECT platform, id FROM posts WHERE gs_post(platform, id) = ? LIMIT 1", [ref]).fetchone()
-                return (row[0], row[1]) if row else None
+                return self._labels().post(ref)  # an indexed lookup, not a hash of every row
             row = self.store.con.execute(
                 "SELECT platform, id, author_id, author_handle FROM posts WHERE id = ? ORDER BY is_reference LIMIT 1",
                 [ref]).fetchone()
@@ -260,6 +261,7 @@ class Dashboard:
             return None
         pr = self.presenter
         with self.lock:
+            pr.begin()
             cur = self.store.con.execute(
                 "SELECT platform, id, author_id, author_handle, created_at, kind, text, lang, hashtags, "
                 "repost_of_id, reply_to_id, quote_of_id, repost_count, reply_count, quote_count, like_count, deleted "
@@ -268,15 +270,7 @@ class Dashboard:
             r = dict(zip(names, cur.fetchone()))
             public = pr.is_public(r["author_id"], r["author_handle"], r["platform"])
             labels = post_labels(self.store, r["platform"], r["id"])
-            text = pr.text(r, public) if public else None
-            if r["text"] is None:
-                withheld = "the text is not in the store" + (" (deleted)" if r["deleted"] else "")
-            elif not public:
-                withheld = "its author is not a public figure"
-            elif text is None:
-                withheld = "it is labelled a first-person disclosure"
-            else:
-                withheld = None
+            text, withheld = pr.post_text(r)  # a repost's words are the original's: its author's rule
 
             def parent(pid: str | None) -> str | None:
                 if pid is None:
@@ -301,27 +295,14 @@ class Dashboard:
                     "observed": {"reposts": responses[0], "replies": responses[1], "quotes": responses[2]},
                     "reported": {"reposts": r["repost_count"], "replies": r["reply_count"],
                                  "quotes": r["quote_count"], "likes": r["like_count"]},
-                    "tree": tree}
+                    "tree": tree, "privacy": pr.header}
 
     def resolve_account(self, ref: str) -> tuple[str | None, str | None, str | None] | None:
         """(platform, account id, handle) of the account a page may name ``ref``, or None."""
         pr = self.presenter
         with self.lock:
             if ref.startswith("user-") and not pr.policy.identify:
-                self._ensure_macros()
-                row = self.store.con.execute(
-                    "SELECT platform, author_id, author_handle FROM posts WHERE author_id IS NOT NULL AND "
-                    "gs_account(platform, author_id) = ? LIMIT 1", [ref]).fetchone()
-                if row:
-                    return row[0], row[1], row[2]
-                for plat in self.platforms:  # accounts known by handle only (plain CSV)
-                    row = self.store.con.execute(
-                        "SELECT DISTINCT author_handle FROM posts WHERE author_id IS NULL AND platform = ? "
-                        "AND author_handle IS NOT NULL", [plat]).fetchall()
-                    for (h,) in row:
-                        if pr.ps.label(plat, None, h) == ref:
-                            return plat, None, h
-                return None
+                return self._labels().account(ref)  # accounts known by handle only (plain CSV) too
             h = ref.lstrip("@")
             row = self.store.con.execute(
                 "SELECT platform, author_id, author_handle FROM posts WHERE lower(author_handle) = lower(?) "
@@ -531,7 +512,8 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
     api_paths = ("/api/", "/export/", "/openapi.json")
 
     def page(name: str, status: int = 200, **ctx: Any) -> Any:
-        html = env.get_template(name).render(privacy=dash.presenter.header, version=__version__, **ctx)
+        ctx.setdefault("privacy", dash.presenter.header)
+        html = env.get_template(name).render(version=__version__, **ctx)
         return HTMLResponse(html, status_code=status)
 
     def error(request: Any, status: int, msg: str) -> Any:
@@ -567,7 +549,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         v = dash.movement(p)
         specs = charts_mod.charts(v)
         qs = request.url.query
-        return page("movement.html.j2", v=v, specs=specs, missing=charts_mod.missing(v),
+        return page("movement.html.j2", v=v, privacy=v["privacy"], specs=specs, missing=charts_mod.missing(v),
                     specs_json=script_json(specs), brief=brief_mod.sentences(v), title=brief_mod.title(v),
                     f=_form(p), qs=qs, platforms=dash.platforms, languages=dash.languages())
 
@@ -578,7 +560,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         if d is None:
             raise BadRequest(f"no post shown as {ref[:60]!r}", 404)
         specs = {"tree0": charts_mod.tree(d["tree"])} if d["tree"] else {}
-        return page("post.html.j2", d=d, specs=specs, specs_json=script_json(specs))
+        return page("post.html.j2", d=d, privacy=d["privacy"], specs=specs, specs_json=script_json(specs))
 
     def account_page(request: Request) -> Any:
         _params(request, ())
@@ -612,7 +594,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         d = dash.post(ref)
         if d is None:
             raise BadRequest(f"no post shown as {ref[:60]!r}", 404)
-        return JSONResponse({**d, "privacy": dash.presenter.header})
+        return JSONResponse(d)
 
     def api_account(request: Request) -> Any:
         _params(request, ())
