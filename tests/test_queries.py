@@ -62,7 +62,7 @@ def test_dashboard_names_them_apart(small: Path) -> None:
     from groundswell.store import open_store
     from groundswell.web.app import create_app
 
-    with open_store(small, read_only=True) as store, TestClient(create_app(store)) as c:
+    with open_store(small, read_only=True) as store, TestClient(create_app(store), base_url="http://127.0.0.1") as c:
         assert c.get("/api/hashtags").json()["hashtags"] == WANT
         page = c.get("/").text
         assert "<th class=\"num\">posts</th><th class=\"num\">occurrences</th>" in page

@@ -186,7 +186,7 @@ def client(db: Path) -> Iterator[Any]:
     from groundswell.web.app import create_app
 
     with open_store(db, read_only=True) as s:
-        with TestClient(create_app(s)) as c:
+        with TestClient(create_app(s), base_url="http://127.0.0.1") as c:
             yield c
 
 
