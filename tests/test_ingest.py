@@ -148,8 +148,8 @@ def test_compressed_and_stdin_inputs_match_plain(tmp_path: Path) -> None:
 def test_forced_format_and_unknown_format_name(db: Path, cli) -> None:
     r = cli("ingest", shared(V2), "--db", db, "--format", "twitter-v2", "-q")
     assert r.code == 0 and counts(db)["posts"] > 0
-    with pytest.raises(SystemExit):
-        cli("ingest", shared(V2), "--db", db, "--format", "nope")
+    r = cli("ingest", shared(V2), "--db", db, "--format", "nope")
+    assert r.code == 2 and r.err.startswith("error: groundswell ingest: argument --format") and "Traceback" not in r.err
 
 
 def test_missing_file_is_an_error(db: Path, cli) -> None:

@@ -10,11 +10,12 @@ import argparse
 import csv
 import importlib
 import json
+import os
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from groundswell import __version__
-from groundswell.errors import GroundswellError, UsageError
+from groundswell.errors import GroundswellError, UsageError, check_output
 from groundswell.spark_cli import add_db_option
 
 # feature packages that add their own subcommands: module with register(subparsers)
@@ -141,9 +142,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from groundswell.privacy import ensure_pseudonym_key, export_safely
     from groundswell.store import open_store
 
+    check_output(args.output, "--output")
     ensure_pseudonym_key(args.db)
     with open_store(args.db, read_only=True) as store:
-        n = export_safely(store, args.format, args.output, table=args.table, platform=args.platform,
+        platform = _platform(store, args.platform)
+        n = export_safely(store, args.format, args.output, table=args.table, platform=platform,
                           include_referenced=args.include_referenced, raw=args.raw, identify=args.identify,
                           redact=False if args.no_redact else None,
                           show_disclosure_text=args.show_disclosure_text, private=args.private)
@@ -151,11 +154,34 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _platform(store: Any, given: str | None) -> str | None:
+    """``--platform`` matched without regard to case against the platforms the store holds."""
+    if given is None:
+        return None
+    held = [r[0] for r in store.con.execute("SELECT DISTINCT platform FROM posts ORDER BY 1").fetchall()]
+    for name in held:
+        if name.casefold() == given.strip().casefold():
+            return str(name)
+    raise UsageError(f"--platform {given!r}: the store holds no such posts; it holds posts of "
+                     f"{', '.join(held) if held else 'no platform'}")
+
+
+def _positive(value: str) -> int:
+    """A positive whole number (``--limit``)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"want 1 or more, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     from groundswell.formats.detect import FORMAT_NAMES
     from groundswell.spark_cli import register_engine_options
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="groundswell",
         description="How a hashtag movement is born, how it spreads and whom it reaches.")
     parser.add_argument("--version", action="version", version=f"groundswell {__version__}")
@@ -186,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("hashtags", help="posts per hashtag")
     add_db_option(p)
-    p.add_argument("--limit", type=int, default=None, metavar="N")
+    p.add_argument("--limit", type=_positive, default=None, metavar="N", help="only the N most used")
     p.add_argument("--csv", action="store_true", help="CSV (hashtag,tweets) as twarc-hashtags writes it")
     register_engine_options(p)
     p.set_defaults(func=cmd_hashtags)
@@ -226,9 +252,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+TRACEBACK_ENV = "GROUNDSWELL_TRACEBACK"
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in groundswell
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: groundswell ingest: ...; see --help``.
+
+    Subcommand parsers (plugins' too) are made by ``add_subparsers`` with the
+    class of their parent, so every command answers bad options the same way.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+def _oserror_message(e: OSError) -> str:
+    """One line for a failed file operation: what, which file, how to fix it."""
+    name = e.filename if e.filename is not None else ""
+    what = e.strerror or type(e).__name__
+    hint = ""
+    if isinstance(e, FileNotFoundError) and name:
+        folder = os.path.dirname(os.path.abspath(str(name)))
+        hint = (f"; the folder {folder} does not exist: create it or choose another path"
+                if not os.path.isdir(folder) else "; check the path")
+    elif isinstance(e, PermissionError):
+        hint = "; choose a path you may write (or read), or change its permissions"
+    elif isinstance(e, IsADirectoryError):
+        hint = "; give a file name, not a folder"
+    elif getattr(e, "errno", None) == 28:  # ENOSPC
+        hint = "; free some disk space or write elsewhere"
+    return f"{name}: {what}{hint}" if name else f"{what}{hint}"
+
+
+def _internal(e: BaseException) -> str:
+    """Where an unexpected exception came from, without its message (it may hold post text)."""
+    tb = e.__traceback__
+    where = ""
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename
+        if "groundswell" in path:
+            where = f" in {path[path.rfind('groundswell'):]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return (f"internal error ({type(e).__name__}{where}); this is a bug in groundswell {__version__}: "
+            f"run again with {TRACEBACK_ENV}=1 to see the traceback, and report it")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Exit status: 0 done; 1 refused or failed (one ``error:``
+    line says why); 2 bad arguments; 70 a bug (``GROUNDSWELL_TRACEBACK=1``
+    shows its traceback); 130 interrupted."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # named with the command they were given to
+            prog = f"{parser.prog} {args.command}" if getattr(args, "command", None) else parser.prog
+            ArgumentParser(prog=prog).error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as e:  # --help, --version, or a bad option (already reported)
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
@@ -238,10 +320,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: what was committed before stays; run the command again to go on", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # the reader went away (e.g. '| head'): not an error; keep Python quiet at exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
         return 0
+    except OSError as e:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        print(f"error: {_oserror_message(e)}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        import duckdb
+
+        if isinstance(e, duckdb.InterruptException):
+            print("interrupted: what was committed before stays; run the command again to go on",
+                  file=sys.stderr)
+            return 130
+        if isinstance(e, duckdb.Error):
+            db = getattr(args, "db", None)
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            print(f"error: the store{f' {db}' if db else ''}: {first}", file=sys.stderr)
+            return 1
+        print(f"error: {_internal(e)}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

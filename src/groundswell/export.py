@@ -182,7 +182,10 @@ def twarc_csv_empty() -> pa.Table:
 
 def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[list[str]]:
     raws = {p["id"]: orjson.loads(p["raw"]) for p in posts if p.get("raw")}
-    v2 = {k: v for k, v in raws.items() if isinstance(v, dict) and "id_str" not in v}
+    # a v2 tweet has nested values (entities, metrics, edit history); a CSV row's raw is
+    # flat strings (its 'author' or 'mentions' are not v2's objects) and is read as a post
+    v2 = {k: v for k, v in raws.items() if isinstance(v, dict) and "id_str" not in v
+          and not all(isinstance(x, str) for x in v.values())}
     ref_ids = {r.get("id") for t in v2.values() for r in (t.get("referenced_tweets") or []) if isinstance(r, dict)}
     ref_ids.discard(None)
     tweets = dict(v2)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import sys
 
-from ..errors import UsageError
+from ..errors import UsageError, check_output
 from ..spark_cli import add_db_option
 
 __all__ = ["register", "run"]
@@ -35,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from .classify import classify_file, classify_store
 
     if args.input:
+        check_output(args.output, "--output")
+        if args.input != "-":
+            _check_json_lines_column(args.input, args.text_column)
         n = classify_file(args.input, args.text_column, args.output, model=args.model)
         if not args.quiet:
             print(f"labelled {n} rows with the {args.model} model -> {args.output}", file=sys.stderr)
@@ -48,3 +53,40 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"labelled {n} posts with the {args.model} model into post_labels of {args.db}", file=sys.stderr)
     return 0
+
+
+def _check_json_lines_column(path: str, column: str, probe: int = 1000) -> None:
+    """A JSON-lines input whose first ``probe`` records all lack ``column`` is
+    refused (every row would be labelled "empty text"). CSV and TSV inputs are
+    checked against their header by the reader itself."""
+    try:
+        f = gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"--input {path}: no such file") from None
+    keys: list[str] = []
+    with f:
+        seen = 0
+        try:
+            for line in f:
+                text = line.strip()
+                if not text:
+                    continue
+                if not text.startswith("{"):
+                    return  # not JSON lines: the CSV reader checks its header
+                try:
+                    rec = json.loads(text)
+                except json.JSONDecodeError:
+                    return  # the reader reports it with its line number
+                if isinstance(rec, dict):
+                    if column in rec:
+                        return
+                    keys += [k for k in rec if k not in keys]
+                seen += 1
+                if seen >= probe:
+                    break
+        except UnicodeDecodeError:
+            return  # the reader reports it
+    if seen:
+        shown = ", ".join(k for k in keys[:30] if len(k) <= 40)
+        raise UsageError(f"{path}: no record of the first {seen:,} has the field {column!r} "
+                         f"(fields: {shown}); name the text field with --text-column")

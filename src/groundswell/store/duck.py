@@ -391,12 +391,55 @@ class Store:
         self.close()
 
 
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_store_path(path: str) -> None:
+    """Refuse a ``--db`` that is neither a DuckDB database file nor a path that
+    does not exist yet (DuckDB would otherwise silently open an in-memory
+    database over a CSV, JSON or Parquet file, and the ingested data would be lost)."""
+    p = Path(path)
+    if not p.exists():
+        if p.parent != Path("") and not p.parent.is_dir():
+            raise StoreError(f"cannot create the store {path}: the folder {p.parent} does not exist "
+                             "(create it, or choose another --db)")
+        return
+    if p.is_dir():
+        raise StoreError(f"{path} is a folder, not a store file: give a file name such as "
+                         f"{p / DEFAULT_DB} (a Spark store is a folder: add --engine spark)")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise StoreError(f"cannot read {path}: {e.strerror}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        kind = _sniff_kind(head)
+        raise StoreError(f"{path} is not a DuckDB store ({kind}); it was left untouched: give --db a "
+                         f"new file name (e.g. {p.with_suffix('.duckdb').name}) or an existing store")
+
+
+def _sniff_kind(head: bytes) -> str:
+    if not head:
+        return "an empty file"
+    if head[:4] == b"PAR1":
+        return "it looks like a Parquet file"
+    if head[:2] == b"\x1f\x8b" or head[:4] == b"\x28\xb5\x2f\xfd":
+        return "it looks like a compressed file"
+    if head[:15] == b"SQLite format 3":
+        return "it looks like an SQLite database"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "it looks like JSON"
+    return "it looks like text or another kind of file"
+
+
 def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = False,
                create: bool = True) -> Store:
     """Open (and create, unless ``read_only`` or ``create=False``) a store file."""
     p = str(path)
     if (read_only or not create) and p != ":memory:" and not Path(p).exists():
         raise StoreError(f"no store at {p}: run 'groundswell ingest FILE --db {p}' first")
+    if p != ":memory:":
+        check_store_path(p)
     try:
         con = duckdb.connect(p, read_only=read_only)
     except duckdb.IOException as e:
@@ -411,6 +454,12 @@ def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = F
         raise StoreError(f"{p} is not a DuckDB store: {str(e).splitlines()[0]}") from None
     con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr, when asked
     store = Store(con, p, read_only)
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if have and not {"posts", "meta"} <= have:
+        con.close()
+        raise StoreError(f"{p} is a DuckDB database but not a groundswell store (it has no "
+                         f"{'posts' if 'posts' not in have else 'meta'} table); it was left untouched: "
+                         f"choose another --db")
     if not read_only:
         store._create()
     else:
