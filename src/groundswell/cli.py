@@ -51,12 +51,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if res.error:
             print(f"error: {res.error}", file=sys.stderr)
         elif res.skipped:
-            print(f"{res.path}: already ingested ({res.format}); nothing added", file=sys.stderr)
-        elif not args.quiet:
-            resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
-            print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
-                  f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
-                  f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
+            print(f"{res.path}: already ingested ({res.format}); nothing added (--force reads it again)",
+                  file=sys.stderr)
+        else:
+            if not args.quiet:
+                resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
+                print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
+                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
+                      f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
+            if res.rejected and not (res.posts_read or res.accounts_read or res.other_read):
+                how = f"as {res.format or 'nothing'}" + (" (--format)" if args.format else "")
+                print(f"{res.path}: every record was rejected when read {how}: check --format "
+                      f"(or --columns); the file can be read again another way", file=sys.stderr)
+
+    def on_skip(path: str, why: str) -> None:
+        print(f"{path}: skipped: {why}", file=sys.stderr)
 
     if args.engine == "spark":
         from groundswell.spark_cli import ingest_from_args
@@ -66,13 +75,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     with open_store(args.db) as store:
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
                          platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
-                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes)
+                         chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes, force=args.force,
+                         on_skip=on_skip)
         if summary.total("rejected"):
+            files = [f.path for f in summary.files if f.rejected]
             rows = store.con.execute(
                 "SELECT source_file, source_line, reason FROM rejects WHERE source_file IN "
-                "(SELECT unnest(?::VARCHAR[])) ORDER BY 1, 2 LIMIT 10", [list(args.paths)]).fetchall()
-            print(f"rejected {summary.total('rejected'):,} records (see the rejects table), first ones:",
-                  file=sys.stderr)
+                "(SELECT unnest(?::VARCHAR[])) ORDER BY 1, 2 LIMIT 10", [files]).fetchall()
+            print(f"rejected {summary.total('rejected'):,} records (see the rejects table: "
+                  f"groundswell export --table rejects), first ones:", file=sys.stderr)
             for f, ln, reason in rows:
                 print(f"  {f}:{ln}: {reason}", file=sys.stderr)
     return _ingest_summary(args, summary)
@@ -83,9 +94,12 @@ def _ingest_summary(args: argparse.Namespace, summary: Any) -> int:
     if args.json:
         print(json.dumps(d, default=str))
     else:
-        print(f"ingested {len(summary.files)} file(s): {d['posts_read']:,} posts read, {d['new_posts']:,} new, "
-              f"{d['rejected']:,} rejected -> {args.db}", file=sys.stderr)
-    return 0 if summary.ok else 1
+        refused = sum(1 for f in summary.files if f.error)
+        extra = (f", {refused} file(s) refused" if refused else "") + (
+            f", {len(summary.skipped)} skipped" if summary.skipped else "")
+        print(f"ingested {len(summary.files) - refused} file(s): {d['posts_read']:,} posts read, "
+              f"{d['new_posts']:,} new, {d['rejected']:,} rejected{extra} -> {args.db}", file=sys.stderr)
+    return 0 if summary.clean else 1
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -189,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="read archive files into the store",
                        description="Read archive files (twarc, twarc2, Bluesky Jetstream, Mastodon, CSV; "
-                                   "gzip/zstd too; '-' for stdin) into the store.")
+                                   "gzip, zstd, bz2, xz too; '-' for stdin) into the store. Exits 1 when "
+                                   "a record was rejected or a file refused (the summary says how many).")
     p.add_argument("paths", nargs="+", metavar="PATH")
     add_db_option(p)
     p.add_argument("--format", choices=FORMAT_NAMES, help="force a format instead of detecting it")
@@ -198,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
+    p.add_argument("--force", action="store_true",
+                   help="read files again even when already ingested the same way (posts still merge)")
     p.add_argument("--max-line-bytes", type=int, default=64 * 1024 * 1024, metavar="N",
                    help="longer lines are rejected (default 64 MiB)")
     p.add_argument("--chunk-lines", type=int, default=None, help=argparse.SUPPRESS)

@@ -14,11 +14,14 @@ merged by ``(platform, id)``).
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
 import io
+import lzma
 import os
 import sys
+import zlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +46,8 @@ INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
+_BZ2 = b"BZh"
+_XZ = b"\xfd7zXZ\x00"
 
 
 def bool_default(name: str) -> bool | None:
@@ -102,7 +107,7 @@ class BatchSink:
         self.source_file = source_file
         self.format = fmt
         self.line = 0
-        self.line_bytes = 0
+        self.line_bytes: int | None = 0
         self.skip_through = 0  # resume: drop records from lines <= this
         self.posts: dict[tuple[str, str], dict[str, Any]] = {}
         self.accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -239,10 +244,17 @@ class FileResult:
 @dataclass
 class IngestSummary:
     files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) not read
 
     @property
     def ok(self) -> bool:
+        """No file refused."""
         return all(f.error is None for f in self.files)
+
+    @property
+    def clean(self) -> bool:
+        """No file refused and no record rejected (the CLI exits 0 only then)."""
+        return self.ok and not self.total("rejected")
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -255,6 +267,7 @@ class IngestSummary:
             "accounts_read": self.total("accounts_read"),
             "rejected": self.total("rejected"),
             "errors": [f"{f.path}: {f.error}" for f in self.files if f.error],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
 
 
@@ -281,11 +294,98 @@ class Progress:
 
 # -- opening inputs -----------------------------------------------------------
 
+_COMPRESSED_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, lzma.LZMAError, OSError)
+
+
+class _Truncated(io.RawIOBase):
+    """A decompressing stream that ends quietly where the compressed data breaks.
+
+    A gzip, zstd, bz2 or xz file that ends early (a copy cut short, a disk
+    that filled up) or is damaged part-way raises in the decompressor; this
+    stream ends there instead, so what was read is kept, and records where
+    (``broken``: a reason with the offsets in the data and in the file).
+    """
+
+    def __init__(self, inner: IO[bytes], raw: IO[bytes], kind: str) -> None:
+        self._inner, self._raw, self._kind = inner, raw, kind
+        self._read = getattr(inner, "read1", inner.read)
+        self.offset = 0  # decompressed bytes handed out
+        self.broken: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.broken is not None:
+            return 0
+        try:
+            # read1: one read underneath, so bytes decompressed before the break are never
+            # dropped with the exception by a buffer that was filling
+            data = self._read(len(b))
+        except Exception as e:  # noqa: BLE001 - each decompressor has its own errors; zstd's is not exported
+            if not isinstance(e, _COMPRESSED_ERRORS) and type(e).__name__ != "ZstdError":
+                raise
+            try:
+                at = self._raw.tell()
+            except (OSError, ValueError):
+                at = -1
+            where = f", file offset {at:,}" if at >= 0 else ""
+            self.broken = (f"{self._kind} data ends early or is damaged after {self.offset:,} bytes of data"
+                           f"{where}; what came before was kept")
+            return 0
+        n = len(data)
+        b[:n] = data
+        self.offset += n
+        return n
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        except _COMPRESSED_ERRORS:
+            pass
+        super().close()
+
+
+class _ZstdReader(io.RawIOBase):
+    """zstd frames, one after another, decompressed; raises ``EOFError`` when the
+    input ends inside a frame (zstandard's own stream reader ends quietly there)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        import zstandard
+
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self._raw = raw
+        self._obj: Any = None  # the frame under way
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            data = self._raw.read(1 << 16)
+            if not data:
+                if self._obj is not None and not self._obj.eof:
+                    raise EOFError("zstd frame not finished")
+                return 0
+            while data:
+                if self._obj is None or self._obj.eof:
+                    self._obj = self._new()
+                self._buf += self._obj.decompress(data)
+                data = self._obj.unused_data if self._obj.eof else b""
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
 def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
-    """Open a path or '-' for binary reading, decompressing by magic bytes.
+    """Open a path or '-' for binary reading, decompressing by magic bytes
+    (gzip, zstd, bz2, xz).
 
     Returns the stream, the underlying file, and whether byte offsets in the
-    stream are file offsets (a seekable plain file).
+    stream are file offsets (a seekable plain file). A compressed stream that
+    breaks ends there (:class:`_Truncated`; its ``broken`` says where).
     """
     if path == "-":
         raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
@@ -300,22 +400,48 @@ def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
         except PermissionError:
             raise UsageError(f"cannot read {path}: permission denied") from None
         seekable = True
-    magic = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    magic = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
+    inner: IO[bytes] | None = None
+    kind = ""
     if magic[:2] == _GZIP:
-        return gzip.GzipFile(fileobj=raw), raw, False  # type: ignore[return-value]
-    if magic == _ZSTD:
-        import zstandard
+        inner, kind = gzip.GzipFile(fileobj=raw), "gzip"  # type: ignore[assignment]
+    elif magic[:4] == _ZSTD:
+        inner, kind = _ZstdReader(raw), "zstd"  # type: ignore[assignment]
+    elif magic[:3] == _BZ2:
+        inner, kind = bz2.BZ2File(raw), "bz2"  # type: ignore[assignment]
+    elif magic[:6] == _XZ:
+        inner, kind = lzma.LZMAFile(raw), "xz"  # type: ignore[assignment]
+    if inner is None:
+        return raw, raw, seekable
+    return io.BufferedReader(_Truncated(inner, raw, kind), 1 << 16), raw, False
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw)), raw, False  # type: ignore[arg-type]
-    return raw, raw, seekable
+
+def _broken(f: IO[bytes]) -> str | None:
+    """Where a compressed input broke off, or None."""
+    inner = getattr(f, "raw", None)
+    return inner.broken if isinstance(inner, _Truncated) else None
 
 
-def fingerprint(path: str) -> str | None:
-    """A cheap identity for a regular file: size plus its first and last MiB."""
+def read_way(format: str | None, columns: dict[str, str] | None, platform: str | None) -> str:
+    """How a file is read, as part of its identity in ``sources``: the same
+    bytes read with another ``--format``, ``--columns`` or ``--platform`` are
+    another input (read again; posts still merge by key). Empty for the
+    default way, so stores made before keep their fingerprints."""
+    if format is None and not columns and platform is None:
+        return ""
+    cols = ",".join(f"{k}={v}" for k, v in sorted((columns or {}).items()))
+    return f"format={format or 'auto'};columns={cols};platform={platform or ''}"
+
+
+def fingerprint(path: str, way: str = "") -> str | None:
+    """A cheap identity for a regular file read one way (:func:`read_way`):
+    size plus its first and last MiB."""
     if path == "-":
         return None
     st = os.stat(path)
     h = hashlib.sha256(str(st.st_size).encode())
+    if way:
+        h.update(b"\0" + way.encode())
     with open(path, "rb") as f:
         h.update(f.read(1 << 20))
         if st.st_size > 2 << 20:
@@ -410,16 +536,19 @@ class _Run:
         self.redact = privacy.redact_posts_table if privacy.redact_store_enabled(store) else None
         self.pool: _BufferPool = options.get("pool") or _BufferPool(store, INGEST_MEMORY_LIMIT)
         self.result = FileResult(path=path)
+        self.stream: IO[bytes] | None = None
 
     def run(self) -> FileResult:
         started = time.monotonic()
         res = self.result
-        fp = fingerprint(self.path) if self.path != "-" and os.path.isfile(self.path) else None
-        prior = self.store.source(fp) if fp else None
+        way = read_way(self.forced, self.options.get("columns"), self.options.get("platform"))
+        fp = fingerprint(self.path, way) if self.path != "-" and os.path.isfile(self.path) else None
+        prior = self.store.source(fp) if fp and not self.options.get("force") else None
         if prior and prior["complete"]:
             res.skipped, res.format = True, prior["format"]
             return res
         f, raw, seekable = _open(self.path)
+        self.stream = f
         try:
             head: list[tuple[bytes | None, int]] = []
             it = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
@@ -427,7 +556,12 @@ class _Run:
                 head.append(item)
                 if len(head) >= 20:
                     break
-            fmt = self.forced or self._detect(head)
+            try:
+                fmt = self.forced or self._detect(head)
+            except FormatError:
+                if _broken(f):  # cut short before one whole record: say so, not "unknown format"
+                    raise FormatError(f"{self.path}: {_broken(f)}; nothing readable came before the break") from None
+                raise
             res.format = fmt
             resume_line = prior["lines_done"] if prior else 0
             res.resumed_from = resume_line
@@ -797,6 +931,10 @@ class _Run:
         self.pool.fit()
 
     def _finish(self, sink: BatchSink, lines_done: int, bytes_done: int) -> None:
+        broken = _broken(self.stream) if self.stream is not None else None
+        if broken:  # a compressed input cut short: what was read stays, the break is a reject
+            sink.line, sink.line_bytes = lines_done + 1, None
+            sink.reject(f"{broken} (after line {lines_done:,})")
         self._flush(sink, lines_done, bytes_done, complete=True)
 
 
@@ -896,45 +1034,88 @@ def _count(store: Store, table: str) -> int:
 
 
 DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".txt")
+COMPRESSED_SUFFIXES = (".gz", ".zst", ".bz2", ".xz")
 
 
-def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Files as given; a directory stands for the data files in it (recursively, sorted).
+def data_name(name: str) -> bool:
+    """Does a file name end in a data suffix (optionally compressed), in any case?"""
+    low = name.lower()
+    for c in COMPRESSED_SUFFIXES:
+        if low.endswith(c):
+            low = low[: -len(c)]
+            break
+    return low.endswith(DATA_SUFFIXES)
 
-    In a directory, files whose names end in .jsonl, .json, .ndjson, .csv (each
-    optionally .gz or .zst) are read; ``truth*`` files (a simulator's answer key) are not.
+
+_SUFFIX_LIST = ", ".join(DATA_SUFFIXES)
+
+
+def scan_paths(paths: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The files to read, and every file (or hidden folder) left out with its reason.
+
+    Files given by name are read whatever their name. A directory stands for
+    the data files in it, recursively, sorted: names ending in one of
+    :data:`DATA_SUFFIXES`, optionally compressed (:data:`COMPRESSED_SUFFIXES`),
+    matched without regard to case. Hidden files and folders (``.name``) are
+    left out, and so are other names; each is named in the second list.
     """
     out: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for p in paths:
         if p != "-" and os.path.isdir(p):
             found = []
             for root, dirs, files in os.walk(p):
+                for d in sorted(dirs):
+                    if d.startswith("."):
+                        skipped.append((os.path.join(root, d) + os.sep, "hidden folder, not read"))
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in files:
-                    base = name[:-3] if name.endswith(".gz") else name[:-4] if name.endswith(".zst") else name
-                    if name.startswith((".", "truth")) or not base.endswith(DATA_SUFFIXES):
-                        continue
-                    found.append(os.path.join(root, name))
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if name.startswith("."):
+                        skipped.append((full, "hidden file, not read"))
+                    elif name.startswith("truth"):
+                        skipped.append((full, "answer key (truth*), not read"))
+                    elif not data_name(name):
+                        skipped.append((full, f"not a data file name (read: {_SUFFIX_LIST}, "
+                                              "each optionally .gz, .zst, .bz2 or .xz; give a file "
+                                              "by name to read it anyway)"))
+                    else:
+                        found.append(full)
             out.extend(sorted(found))
         else:
             out.append(p)
-    return out
+    return out, skipped
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """The files :func:`scan_paths` would read."""
+    return scan_paths(paths)[0]
 
 
 def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            columns: dict[str, str] | None = None, platform: str | None = None,
            progress: bool | None = None, chunk_lines: int | None = None,
            chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-           memory_limit: str = INGEST_MEMORY_LIMIT,
-           on_file: Callable[[FileResult], None] | None = None) -> IngestSummary:
-    """Ingest files into ``store``. Errors on one file never stop the others."""
+           memory_limit: str = INGEST_MEMORY_LIMIT, force: bool = False,
+           on_file: Callable[[FileResult], None] | None = None,
+           on_skip: Callable[[str, str], None] | None = None) -> IngestSummary:
+    """Ingest files into ``store``. Errors on one file never stop the others.
+
+    A file already ingested whole, the same way (:func:`read_way`), is
+    skipped unless ``force``; files a directory holds but that are not read
+    are listed in the summary's ``skipped`` with their reasons (and passed to
+    ``on_skip``)."""
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
     summary = IngestSummary()
     meter = Progress(progress)
-    paths = expand_paths(paths)
+    paths, skipped = scan_paths(paths)
+    summary.skipped = skipped
+    for path, why in skipped:
+        if on_skip:
+            on_skip(path, why)
     options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
-               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes}
+               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force}
     from groundswell import privacy
 
     options["pool"] = _BufferPool(store, memory_limit)
@@ -946,6 +1127,9 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
         except GroundswellError as e:
             res = run.result
             res.error = str(e)
+        except OSError as e:  # unreadable, or a compressed file damaged before its first byte
+            res = run.result
+            res.error = f"{path}: {e.strerror or type(e).__name__}; the file was not read"
         if _count(store, "deletions") > before or (before and res.new_posts):
             # deletions reach every identifying field, embedded copies and derived tables
             privacy.apply_deletions(store)

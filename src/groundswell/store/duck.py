@@ -262,7 +262,10 @@ class Store:
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            try:  # after an interrupt DuckDB may have ended the transaction itself
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             raise
 
     def _write(self, tables: dict[str, pa.Table | Select]) -> None:
