@@ -39,6 +39,8 @@ __all__ = [
     "fold_tag",
     "post_kind",
     "HASHTAG_RE",
+    "id_problem",
+    "record_id_problem",
 ]
 
 
@@ -163,3 +165,76 @@ def fold_tag(tag: str) -> str:
 
 # hashtags in plain text (for formats without entities): '#' then letters, digits, '_'
 HASHTAG_RE = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")
+
+
+# -- ids per platform ----------------------------------------------------------------
+# Twitter: a snowflake or user id, digits only (19 today; 20 leaves room and still
+# fits an unsigned 64-bit integer). What went through a float ('9.19365304114929e+17',
+# '919365304114929665.0') or is absurdly long is refused: it cannot be repaired.
+_TWITTER_ID = re.compile(r"[0-9]{1,20}")
+# Bluesky: accounts are DIDs; posts, reposts and their links are AT-URIs of records
+_DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
+_AT_URI = re.compile(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/[A-Za-z0-9.-]+/[A-Za-z0-9._:~-]+")
+# Mastodon: statuses and accounts are known by URI (or the API address of a status)
+_URI = re.compile(r"https?://[^\s/]+/\S*")
+MAX_ID_CHARS = 8192  # no platform's id comes near
+
+# (pattern for post-like ids, pattern for account ids, what a good one looks like)
+_ID_RULES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
+    "twitter": (_TWITTER_ID, _TWITTER_ID, "1-20 digits", "1-20 digits"),
+    "bluesky": (_AT_URI, _DID, "an at:// URI", "a DID (did:plc:..., did:web:...)"),
+    "mastodon": (_URI, _URI, "an http(s) URI", "an http(s) URI"),
+}
+POST_ID_COLUMNS = ("id", "repost_of_id", "reply_to_id", "quote_of_id", "conversation_id")
+ACCOUNT_ID_COLUMNS = ("author_id", "reply_to_author_id")
+
+
+def id_problem(platform: Any, value: Any, account: bool = False) -> str | None:
+    """What is wrong with an id of ``platform`` (a post's, or an account's), or None.
+
+    Never echoes the value (a broken line may put anything there); platforms
+    other than twitter, bluesky and mastodon are not checked.
+    """
+    rule = _ID_RULES.get(platform) if isinstance(platform, str) else None
+    if rule is None or value is None:
+        return None
+    if not isinstance(value, str):
+        return f"not a string but a {type(value).__name__}"
+    pattern, want = (rule[1], rule[3]) if account else (rule[0], rule[2])
+    if len(value) <= MAX_ID_CHARS and pattern.fullmatch(value):
+        return None
+    if platform == "twitter" and re.fullmatch(r"[0-9.]+(e\+?[0-9]+)?", value, re.I) and (
+            "." in value or "e" in value.lower()):
+        return f"not a {platform} id (want {want}): it went through a float and cannot be repaired"
+    return f"not a {platform} id (want {want}; got {len(value):,} characters)"
+
+
+def record_id_problem(table: str, rec: dict[str, Any]) -> str | None:
+    """The first id of a record (``posts``, ``accounts``, ``deletions``) that its
+    platform would not give, as a reject reason, or None."""
+    platform = rec.get("platform")
+    if table == "posts":
+        for col in POST_ID_COLUMNS:
+            why = id_problem(platform, rec.get(col))
+            if why:
+                return f"{col}: {why}"
+        for col in ACCOUNT_ID_COLUMNS:
+            why = id_problem(platform, rec.get(col), account=True)
+            if why:
+                return f"{col}: {why}"
+        return None
+    if table == "accounts":
+        why = id_problem(platform, rec.get("id"), account=True)
+        return f"account id: {why}" if why else None
+    if table == "deletions":
+        why = id_problem(platform, rec.get("id"))
+        return f"deletion id: {why}" if why else None
+    return None
+
+
+def account_id_sql(platform: str, column: str) -> str:
+    """A SQL (DuckDB, RE2) test that ``column`` is an account id of the platform
+    in the column ``platform`` (true for other platforms), as :func:`id_problem` checks."""
+    cases = " ".join(f"WHEN '{name}' THEN length({column}) <= {MAX_ID_CHARS} AND "
+                     f"regexp_full_match({column}, '{rule[1].pattern}')" for name, rule in _ID_RULES.items())
+    return f"coalesce(CASE {platform} {cases} ELSE true END, false)"

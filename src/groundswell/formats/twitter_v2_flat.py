@@ -133,7 +133,7 @@ def parse(obj: Any, sink: Sink) -> None:
     when = observed or post["created_at"]
     seen: set[int] = set()
     for key, u in users.items():
-        if key.startswith("@") or id(u) in seen:
+        if not isinstance(key, str) or key.startswith("@") or id(u) in seen:
             continue
         seen.add(id(u))
         try:
