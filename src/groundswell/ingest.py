@@ -34,8 +34,8 @@ import pyarrow as pa
 from groundswell import model
 from groundswell.errors import FormatError, GroundswellError, RecordError, UsageError
 from groundswell.formats import detect
-from groundswell.formats.base import account_id_sql, record_id_problem
-from groundswell.store.duck import Store, merge_post
+from groundswell.formats.base import REPLACES, account_id_sql, record_id_problem
+from groundswell.store.duck import Store, merge_post, replace_post
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 # one transaction per chunk: bounded by input bytes and lines (memory stays flat)
@@ -113,6 +113,7 @@ class BatchSink:
         self.line_bytes: int | None = 0
         self.skip_through = 0  # resume: drop records from lines <= this
         self.posts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.replacing: set[tuple[str, str]] = set()  # posts whose newest sighting replaces the stored one
         self.accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.volumes: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.deletions: dict[tuple[str, str], dict[str, Any]] = {}
@@ -147,9 +148,14 @@ class BatchSink:
                 return
         self.n_posts += 1
         key = (platform, pid)
+        replaces = bool(rec.pop(REPLACES, False))
         self._prov(rec)
         old = self.posts.get(key)
-        self.posts[key] = rec if old is None else merge_post(old, rec)
+        if replaces:  # a new version of the whole post (a Bluesky edit)
+            self.replacing.add(key)
+            self.posts[key] = rec if old is None else replace_post(old, rec)
+        else:
+            self.posts[key] = rec if old is None else merge_post(old, rec)
 
     def account(self, rec: dict[str, Any]) -> None:
         if self._skip():
@@ -217,7 +223,13 @@ class BatchSink:
 
     def tables(self) -> dict[str, pa.Table]:
         out = {}
-        for name, d in (("posts", self.posts), ("accounts", self.accounts), ("volumes", self.volumes),
+        posts = self.posts
+        if self.replacing:
+            posts = {k: v for k, v in self.posts.items() if k not in self.replacing}
+            replaced = [v for k, v in self.posts.items() if k in self.replacing]
+            if replaced:
+                out["posts_replace"] = records_to_table("posts", replaced, self._bad_record)
+        for name, d in (("posts", posts), ("accounts", self.accounts), ("volumes", self.volumes),
                         ("deletions", self.deletions), ("follows", self.follows)):
             if d:
                 out[name] = records_to_table(name, list(d.values()), self._bad_record)
@@ -238,6 +250,7 @@ class BatchSink:
     def clear(self) -> None:
         for d in (self.posts, self.accounts, self.volumes, self.deletions, self.follows, self.rejects):
             d.clear()
+        self.replacing.clear()
 
 
 @dataclass

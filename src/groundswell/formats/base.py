@@ -40,6 +40,7 @@ __all__ = [
     "post_kind",
     "HASHTAG_RE",
     "id_problem",
+    "REPLACES",
     "record_id_problem",
 ]
 
@@ -84,6 +85,10 @@ class ListSink:
 
 
 _UTC = timezone.utc
+
+# a post record holding this key (true) is a new version of the whole post (a
+# Bluesky edit): it replaces the stored post instead of merging into it
+REPLACES = "_replaces"
 
 
 def iso_time(value: Any) -> datetime | None:

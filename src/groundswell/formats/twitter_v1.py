@@ -16,9 +16,13 @@ Media are ``extended_entities.media`` (all photos of a tweet; ``entities``
 holds only the first) as ``type:media_url_https``; links are
 ``entities.urls[].expanded_url``.
 
-v1 tweets carry no collection time, so ``metrics_observed_at`` is NULL and
-accounts are observed at the tweet's ``created_at`` — unless the line has a
-twarc-style ``__twarc.retrieved_at`` (then that time is used for both).
+v1 tweets carry no collection time. Unless the line has a twarc-style
+``__twarc.retrieved_at`` (then that time is used), ``metrics_observed_at``
+and the author's ``observed_at`` are the latest time known to precede the
+observation: for a tweet embedded in another (``retweeted_status``,
+``quoted_status``) the embedding tweet's time, else the tweet's own
+``created_at``. So an original seen first with 0 retweets takes the 57 a later
+retweet's embedded copy carries (docs/data-model.md, merging).
 
 A users-lookup line (a bare v1.1 user object) becomes one account, observed
 at the creation time of the user's embedded latest ``status`` when present.
@@ -210,10 +214,15 @@ def _collected_at(obj: dict[str, Any]) -> datetime | None:
     return None
 
 
-def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink: Sink, depth: int) -> None:
+def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink: Sink, depth: int,
+          seen: datetime | None = None) -> None:
+    """One tweet, its author and the tweets it embeds; ``observed``: the collection
+    time when known; ``seen``: the time of the tweet embedding this one."""
     rec = post_from_tweet(t, observed, is_reference)
+    when = observed or seen or rec["created_at"]
+    rec["metrics_observed_at"] = when
     user = t.get("user")
-    acc = account_from_user(user, observed or rec["created_at"]) if user else None
+    acc = account_from_user(user, when) if user else None
     sink.post(rec)
     if acc is not None:
         sink.account(acc)
@@ -223,7 +232,7 @@ def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink
         inner = t.get(key)
         if isinstance(inner, dict):
             try:
-                _emit(inner, observed, True, sink, depth + 1)
+                _emit(inner, observed, True, sink, depth + 1, when)
             except (RecordError, KeyError, TypeError, AttributeError, ValueError) as exc:
                 why = exc if isinstance(exc, RecordError) else f"a field has the wrong type ({type(exc).__name__})"
                 sink.reject(f"{key}: {why}")

@@ -10,6 +10,11 @@ batches by the UPDATE of :func:`_merge_posts_sql`): a full sighting of a post be
 one seen only embedded in another record (``is_reference``); otherwise the
 first value seen wins and later sightings only fill what is missing; counts
 come from the newest observation; a deletion is final and clears the text.
+A new version of a whole post (``posts_replace`` in a batch: a Bluesky edit,
+:func:`replace_post`) replaces the stored row, a deletion still final.
+
+This package knows only :mod:`groundswell.model` (and its errors): ingest hands
+it Arrow tables or :class:`Select` queries to write, never the other way round.
 """
 
 from __future__ import annotations
@@ -171,6 +176,42 @@ def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def replace_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A new version of a whole post (a Bluesky edit) over an older sighting:
+    every field from the new one, except that a deletion stays final, the
+    provenance is the first sighting's, and a full sighting stays full."""
+    out = dict(new)
+    for k in ("source_file", "source_line"):
+        if old.get(k) is not None:
+            out[k] = old[k]
+    out["is_reference"] = bool(old.get("is_reference")) and bool(new.get("is_reference"))
+    if old.get("deleted") or new.get("deleted"):
+        out["deleted"], out["text"], out["raw"] = True, None, None
+    return out
+
+
+def _replace_posts_sql() -> str:
+    sets = []
+    for name, _typ, _doc in model.POST_FIELDS:
+        if name in _KEYS["posts"] or name in ("source_file", "source_line"):
+            continue
+        q = f'"{name}"'
+        if name == "is_reference":
+            expr = "posts.is_reference AND n.is_reference"
+        elif name == "deleted":
+            expr = "posts.deleted OR n.deleted"
+        elif name in ("text", "raw"):
+            expr = f"CASE WHEN posts.deleted OR n.deleted THEN NULL ELSE n.{q} END"
+        else:
+            expr = f"n.{q}"
+        sets.append(f"{q} = {expr}")
+    return ("UPDATE posts SET " + ", ".join(sets) + " FROM _batch_replace AS n "
+            "WHERE posts.platform = n.platform AND posts.id = n.id")
+
+
+_REPLACE_POSTS = _replace_posts_sql()
+
+
 @dataclass(frozen=True)
 class Select:
     """Rows for :meth:`Store.write_batch` given as a SELECT on the store's own
@@ -273,6 +314,15 @@ class Store:
         posts = tables.get("posts")
         if posts is not None and posts.num_rows:
             self._write_posts(posts)
+        replace = tables.get("posts_replace")
+        if isinstance(replace, pa.Table) and replace.num_rows:
+            # new versions of whole posts (model: formats.base.REPLACES): each replaces the stored row
+            con.register("_batch_replace", replace)
+            con.execute(_REPLACE_POSTS)
+            con.execute("INSERT INTO posts SELECT * FROM _batch_replace b WHERE NOT EXISTS "
+                        "(SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.id = b.id)")
+            con.unregister("_batch_replace")
+            posts = replace if posts is None or not posts.num_rows else pa.concat_tables([posts, replace])
         for name in ("accounts", "volumes", "deletions", "follows", "rejects"):
             t = tables.get(name)
             if t is None or (isinstance(t, pa.Table) and not t.num_rows):
