@@ -16,6 +16,8 @@ from typing import Any, Callable, NoReturn, Sequence
 
 from groundswell import __version__
 from groundswell.errors import GroundswellError, UsageError, check_output
+from groundswell.progress import Bar, bar
+from groundswell.progress import enabled as progress_enabled
 from groundswell.spark_cli import add_db_option
 
 # feature packages that add their own subcommands: module with register(subparsers)
@@ -67,6 +69,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     def on_skip(path: str, why: str) -> None:
         print(f"{path}: skipped: {why}", file=sys.stderr)
 
+    bars: dict[str, Bar] = {}
+
+    def on_progress(path: str, done: int, total: int | None, posts: int) -> None:
+        b = bars.get(path)
+        if b is None:
+            b = bars[path] = bar(os.path.basename(path) or path, total, bytes_=True, quiet=args.quiet)
+        b.to(done, total, f"{posts:,} posts")
+
+    def done_file(res: Any) -> None:
+        b = bars.pop(res.path, None)
+        if b is not None:
+            b.close()
+        on_file(res)
+
     if args.engine == "spark":
         from groundswell.spark_cli import ingest_from_args
 
@@ -74,9 +90,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _ingest_summary(args, summary)
     with open_store(args.db) as store:
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
-                         platform=args.platform, progress=False if args.quiet else None, on_file=on_file,
+                         platform=args.platform, progress=False if args.quiet else None, on_file=done_file,
                          chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes, force=args.force,
-                         on_skip=on_skip)
+                         on_skip=on_skip, on_progress=on_progress)
         if summary.total("rejected"):
             files = [f.path for f in summary.files if f.rejected]
             rows = store.con.execute(
@@ -152,6 +168,32 @@ def cmd_hashtags(args: argparse.Namespace) -> int:
     return 0
 
 
+class _CountingOut:
+    """A text or binary output that moves a progress bar one step a line written
+    (export writes one row a line; a CSV cell with a line break moves it early,
+    the bar never passes its total)."""
+
+    def __init__(self, f: Any, meter: Bar, total: int) -> None:
+        self._f, self._meter, self._total, self._lines = f, meter, total, 0
+
+    def write(self, data: Any) -> int:
+        self._lines += data.count(b"\n" if isinstance(data, bytes) else "\n")
+        self._meter.to(min(self._lines, self._total))
+        return int(self._f.write(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._f, name)
+
+
+def _export_total(store: Any, table: str, platform: str | None, include_referenced: bool) -> int:
+    if table != "posts":
+        return int(store.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    conds = ([] if include_referenced else ["NOT is_reference"]) + (["platform = ?"] if platform else [])
+    where = f" WHERE {' AND '.join(conds)}" if conds else ""
+    return int(store.con.execute(f"SELECT count(*) FROM posts{where}", [platform] if platform else []
+                                 ).fetchall()[0][0])
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from groundswell.privacy import ensure_pseudonym_key, export_safely
     from groundswell.store import open_store
@@ -160,10 +202,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     ensure_pseudonym_key(args.db)
     with open_store(args.db, read_only=True) as store:
         platform = _platform(store, args.platform)
-        n = export_safely(store, args.format, args.output, table=args.table, platform=platform,
-                          include_referenced=args.include_referenced, raw=args.raw, identify=args.identify,
-                          redact=False if args.no_redact else None,
-                          show_disclosure_text=args.show_disclosure_text, private=args.private)
+        options = dict(table=args.table, platform=platform, include_referenced=args.include_referenced,
+                       raw=args.raw, identify=args.identify, redact=False if args.no_redact else None,
+                       show_disclosure_text=args.show_disclosure_text, private=args.private)
+        if not progress_enabled(args.quiet) or args.format == "parquet" or args.output == "-":
+            # stdout is the data; Parquet is written in one go by DuckDB
+            n = export_safely(store, args.format, args.output, **options)  # type: ignore[arg-type]
+        else:
+            total = max(1, _export_total(store, args.table, platform, args.include_referenced))
+            binary = args.format == "jsonl"
+            f = open(args.output, "wb") if binary else open(args.output, "w", newline="", encoding="utf-8")
+            with bar(f"export {args.table}", total, unit=" rows") as meter, f:
+                out = _CountingOut(f, meter, total)
+                n = export_safely(store, args.format, out, **options)  # type: ignore[arg-type]
     print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
     return 0
 
@@ -255,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show the text of posts labelled as disclosures (public figures only, unless --private)")
     p.add_argument("--private", action="store_true",
                    help="mark the output private (not for sharing): disclosure texts of everyone may be shown")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_export)
 
     for mod in _PLUGINS:

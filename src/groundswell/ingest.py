@@ -302,25 +302,51 @@ class IngestSummary:
         }
 
 
-class Progress:
-    """A one-line progress meter on stderr (silent when not a terminal or quiet)."""
+ProgressCallback = Callable[[str, int, "int | None", int], None]
 
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+class Progress:
+    """Reports how far a file got to a callback ``(path, bytes read, file size or
+    None, posts read)``; library code never draws (:mod:`groundswell.progress` does).
+
+    Bytes are those of the file on disk, so a compressed file has a percentage
+    too; stdin has no size (the callback then shows a rate)."""
+
+    def __init__(self, enabled: bool | None = None, callback: ProgressCallback | None = None) -> None:
+        self.callback = callback if enabled is not False else None
         self._last = 0.0
+        self.raw: IO[bytes] | None = None  # the file being read (set by the run)
+        self.size: int | None = None
+        self.lines_total: int | None = None  # files DuckDB reads itself: progress by lines
+
+    def by_lines(self, total: int) -> None:
+        self.lines_total = max(1, total)
+
+    def start(self, path: str, raw: IO[bytes]) -> None:
+        self.raw, self.lines_total = raw, None
+        try:
+            self.size = os.fstat(raw.fileno()).st_size if path != "-" else None
+        except (OSError, ValueError, AttributeError):
+            self.size = None
 
     def update(self, path: str, lines: int, posts: int, started: float, final: bool = False) -> None:
-        if not self.enabled:
+        if self.callback is None:
             return
         now = time.monotonic()
-        if not final and now - self._last < 0.25:
+        if not final and now - self._last < 0.2:
             return
         self._last = now
-        rate = posts / max(now - started, 1e-9)
-        sys.stderr.write(f"\r{path}: {lines:,} lines, {posts:,} posts, {rate:,.0f} posts/s\x1b[K")
-        if final:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        done = lines
+        if self.lines_total is not None and self.size is not None:
+            done = int(self.size * min(1.0, lines / self.lines_total))
+        elif self.raw is not None and self.size is not None:
+            try:
+                done = self.raw.tell()
+            except (OSError, ValueError):
+                done = self.size if final else 0
+        if final and self.size is not None:
+            done = self.size
+        self.callback(path, done, self.size, posts)
 
 
 # -- opening inputs -----------------------------------------------------------
@@ -603,6 +629,7 @@ class _Run:
             return res
         f, raw, seekable = _open(self.path)
         self.stream = f
+        self.progress.start(self.path, raw)
         try:
             head: list[tuple[bytes | None, int]] = []
             it = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
@@ -928,6 +955,7 @@ class _Run:
         sink = BatchSink(self.path, fmt, check_ids=False)
         started = time.monotonic()
         total = shape.lines - 1
+        self.progress.by_lines(total + 1)
         # follows: the whole file in one transaction (one anti-join against the stored graph)
         step = max(1, self.chunk_records if self.options.get("chunk_lines") else
                    (total if follows else FAST_CSV_CHUNK))
@@ -1160,17 +1188,19 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
            memory_limit: str = INGEST_MEMORY_LIMIT, force: bool = False,
            on_file: Callable[[FileResult], None] | None = None,
-           on_skip: Callable[[str, str], None] | None = None) -> IngestSummary:
+           on_skip: Callable[[str, str], None] | None = None,
+           on_progress: ProgressCallback | None = None) -> IngestSummary:
     """Ingest files into ``store``. Errors on one file never stop the others.
 
     A file already ingested whole, the same way (:func:`read_way`), is
     skipped unless ``force``; files a directory holds but that are not read
     are listed in the summary's ``skipped`` with their reasons (and passed to
-    ``on_skip``)."""
+    ``on_skip``). ``on_progress(path, bytes read, size or None, posts)`` is
+    called as a file is read (``progress=False`` turns it off)."""
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
     summary = IngestSummary()
-    meter = Progress(progress)
+    meter = Progress(progress, on_progress)
     paths, skipped = scan_paths(paths)
     summary.skipped = skipped
     for path, why in skipped:

@@ -8,6 +8,7 @@ import json
 import sys
 
 from ..errors import UsageError, check_output
+from ..progress import bar
 from ..spark_cli import add_db_option
 
 __all__ = ["register", "run"]
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--text-column", default="text", metavar="COL", help="the column holding the text (default: text)")
     p.add_argument("--output", default="-", metavar="OUT.jsonl", help="where --input results go (default: stdout)")
     p.add_argument("--only-new", action="store_true", help="store: label only posts without labels from this model")
-    p.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary on stderr")
     p.set_defaults(func=run)
 
 
@@ -48,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--output goes with --input; the store's labels go to its post_labels table")
     from ..store import open_store
 
-    with open_store(args.db, create=False) as st:
-        n = classify_store(st, model=args.model, only_new=args.only_new)
+    with open_store(args.db, create=False) as st, bar(f"classify ({args.model})", unit=" posts",
+                                                      quiet=args.quiet) as meter:
+        n = classify_store(st, model=args.model, only_new=args.only_new, on_progress=meter.to)
     if not args.quiet:
         print(f"labelled {n} posts with the {args.model} model into post_labels of {args.db}", file=sys.stderr)
     return 0
