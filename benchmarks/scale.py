@@ -106,7 +106,8 @@ def _split_csv(path: Path, parts: int) -> None:
 
 
 def _spark_ingest(args: argparse.Namespace) -> None:
-    from groundswell.store.spark import ingest_spark, session
+    from groundswell.spark_ingest import ingest_spark
+    from groundswell.store.spark import session
 
     spark = session(args.master, {"spark.sql.shuffle.partitions": str(args.shuffle),
                                   "spark.driver.memory": os.environ.get("GS_SPARK_DRIVER_MEMORY", "4g")})

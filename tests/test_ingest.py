@@ -196,12 +196,13 @@ def test_kill_9_and_resume_gives_the_same_store(tmp_path: Path) -> None:
 
 def test_follower_edge_list(db: Path, tmp_path: Path) -> None:
     f = tmp_path / "follows.csv"
-    f.write_text("follower_id,followed_id,platform\n1,2,bluesky\n2,3,\n,4,\n1,2,bluesky\n")
+    f.write_text("follower_id,followed_id,platform\ndid:plc:a,did:plc:b,bluesky\n2,3,\n,4,\n"
+                 "did:plc:a,did:plc:b,bluesky\n")
     with open_store(db) as st:
         res = ingest(st, [str(f)], progress=False, platform="twitter")
         rows = st.con.execute("SELECT platform, follower_id, followed_id, source_line FROM follows ORDER BY 4").fetchall()
     assert res.files[0].format == "follows"
-    assert rows == [("bluesky", "1", "2", 2), ("twitter", "2", "3", 3)]
+    assert rows == [("bluesky", "did:plc:a", "did:plc:b", 2), ("twitter", "2", "3", 3)]
     assert res.files[0].rejected == 1
 
 

@@ -207,7 +207,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                        show_disclosure_text=args.show_disclosure_text, private=args.private)
         if not progress_enabled(args.quiet) or args.format == "parquet" or args.output == "-":
             # stdout is the data; Parquet is written in one go by DuckDB
-            n = export_safely(store, args.format, args.output, **options)  # type: ignore[arg-type]
+            n = export_safely(store, args.format, args.output, **options)
         else:
             total = max(1, _export_total(store, args.table, platform, args.include_referenced))
             binary = args.format == "jsonl"

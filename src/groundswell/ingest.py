@@ -21,8 +21,8 @@ import io
 import lzma
 import os
 import sys
-import zlib
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -31,11 +31,11 @@ from typing import IO, Any, Callable, Iterable, Iterator
 import orjson
 import pyarrow as pa
 
-from groundswell import model
 from groundswell.errors import FormatError, GroundswellError, RecordError, UsageError
 from groundswell.formats import detect
 from groundswell.formats.base import REPLACES, account_id_sql, record_id_problem
 from groundswell.store.duck import Store, merge_post, replace_post
+from groundswell.store.records import bool_default, records_to_table  # noqa: F401 - bool_default for live/
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 # one transaction per chunk: bounded by input bytes and lines (memory stays flat)
@@ -49,56 +49,6 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _BZ2 = b"BZh"
 _XZ = b"\xfd7zXZ\x00"
-
-
-def bool_default(name: str) -> bool | None:
-    """What a record without this boolean field holds: false for ``is_reference``
-    and ``deleted`` (a post is full and present unless said otherwise), else NULL."""
-    return False if name in ("is_reference", "deleted") else None
-
-
-def _column(f: pa.Field, recs: list[dict[str, Any]]) -> list[Any]:
-    name = f.name
-    if pa.types.is_list(f.type):
-        return [r.get(name) or [] for r in recs]
-    if f.type == pa.bool_():
-        default = bool_default(name)
-        return [default if r.get(name) is None else bool(r.get(name)) for r in recs]
-    return [r.get(name) for r in recs]
-
-
-_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
-
-
-def records_to_table(table: str, recs: list[dict[str, Any]],
-                     on_bad: Callable[[dict[str, Any], str], None] | None = None) -> pa.Table:
-    """Dict records -> an Arrow table of the model's schema for ``table``.
-
-    A record with a value of the wrong type for its column is handed to
-    ``on_bad`` (record, reason) and left out; the others are kept. Without
-    ``on_bad`` it raises :class:`RecordError`.
-    """
-    schema = model.SCHEMAS[table]
-    while True:
-        arrays = []
-        bad: dict[int, str] = {}
-        for f in schema:
-            try:
-                arrays.append(pa.array(_column(f, recs), type=f.type))
-            except _ARROW_ERRORS as e:
-                if on_bad is None:
-                    raise RecordError(f"column {f.name}: {type(e).__name__}") from None
-                for i, r in enumerate(recs):
-                    try:
-                        pa.array(_column(f, [r]), type=f.type)
-                    except _ARROW_ERRORS:
-                        bad[i] = f"{table}.{f.name}: value of the wrong type"
-                break
-        if not bad:
-            return pa.Table.from_arrays(arrays, schema=schema)
-        for i, reason in bad.items():
-            on_bad(recs[i], reason)
-        recs = [r for i, r in enumerate(recs) if i not in bad]
 
 
 class BatchSink:
@@ -445,7 +395,7 @@ def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
     breaks ends there (:class:`_Truncated`; its ``broken`` says where).
     """
     if path == "-":
-        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
+        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type,type-var,unused-ignore]
         seekable = False
     else:
         try:
@@ -458,16 +408,16 @@ def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
             raise UsageError(f"cannot read {path}: permission denied") from None
         seekable = True
     magic = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
-    inner: IO[bytes] | None = None
+    inner: Any = None  # a decompressing reader (each library has its own class)
     kind = ""
     if magic[:2] == _GZIP:
-        inner, kind = gzip.GzipFile(fileobj=raw), "gzip"  # type: ignore[assignment]
+        inner, kind = gzip.GzipFile(fileobj=raw), "gzip"
     elif magic[:4] == _ZSTD:
-        inner, kind = _ZstdReader(raw), "zstd"  # type: ignore[assignment]
+        inner, kind = _ZstdReader(raw), "zstd"
     elif magic[:3] == _BZ2:
-        inner, kind = bz2.BZ2File(raw), "bz2"  # type: ignore[assignment]
+        inner, kind = bz2.BZ2File(raw), "bz2"
     elif magic[:6] == _XZ:
-        inner, kind = lzma.LZMAFile(raw), "xz"  # type: ignore[assignment]
+        inner, kind = lzma.LZMAFile(raw), "xz"
     if inner is None:
         return raw, raw, seekable
     return io.BufferedReader(_Truncated(inner, raw, kind), 1 << 16), raw, False
@@ -977,6 +927,7 @@ class _Run:
                     if not row:
                         continue
                     if follows:
+                        assert a is not None and b is not None  # checked with the header
                         followsfmt.read_row(row, a, b, pcol, sink, self.options.get("platform"))
                         continue
                     if len(row) != len(header):
@@ -1206,8 +1157,8 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
     for path, why in skipped:
         if on_skip:
             on_skip(path, why)
-    options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
-               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force}
+    options: dict[str, Any] = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
+                               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force}
     from groundswell import privacy
 
     options["pool"] = _BufferPool(store, memory_limit)

@@ -67,7 +67,8 @@ def ingest_from_args(args: argparse.Namespace, on_file: Callable[[Any], None] | 
     Uses ``args.paths``, ``args.db``, ``args.format``, ``args.columns``, ``args.platform``,
     ``args.max_line_bytes``; returns an :class:`~groundswell.ingest.IngestSummary`.
     """
-    from groundswell.store.spark import ingest_spark, require_pyspark, session
+    from groundswell.spark_ingest import ingest_spark
+    from groundswell.store.spark import require_pyspark, session
 
     require_pyspark()
     spark = session(getattr(args, "spark_master", None) or DEFAULT_SPARK_MASTER, _spark_conf(args))

@@ -81,7 +81,7 @@ def duck_store(sim: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="session")
 def spark_store(spark: Any, sim: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same simulation ingested on Spark; posts.jsonl is read in ~8 line ranges."""
-    from groundswell.store.spark import ingest_spark
+    from groundswell.spark_ingest import ingest_spark
 
     root = tmp_path_factory.mktemp("spark-store") / "store"
     size = (sim[0] / "posts.jsonl").stat().st_size

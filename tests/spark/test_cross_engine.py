@@ -60,7 +60,8 @@ def test_reingest_adds_nothing_and_a_new_file_merges(spark: Any, sim: Any, spark
                                                      tmp_path: Path) -> None:
     import shutil
 
-    from groundswell.store.spark import ingest_spark, open_spark_store
+    from groundswell.spark_ingest import ingest_spark
+    from groundswell.store.spark import open_spark_store
 
     root = tmp_path / "copy"
     shutil.copytree(spark_store, root)

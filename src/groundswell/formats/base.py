@@ -41,6 +41,11 @@ __all__ = [
     "HASHTAG_RE",
     "id_problem",
     "REPLACES",
+    "raw_json",
+    "obj_of",
+    "list_of",
+    "objs_of",
+    "str_of",
     "record_id_problem",
 ]
 
@@ -132,6 +137,51 @@ def epoch_time(value: Any, unit: str = "s") -> datetime | None:
         raise RecordError(f"epoch time is not a number: {type(value).__name__}")
     div = {"s": 1, "ms": 1_000, "us": 1_000_000}[unit]
     return datetime.fromtimestamp(value / div, _UTC).replace(tzinfo=None)
+
+
+def obj_of(value: Any, what: str) -> dict[str, Any]:
+    """An object field: missing or empty is ``{}``; anything but an object is a bad record."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"{what} is not an object")
+    return value
+
+
+def list_of(value: Any, what: str) -> list[Any]:
+    """A list field: missing or empty is ``[]``; anything but a list is a bad record."""
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{what} is not a list")
+    return value
+
+
+def objs_of(value: Any, what: str) -> list[dict[str, Any]]:
+    """A list of objects (entities, mentions, ...): each item must be an object."""
+    items = list_of(value, what)
+    for item in items:
+        if not isinstance(item, dict):
+            raise RecordError(f"{what} holds a {type(item).__name__}, not an object")
+    return items
+
+
+def str_of(value: Any, what: str) -> str | None:
+    """A text field: missing is None; anything but a string is a bad record."""
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordError(f"{what} is not a string")
+
+
+def raw_json(obj: Any) -> str:
+    """The original object as JSON for ``raw``; one JSON cannot carry (an integer
+    beyond 64 bits, say) makes the record unreadable, not the parser crash."""
+    import orjson
+
+    try:
+        return orjson.dumps(obj).decode()
+    except orjson.JSONEncodeError as e:
+        raise RecordError(f"cannot be kept as JSON ({str(e).split(':')[0][:60]})") from None
 
 
 def as_id(value: Any) -> str | None:

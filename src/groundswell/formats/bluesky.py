@@ -45,8 +45,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from groundswell.formats.base import (
     REPLACES,
     RecordError,
@@ -56,6 +54,7 @@ from groundswell.formats.base import (
     fold_tag,
     iso_time,
     post_kind,
+    raw_json,
 )
 
 NAME = "bluesky"
@@ -112,7 +111,7 @@ def parse(obj: Any, sink: Sink) -> None:
 def _account(obj: Any, did: str, observed: Any, **fields: Any) -> dict[str, Any]:
     rec: dict[str, Any] = {"platform": NAME, "id": did, "observed_at": observed}
     rec.update(fields)
-    rec["raw"] = orjson.dumps(obj).decode()
+    rec["raw"] = raw_json(obj)
     return rec
 
 
@@ -159,7 +158,7 @@ def _commit(obj: dict[str, Any], did: str, observed: Any, sink: Sink) -> None:
         )
         return
     created = _created(record, observed, sink)
-    raw = orjson.dumps(obj).decode()
+    raw = raw_json(obj)
     if collection == REPOST:
         subject = record.get("subject")
         target = subject.get("uri") if isinstance(subject, dict) else None

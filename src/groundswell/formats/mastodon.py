@@ -62,17 +62,25 @@ a reference when included; a shallow quote, which gives only
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import html
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
-from groundswell.formats.base import HASHTAG_RE, RecordError, Sink, as_id, fold_tag, iso_time, post_kind
+from groundswell.formats.base import (
+    HASHTAG_RE,
+    RecordError,
+    Sink,
+    as_id,
+    fold_tag,
+    iso_time,
+    post_kind,
+    raw_json,
+)
 
 NAME = "mastodon"
 
@@ -193,7 +201,7 @@ def _status(s: Any, sink: Sink, *, is_reference: bool, seen: datetime | None = N
             "sensitive": _bool(s.get("sensitive")),
             "source": _app(s),
             "is_reference": is_reference,
-            "raw": orjson.dumps(s).decode(),
+            "raw": raw_json(s),
         }
         sink.post(rec)
         return rec
@@ -253,7 +261,7 @@ def _status(s: Any, sink: Sink, *, is_reference: bool, seen: datetime | None = N
         "quote_count": _count(s.get("quotes_count")),
         "metrics_observed_at": observed,
         "is_reference": is_reference,
-        "raw": orjson.dumps(s).decode(),
+        "raw": raw_json(s),
     }
     sink.post(rec)
     return rec
@@ -307,7 +315,7 @@ def _account(account: dict[str, Any], author_id: str, handle: str | None, server
         "verified": _verified(account.get("fields")),
         "created_at": created,
         "description": html_to_text(note) if isinstance(note, str) else None,
-        "raw": orjson.dumps(raw).decode(),
+        "raw": raw_json(raw),
     }
 
 

@@ -20,7 +20,6 @@ it Arrow tables or :class:`Select` queries to write, never the other way round.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -29,6 +28,7 @@ import pyarrow as pa
 
 from groundswell import model
 from groundswell.errors import StoreError
+from groundswell.model import Select  # noqa: F401 - written by write_batch; formats build them
 
 DEFAULT_DB = "groundswell.duckdb"
 SCHEMA_VERSION = "1"
@@ -212,17 +212,6 @@ def _replace_posts_sql() -> str:
 _REPLACE_POSTS = _replace_posts_sql()
 
 
-@dataclass(frozen=True)
-class Select:
-    """Rows for :meth:`Store.write_batch` given as a SELECT on the store's own
-    connection (the table's columns, in the model's order) instead of an Arrow
-    table: millions of rows go from DuckDB to DuckDB without leaving it. Not
-    for ``posts`` (its merge needs the rows in hand)."""
-
-    sql: str
-    params: list[Any] = field(default_factory=list)
-
-
 class Store:
     """A groundswell store on DuckDB. Use :func:`open_store` to get one."""
 
@@ -311,7 +300,8 @@ class Store:
 
     def _write(self, tables: dict[str, pa.Table | Select]) -> None:
         con = self.con
-        posts = tables.get("posts")
+        got = tables.get("posts")
+        posts = got if isinstance(got, pa.Table) else None  # posts come as Arrow (their merge needs the rows)
         if posts is not None and posts.num_rows:
             self._write_posts(posts)
         replace = tables.get("posts_replace")
@@ -342,7 +332,8 @@ class Store:
                 con.execute(f"INSERT INTO {name} SELECT * FROM {src} ON CONFLICT DO NOTHING", params)
             if not isinstance(t, Select):
                 con.unregister("_batch")
-        dels = tables.get("deletions")
+        got_dels = tables.get("deletions")
+        dels = got_dels if isinstance(got_dels, pa.Table) else None
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
             self._apply_deletions(posts, dels)
 
@@ -420,7 +411,7 @@ class Store:
 
     def add_posts(self, posts: Iterable[dict[str, Any]]) -> None:
         """Insert (merge) posts given as dicts keyed by model column names."""
-        from groundswell.ingest import records_to_table
+        from groundswell.store.records import records_to_table
 
         self.write_batch({"posts": records_to_table("posts", list(posts))})
 

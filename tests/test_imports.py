@@ -1,0 +1,73 @@
+"""Arrows point down: a lower package never imports a higher one (STYLE.md, "The shape").
+
+Read with ``ast`` (imports inside functions count too), so a lazy import that
+would close a circle fails here instead of at some user's run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "groundswell"
+
+# package (or module) -> what it may import from groundswell besides itself
+ALLOWED: dict[str, set[str]] = {
+    "store": {"model", "errors"},
+    "formats": {"model", "errors"},
+    "model": {"errors"},
+    "errors": set(),
+}
+
+
+def _unit(path: Path) -> str:
+    rel = path.relative_to(SRC).with_suffix("")
+    return rel.parts[0]
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: list[tuple[int, str]] = []
+    pkg = path.relative_to(SRC).parent.parts
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("groundswell."):
+                    out.append((node.lineno, a.name.split(".")[1]))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the module's package
+                base = list(pkg[: len(pkg) - node.level + 1])
+                target = base + (node.module.split(".") if node.module else [])
+                if target:
+                    out.append((node.lineno, target[0]))
+                else:
+                    out += [(node.lineno, a.name) for a in node.names]
+            elif node.module == "groundswell":
+                out += [(node.lineno, a.name) for a in node.names]
+            elif node.module and node.module.startswith("groundswell."):
+                out.append((node.lineno, node.module.split(".")[1]))
+    return out
+
+
+def _files(unit: str) -> list[Path]:
+    p = SRC / unit
+    return sorted(p.rglob("*.py")) if p.is_dir() else [p.with_suffix(".py")]
+
+
+@pytest.mark.parametrize("unit", sorted(ALLOWED))
+def test_lower_packages_import_only_lower_ones(unit: str) -> None:
+    bad = []
+    for f in _files(unit):
+        for line, target in _imports(f):
+            if target != unit and target not in ALLOWED[unit]:
+                bad.append(f"{f.relative_to(SRC)}:{line} imports groundswell.{target}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_check_sees_imports(tmp_path: Path) -> None:
+    # the reader itself: absolute, from-package, relative and function-level imports are all seen
+    d = SRC / "store"
+    found = {t for f in _files("store") for _, t in _imports(f)}
+    assert "model" in found and d.is_dir()
