@@ -197,3 +197,14 @@ def test_network_files_read_back_with_networkx(cli, network_store: Path, tmp_pat
         assert out.read_text().count('xmlns="http://www.gexf.net/1.2draft"') == 1
     weights = [d.get("weight") for _, _, d in g.edges(data=True)]
     assert all(w is not None and float(w) >= 1 for w in weights)
+
+
+def test_ingest_platform_option_is_case_insensitive(cli, tmp_path: Path) -> None:
+    data = tmp_path / "posts.csv"
+    data.write_text("id,author,created_at,text\n"
+                    "at://did:plc:a/app.bsky.feed.post/1,alice,2024-01-01T00:00:00Z,hello #MeToo\n")
+    db = tmp_path / "s.duckdb"
+    assert cli("ingest", data, "--db", db, "--platform", "BlueSky", "-q").code == 0
+    r = cli("export", "--db", db, "--format", "jsonl", "--output", "-", "--platform", "BLUESKY")
+    assert r.code == 0 and len(r.out.splitlines()) == 1
+    assert '"platform":"bluesky"' in r.out

@@ -90,7 +90,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _ingest_summary(args, summary)
     with open_store(args.db) as store:
         summary = ingest(store, args.paths, format=args.format, columns=args.columns,
-                         platform=args.platform, progress=False if args.quiet else None, on_file=done_file,
+                         platform=args.platform.strip().lower() if args.platform else None, progress=False if args.quiet else None, on_file=done_file,
                          chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes, force=args.force,
                          on_skip=on_skip, on_progress=on_progress)
         if summary.total("rejected"):
@@ -261,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMAT_NAMES, help="force a format instead of detecting it")
     p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
                    help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
-    p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter)")
+    p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter; "
+                                      "any case: BlueSky is bluesky)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress")
     p.add_argument("--force", action="store_true",
@@ -293,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, metavar="PATH", help="file to write ('-' for stdout)")
     p.add_argument("--table", default="posts",
                    choices=("posts", "accounts", "volumes", "deletions", "follows", "rejects"))
-    p.add_argument("--platform", help="only this platform's posts")
+    p.add_argument("--platform", help="only this platform's posts (any case)")
     p.add_argument("--include-referenced", action="store_true",
                    help="also posts seen only inside other records (twarc-csv's --inline-referenced-tweets)")
     p.add_argument("--raw", action="store_true",
