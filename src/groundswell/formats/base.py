@@ -250,8 +250,13 @@ def id_problem(platform: Any, value: Any, account: bool = False) -> str | None:
     Never echoes the value (a broken line may put anything there); platforms
     other than twitter, bluesky and mastodon are not checked.
     """
+    if value is None:
+        return None
+    if platform == "twitter" and type(value) is str and 0 < len(value) <= 20 and value.isdigit() \
+            and value.isascii():
+        return None  # the common case, without a regex
     rule = _ID_RULES.get(platform) if isinstance(platform, str) else None
-    if rule is None or value is None:
+    if rule is None:
         return None
     if not isinstance(value, str):
         return f"not a string but a {type(value).__name__}"
@@ -269,14 +274,19 @@ def record_id_problem(table: str, rec: dict[str, Any]) -> str | None:
     platform would not give, as a reject reason, or None."""
     platform = rec.get("platform")
     if table == "posts":
+        get = rec.get
         for col in POST_ID_COLUMNS:
-            why = id_problem(platform, rec.get(col))
-            if why:
-                return f"{col}: {why}"
+            value = get(col)
+            if value is not None:
+                why = id_problem(platform, value)
+                if why:
+                    return f"{col}: {why}"
         for col in ACCOUNT_ID_COLUMNS:
-            why = id_problem(platform, rec.get(col), account=True)
-            if why:
-                return f"{col}: {why}"
+            value = get(col)
+            if value is not None:
+                why = id_problem(platform, value, account=True)
+                if why:
+                    return f"{col}: {why}"
         return None
     if table == "accounts":
         why = id_problem(platform, rec.get("id"), account=True)
