@@ -192,7 +192,7 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[
     raws = {p["id"]: orjson.loads(p["raw"]) for p in posts if p.get("raw")}
     # a v2 tweet is its own raw (id and text); a CSV row or a v1.1 tweet is written from the post
     v2 = {k: v for k, v in raws.items() if isinstance(v, dict) and "id_str" not in v and v.get("id") == k
-          and "text" in v}
+          and "text" in v and not all(isinstance(x, str) for x in v.values())}
     v2 = {p["id"]: v2[p["id"]] for p in posts if p["id"] in v2 and (p.get("source_file") in v2_files
                                                                      or "edit_history_tweet_ids" in v2[p["id"]])}
     ref_ids = {r.get("id") for t in v2.values() for r in (t.get("referenced_tweets") or []) if isinstance(r, dict)}

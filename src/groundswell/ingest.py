@@ -14,12 +14,15 @@ merged by ``(platform, id)``).
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
 import io
+import lzma
 import os
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -28,10 +31,11 @@ from typing import IO, Any, Callable, Iterable, Iterator
 import orjson
 import pyarrow as pa
 
-from groundswell import model
 from groundswell.errors import FormatError, GroundswellError, RecordError, UsageError
 from groundswell.formats import detect
-from groundswell.store.duck import Store, merge_post
+from groundswell.formats.base import REPLACES, account_id_sql, record_id_problem
+from groundswell.store.duck import Store, merge_post, replace_post
+from groundswell.store.records import bool_default, records_to_table  # noqa: F401 - bool_default for live/
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 # one transaction per chunk: bounded by input bytes and lines (memory stays flat)
@@ -43,68 +47,23 @@ INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
-
-
-def bool_default(name: str) -> bool | None:
-    """What a record without this boolean field holds: false for ``is_reference``
-    and ``deleted`` (a post is full and present unless said otherwise), else NULL."""
-    return False if name in ("is_reference", "deleted") else None
-
-
-def _column(f: pa.Field, recs: list[dict[str, Any]]) -> list[Any]:
-    name = f.name
-    if pa.types.is_list(f.type):
-        return [r.get(name) or [] for r in recs]
-    if f.type == pa.bool_():
-        default = bool_default(name)
-        return [default if r.get(name) is None else bool(r.get(name)) for r in recs]
-    return [r.get(name) for r in recs]
-
-
-_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
-
-
-def records_to_table(table: str, recs: list[dict[str, Any]],
-                     on_bad: Callable[[dict[str, Any], str], None] | None = None) -> pa.Table:
-    """Dict records -> an Arrow table of the model's schema for ``table``.
-
-    A record with a value of the wrong type for its column is handed to
-    ``on_bad`` (record, reason) and left out; the others are kept. Without
-    ``on_bad`` it raises :class:`RecordError`.
-    """
-    schema = model.SCHEMAS[table]
-    while True:
-        arrays = []
-        bad: dict[int, str] = {}
-        for f in schema:
-            try:
-                arrays.append(pa.array(_column(f, recs), type=f.type))
-            except _ARROW_ERRORS as e:
-                if on_bad is None:
-                    raise RecordError(f"column {f.name}: {type(e).__name__}") from None
-                for i, r in enumerate(recs):
-                    try:
-                        pa.array(_column(f, [r]), type=f.type)
-                    except _ARROW_ERRORS:
-                        bad[i] = f"{table}.{f.name}: value of the wrong type"
-                break
-        if not bad:
-            return pa.Table.from_arrays(arrays, schema=schema)
-        for i, reason in bad.items():
-            on_bad(recs[i], reason)
-        recs = [r for i, r in enumerate(recs) if i not in bad]
+_BZ2 = b"BZh"
+_XZ = b"\xfd7zXZ\x00"
 
 
 class BatchSink:
     """Collects one batch of records, merged by key, with provenance."""
 
-    def __init__(self, source_file: str, fmt: str) -> None:
+    def __init__(self, source_file: str, fmt: str, check_ids: bool = True) -> None:
         self.source_file = source_file
         self.format = fmt
+        # ids are checked per platform (formats.base.id_problem); the CSV readers have rules of their own
+        self.check_ids = check_ids
         self.line = 0
-        self.line_bytes = 0
+        self.line_bytes: int | None = 0
         self.skip_through = 0  # resume: drop records from lines <= this
         self.posts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.replacing: set[tuple[str, str]] = set()  # posts whose newest sighting replaces the stored one
         self.accounts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.volumes: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.deletions: dict[tuple[str, str], dict[str, Any]] = {}
@@ -132,11 +91,21 @@ class BatchSink:
         if not pid or not isinstance(pid, str) or not platform:
             self.reject("post without a string id or platform")
             return
+        if self.check_ids:
+            why = record_id_problem("posts", rec)
+            if why:
+                self.reject(why)
+                return
         self.n_posts += 1
         key = (platform, pid)
+        replaces = bool(rec.pop(REPLACES, False))
         self._prov(rec)
         old = self.posts.get(key)
-        self.posts[key] = rec if old is None else merge_post(old, rec)
+        if replaces:  # a new version of the whole post (a Bluesky edit)
+            self.replacing.add(key)
+            self.posts[key] = rec if old is None else replace_post(old, rec)
+        else:
+            self.posts[key] = rec if old is None else merge_post(old, rec)
 
     def account(self, rec: dict[str, Any]) -> None:
         if self._skip():
@@ -144,6 +113,11 @@ class BatchSink:
         if not rec.get("id") or not rec.get("platform"):
             self.reject("account without id or platform")
             return
+        if self.check_ids:
+            why = record_id_problem("accounts", rec)
+            if why:
+                self.reject(why)
+                return
         if rec.get("observed_at") is None:
             rec["observed_at"] = _EPOCH
         key = (rec["platform"], rec["id"], rec["observed_at"])
@@ -170,6 +144,11 @@ class BatchSink:
         if not rec.get("id") or not rec.get("platform"):
             self.reject("deletion without id or platform")
             return
+        if self.check_ids:
+            why = record_id_problem("deletions", rec)
+            if why:
+                self.reject(why)
+                return
         self.n_other += 1
         self.deletions.setdefault((rec["platform"], rec["id"]), self._prov(rec))
 
@@ -194,7 +173,13 @@ class BatchSink:
 
     def tables(self) -> dict[str, pa.Table]:
         out = {}
-        for name, d in (("posts", self.posts), ("accounts", self.accounts), ("volumes", self.volumes),
+        posts = self.posts
+        if self.replacing:
+            posts = {k: v for k, v in self.posts.items() if k not in self.replacing}
+            replaced = [v for k, v in self.posts.items() if k in self.replacing]
+            if replaced:
+                out["posts_replace"] = records_to_table("posts", replaced, self._bad_record)
+        for name, d in (("posts", posts), ("accounts", self.accounts), ("volumes", self.volumes),
                         ("deletions", self.deletions), ("follows", self.follows)):
             if d:
                 out[name] = records_to_table(name, list(d.values()), self._bad_record)
@@ -215,6 +200,7 @@ class BatchSink:
     def clear(self) -> None:
         for d in (self.posts, self.accounts, self.volumes, self.deletions, self.follows, self.rejects):
             d.clear()
+        self.replacing.clear()
 
 
 @dataclass
@@ -239,10 +225,17 @@ class FileResult:
 @dataclass
 class IngestSummary:
     files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) not read
 
     @property
     def ok(self) -> bool:
+        """No file refused."""
         return all(f.error is None for f in self.files)
+
+    @property
+    def clean(self) -> bool:
+        """No file refused and no record rejected (the CLI exits 0 only then)."""
+        return self.ok and not self.total("rejected")
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -255,40 +248,154 @@ class IngestSummary:
             "accounts_read": self.total("accounts_read"),
             "rejected": self.total("rejected"),
             "errors": [f"{f.path}: {f.error}" for f in self.files if f.error],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
 
 
-class Progress:
-    """A one-line progress meter on stderr (silent when not a terminal or quiet)."""
+ProgressCallback = Callable[[str, int, "int | None", int], None]
 
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+class Progress:
+    """Reports how far a file got to a callback ``(path, bytes read, file size or
+    None, posts read)``; library code never draws (:mod:`groundswell.progress` does).
+
+    Bytes are those of the file on disk, so a compressed file has a percentage
+    too; stdin has no size (the callback then shows a rate)."""
+
+    def __init__(self, enabled: bool | None = None, callback: ProgressCallback | None = None) -> None:
+        self.callback = callback if enabled is not False else None
         self._last = 0.0
+        self.raw: IO[bytes] | None = None  # the file being read (set by the run)
+        self.size: int | None = None
+        self.lines_total: int | None = None  # files DuckDB reads itself: progress by lines
+
+    def by_lines(self, total: int) -> None:
+        self.lines_total = max(1, total)
+
+    def start(self, path: str, raw: IO[bytes]) -> None:
+        self.raw, self.lines_total = raw, None
+        try:
+            self.size = os.fstat(raw.fileno()).st_size if path != "-" else None
+        except (OSError, ValueError, AttributeError):
+            self.size = None
 
     def update(self, path: str, lines: int, posts: int, started: float, final: bool = False) -> None:
-        if not self.enabled:
+        if self.callback is None:
             return
         now = time.monotonic()
-        if not final and now - self._last < 0.25:
+        if not final and now - self._last < 0.2:
             return
         self._last = now
-        rate = posts / max(now - started, 1e-9)
-        sys.stderr.write(f"\r{path}: {lines:,} lines, {posts:,} posts, {rate:,.0f} posts/s\x1b[K")
-        if final:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        done = lines
+        if self.lines_total is not None and self.size is not None:
+            done = int(self.size * min(1.0, lines / self.lines_total))
+        elif self.raw is not None and self.size is not None:
+            try:
+                done = self.raw.tell()
+            except (OSError, ValueError):
+                done = self.size if final else 0
+        if final and self.size is not None:
+            done = self.size
+        self.callback(path, done, self.size, posts)
 
 
 # -- opening inputs -----------------------------------------------------------
 
+_COMPRESSED_ERRORS: tuple[type[BaseException], ...] = (EOFError, zlib.error, lzma.LZMAError, OSError)
+
+
+class _Truncated(io.RawIOBase):
+    """A decompressing stream that ends quietly where the compressed data breaks.
+
+    A gzip, zstd, bz2 or xz file that ends early (a copy cut short, a disk
+    that filled up) or is damaged part-way raises in the decompressor; this
+    stream ends there instead, so what was read is kept, and records where
+    (``broken``: a reason with the offsets in the data and in the file).
+    """
+
+    def __init__(self, inner: IO[bytes], raw: IO[bytes], kind: str) -> None:
+        self._inner, self._raw, self._kind = inner, raw, kind
+        self._read = getattr(inner, "read1", inner.read)
+        self.offset = 0  # decompressed bytes handed out
+        self.broken: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.broken is not None:
+            return 0
+        try:
+            # read1: one read underneath, so bytes decompressed before the break are never
+            # dropped with the exception by a buffer that was filling
+            data = self._read(len(b))
+        except Exception as e:  # noqa: BLE001 - each decompressor has its own errors; zstd's is not exported
+            if not isinstance(e, _COMPRESSED_ERRORS) and type(e).__name__ != "ZstdError":
+                raise
+            try:
+                at = self._raw.tell()
+            except (OSError, ValueError):
+                at = -1
+            where = f", file offset {at:,}" if at >= 0 else ""
+            self.broken = (f"{self._kind} data ends early or is damaged after {self.offset:,} bytes of data"
+                           f"{where}; what came before was kept")
+            return 0
+        n = len(data)
+        b[:n] = data
+        self.offset += n
+        return n
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        except _COMPRESSED_ERRORS:
+            pass
+        super().close()
+
+
+class _ZstdReader(io.RawIOBase):
+    """zstd frames, one after another, decompressed; raises ``EOFError`` when the
+    input ends inside a frame (zstandard's own stream reader ends quietly there)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        import zstandard
+
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self._raw = raw
+        self._obj: Any = None  # the frame under way
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            data = self._raw.read(1 << 16)
+            if not data:
+                if self._obj is not None and not self._obj.eof:
+                    raise EOFError("zstd frame not finished")
+                return 0
+            while data:
+                if self._obj is None or self._obj.eof:
+                    self._obj = self._new()
+                self._buf += self._obj.decompress(data)
+                data = self._obj.unused_data if self._obj.eof else b""
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
 def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
-    """Open a path or '-' for binary reading, decompressing by magic bytes.
+    """Open a path or '-' for binary reading, decompressing by magic bytes
+    (gzip, zstd, bz2, xz).
 
     Returns the stream, the underlying file, and whether byte offsets in the
-    stream are file offsets (a seekable plain file).
+    stream are file offsets (a seekable plain file). A compressed stream that
+    breaks ends there (:class:`_Truncated`; its ``broken`` says where).
     """
     if path == "-":
-        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type]
+        raw: IO[bytes] = io.BufferedReader(sys.stdin.buffer)  # type: ignore[arg-type,type-var,unused-ignore]
         seekable = False
     else:
         try:
@@ -300,22 +407,53 @@ def _open(path: str) -> tuple[IO[bytes], IO[bytes], bool]:
         except PermissionError:
             raise UsageError(f"cannot read {path}: permission denied") from None
         seekable = True
-    magic = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    magic = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
+    inner: Any = None  # a decompressing reader (each library has its own class)
+    kind = ""
     if magic[:2] == _GZIP:
-        return gzip.GzipFile(fileobj=raw), raw, False  # type: ignore[return-value]
-    if magic == _ZSTD:
-        import zstandard
+        inner, kind = gzip.GzipFile(fileobj=raw), "gzip"
+    elif magic[:4] == _ZSTD:
+        inner, kind = _ZstdReader(raw), "zstd"
+    elif magic[:3] == _BZ2:
+        inner, kind = bz2.BZ2File(raw), "bz2"
+    elif magic[:6] == _XZ:
+        inner, kind = lzma.LZMAFile(raw), "xz"
+    if inner is None:
+        return raw, raw, seekable
+    return io.BufferedReader(_Truncated(inner, raw, kind), 1 << 16), raw, False
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw)), raw, False  # type: ignore[arg-type]
-    return raw, raw, seekable
+
+def _broken(f: IO[bytes]) -> str | None:
+    """Where a compressed input broke off, or None."""
+    inner = getattr(f, "raw", None)
+    return inner.broken if isinstance(inner, _Truncated) else None
 
 
-def fingerprint(path: str) -> str | None:
-    """A cheap identity for a regular file: size plus its first and last MiB."""
+def read_way(format: str | None, columns: dict[str, str] | None, platform: str | None,
+             encoding: str | None = None, delimiter: str | None = None) -> str:
+    """How a file is read, as part of its identity in ``sources``: the same
+    bytes read with another ``--format``, ``--columns``, ``--platform``,
+    ``--encoding`` or ``--delimiter`` are another input (read again; posts
+    still merge by key). Empty for the default way, so stores made before
+    keep their fingerprints."""
+    if format is None and not columns and platform is None and encoding is None and delimiter is None:
+        return ""
+    cols = ",".join(f"{k}={v}" for k, v in sorted((columns or {}).items()))
+    way = f"format={format or 'auto'};columns={cols};platform={platform or ''}"
+    if encoding is not None or delimiter is not None:
+        way += f";encoding={encoding or ''};delimiter={delimiter or ''}"
+    return way
+
+
+def fingerprint(path: str, way: str = "") -> str | None:
+    """A cheap identity for a regular file read one way (:func:`read_way`):
+    size plus its first and last MiB."""
     if path == "-":
         return None
     st = os.stat(path)
     h = hashlib.sha256(str(st.st_size).encode())
+    if way:
+        h.update(b"\0" + way.encode())
     with open(path, "rb") as f:
         h.update(f.read(1 << 20))
         if st.st_size > 2 << 20:
@@ -367,6 +505,27 @@ def _utf8_column(texts: list[bytes], nums: list[int]) -> tuple[pa.Array, list[in
     return pa.array(keep_t, pa.binary()).cast(pa.string()), bad
 
 
+def _bad_twitter_ids(tables: dict[str, pa.Table]) -> bool:
+    """Does a table the twarc2 fast path made hold an id Twitter would not give
+    (:func:`groundswell.formats.base.id_problem`)?"""
+    import pyarrow.compute as pc
+
+    cols = {"posts": ("id", "author_id", "repost_of_id", "reply_to_id", "quote_of_id", "conversation_id",
+                      "reply_to_author_id"), "accounts": ("id",)}
+    for name, names in cols.items():
+        t = tables.get(name)
+        if t is None:
+            continue
+        for c in names:
+            if c not in t.column_names:
+                continue
+            col = t.column(c)
+            ok = pc.match_substring_regex(col, r"^[0-9]{1,20}$")
+            if pc.any(pc.and_(pc.is_valid(col), pc.invert(pc.fill_null(ok, True)))).as_py():
+                return True
+    return False
+
+
 def _decode_reason(line: bytes) -> str:
     try:
         line.decode("utf-8")
@@ -384,14 +543,16 @@ def _is_json(line: bytes) -> bool:
 
 
 def _parse_safely(parse: Callable[[Any, Any], None], obj: Any, sink: BatchSink, fmt: str) -> None:
+    """Parse one record; what is wrong with the record (:class:`RecordError`) is a reject.
+
+    Any other exception is a bug in the parser, not in the record: it is not
+    turned into a reject (that hid parser bugs from every test) but goes up,
+    and the CLI reports it as an internal error (exit 70).
+    """
     try:
         parse(obj, sink)
     except RecordError as e:
         sink.reject(str(e) or "unreadable record")
-    except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as e:
-        # never echo values: they may hold post text
-        detail = f" {e.args[0]!r}" if isinstance(e, KeyError) and e.args and isinstance(e.args[0], str) else ""
-        sink.reject(f"{fmt}: {type(e).__name__}{detail}")
 
 
 class _Run:
@@ -410,16 +571,21 @@ class _Run:
         self.redact = privacy.redact_posts_table if privacy.redact_store_enabled(store) else None
         self.pool: _BufferPool = options.get("pool") or _BufferPool(store, INGEST_MEMORY_LIMIT)
         self.result = FileResult(path=path)
+        self.stream: IO[bytes] | None = None
 
     def run(self) -> FileResult:
         started = time.monotonic()
         res = self.result
-        fp = fingerprint(self.path) if self.path != "-" and os.path.isfile(self.path) else None
-        prior = self.store.source(fp) if fp else None
+        way = read_way(self.forced, self.options.get("columns"), self.options.get("platform"),
+                       self.options.get("encoding"), self.options.get("delimiter"))
+        fp = fingerprint(self.path, way) if self.path != "-" and os.path.isfile(self.path) else None
+        prior = self.store.source(fp) if fp and not self.options.get("force") else None
         if prior and prior["complete"]:
             res.skipped, res.format = True, prior["format"]
             return res
         f, raw, seekable = _open(self.path)
+        self.stream = f
+        self.progress.start(self.path, raw)
         try:
             head: list[tuple[bytes | None, int]] = []
             it = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
@@ -427,7 +593,12 @@ class _Run:
                 head.append(item)
                 if len(head) >= 20:
                     break
-            fmt = self.forced or self._detect(head)
+            try:
+                fmt = self.forced or self._detect(head)
+            except FormatError:
+                if _broken(f):  # cut short before one whole record: say so, not "unknown format"
+                    raise FormatError(f"{self.path}: {_broken(f)}; nothing readable came before the break") from None
+                raise
             res.format = fmt
             resume_line = prior["lines_done"] if prior else 0
             res.resumed_from = resume_line
@@ -572,10 +743,15 @@ class _Run:
                 with self.store.con.cursor() as cur:
                     tables, fallback = self.pool.retry(fast.convert, cur, table, self.path)
                 del table
-                self.pending.append(tables)
-                self.result.posts_read += tables["posts"].num_rows if "posts" in tables else 0
-                self.result.accounts_read += tables["accounts"].num_rows if "accounts" in tables else 0
-                back.update(fallback)
+                if _bad_twitter_ids(tables):
+                    # rare: the Python parser reads the whole chunk and rejects what it must
+                    # (the fast path merged rows across lines, so none of its rows is kept)
+                    back.update(item[0] for item in chunk if item[1] is not None)
+                else:
+                    self.pending.append(tables)
+                    self.result.posts_read += tables["posts"].num_rows if "posts" in tables else 0
+                    self.result.accounts_read += tables["accounts"].num_rows if "accounts" in tables else 0
+                    back.update(fallback)
             if back:
                 todo.extend(item for item in chunk if item[0] in back)
                 todo.sort(key=lambda item: item[0])
@@ -642,7 +818,7 @@ class _Run:
 
         reader = followsfmt if fmt == detect.FOLLOWS_FORMAT else csvfmt
         res = self.result
-        sink = BatchSink(self.path, fmt)
+        sink = BatchSink(self.path, fmt, check_ids=False)
         sink.skip_through = resume_line
         started = time.monotonic()
 
@@ -724,6 +900,9 @@ class _Run:
                 return False
             pcol = followsfmt._index(header, ("platform",))
             sql = csv_fast.follows_sql(a, b, pcol, self.options.get("platform"))
+            # rows whose ids the platform would not give go to the Python reader, which rejects them
+            ids_ok = " AND ".join(account_id_sql("platform", c) for c in ("follower_id", "followed_id"))
+            sql = f"SELECT * REPLACE (ok AND {ids_ok} AS ok) FROM ({sql})"
         else:
             cols = csvfmt._columns(header, self.options.get("columns"))
             if "id" not in cols or csv_fast.posts_plan(header, cols) is not None:
@@ -733,9 +912,10 @@ class _Run:
         if not shape.ok or not csv_fast.load(con, self.path, len(header), delimiter, shape.lines - 1):
             return False
         res = self.result
-        sink = BatchSink(self.path, fmt)
+        sink = BatchSink(self.path, fmt, check_ids=False)
         started = time.monotonic()
         total = shape.lines - 1
+        self.progress.by_lines(total + 1)
         # follows: the whole file in one transaction (one anti-join against the stored graph)
         step = max(1, self.chunk_records if self.options.get("chunk_lines") else
                    (total if follows else FAST_CSV_CHUNK))
@@ -757,6 +937,7 @@ class _Run:
                     if not row:
                         continue
                     if follows:
+                        assert a is not None and b is not None  # checked with the header
                         followsfmt.read_row(row, a, b, pcol, sink, self.options.get("platform"))
                         continue
                     if len(row) != len(header):
@@ -801,6 +982,10 @@ class _Run:
         self.pool.fit()
 
     def _finish(self, sink: BatchSink, lines_done: int, bytes_done: int) -> None:
+        broken = _broken(self.stream) if self.stream is not None else None
+        if broken:  # a compressed input cut short: what was read stays, the break is a reject
+            sink.line, sink.line_bytes = lines_done + 1, None
+            sink.reject(f"{broken} (after line {lines_done:,})")
         self._flush(sink, lines_done, bytes_done, complete=True)
 
 
@@ -900,53 +1085,96 @@ def _count(store: Store, table: str) -> int:
 
 
 DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".txt")
+COMPRESSED_SUFFIXES = (".gz", ".zst", ".bz2", ".xz")
 
 
-def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Files as given; a directory stands for the data files in it (recursively, sorted).
+def data_name(name: str) -> bool:
+    """Does a file name end in a data suffix (optionally compressed), in any case?"""
+    low = name.lower()
+    for c in COMPRESSED_SUFFIXES:
+        if low.endswith(c):
+            low = low[: -len(c)]
+            break
+    return low.endswith(DATA_SUFFIXES)
 
-    In a directory, files whose names end in .jsonl, .json, .ndjson, .csv (each
-    optionally .gz or .zst) are read; ``truth*`` files (a simulator's answer key) are not.
+
+_SUFFIX_LIST = ", ".join(DATA_SUFFIXES)
+
+
+def scan_paths(paths: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The files to read, and every file (or hidden folder) left out with its reason.
+
+    Files given by name are read whatever their name. A directory stands for
+    the data files in it, recursively, sorted: names ending in one of
+    :data:`DATA_SUFFIXES`, optionally compressed (:data:`COMPRESSED_SUFFIXES`),
+    matched without regard to case. Hidden files and folders (``.name``) are
+    left out, and so are other names; each is named in the second list.
     """
     out: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for p in paths:
         if p != "-" and os.path.isdir(p):
             found = []
             for root, dirs, files in os.walk(p):
+                for d in sorted(dirs):
+                    if d.startswith("."):
+                        skipped.append((os.path.join(root, d) + os.sep, "hidden folder, not read"))
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in files:
-                    base = name[:-3] if name.endswith(".gz") else name[:-4] if name.endswith(".zst") else name
-                    if name.startswith((".", "truth")) or not base.endswith(DATA_SUFFIXES):
-                        continue
-                    found.append(os.path.join(root, name))
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if name.startswith("."):
+                        skipped.append((full, "hidden file, not read"))
+                    elif name.startswith("truth"):
+                        skipped.append((full, "answer key (truth*), not read"))
+                    elif not data_name(name):
+                        skipped.append((full, f"not a data file name (read: {_SUFFIX_LIST}, "
+                                              "each optionally .gz, .zst, .bz2 or .xz; give a file "
+                                              "by name to read it anyway)"))
+                    else:
+                        found.append(full)
             out.extend(sorted(found))
         else:
             out.append(p)
-    return out
+    return out, skipped
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """The files :func:`scan_paths` would read."""
+    return scan_paths(paths)[0]
 
 
 def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            columns: dict[str, str] | None = None, platform: str | None = None,
            progress: bool | None = None, chunk_lines: int | None = None,
            chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-           memory_limit: str = INGEST_MEMORY_LIMIT,
+           memory_limit: str = INGEST_MEMORY_LIMIT, force: bool = False,
            on_file: Callable[[FileResult], None] | None = None,
+           on_skip: Callable[[str, str], None] | None = None,
+           on_progress: ProgressCallback | None = None,
            encoding: str | None = None, delimiter: str | None = None) -> IngestSummary:
     """Ingest files into ``store``. Errors on one file never stop the others.
 
-    ``encoding`` and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`).
-    """
+    A file already ingested whole, the same way (:func:`read_way`), is
+    skipped unless ``force``; files a directory holds but that are not read
+    are listed in the summary's ``skipped`` with their reasons (and passed to
+    ``on_skip``). ``on_progress(path, bytes read, size or None, posts)`` is
+    called as a file is read (``progress=False`` turns it off). ``encoding``
+    and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`)."""
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
-    summary = IngestSummary()
-    meter = Progress(progress)
-    paths = expand_paths(paths)
     from groundswell.formats.csv import reading_options
 
     encoding, delimiter = reading_options(encoding, delimiter)
-    options = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
-               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "encoding": encoding,
-               "delimiter": delimiter}
+    summary = IngestSummary()
+    meter = Progress(progress, on_progress)
+    paths, skipped = scan_paths(paths)
+    summary.skipped = skipped
+    for path, why in skipped:
+        if on_skip:
+            on_skip(path, why)
+    options: dict[str, Any] = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
+                               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force,
+                               "encoding": encoding, "delimiter": delimiter}
     from groundswell import privacy
 
     options["pool"] = _BufferPool(store, memory_limit)
@@ -958,6 +1186,9 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
         except GroundswellError as e:
             res = run.result
             res.error = str(e)
+        except OSError as e:  # unreadable, or a compressed file damaged before its first byte
+            res = run.result
+            res.error = f"{path}: {e.strerror or type(e).__name__}; the file was not read"
         if _count(store, "deletions") > before or (before and res.new_posts):
             # deletions reach every identifying field, embedded copies and derived tables
             privacy.apply_deletions(store)

@@ -23,6 +23,9 @@ Ids are strings end to end, never floats. Times are UTC ``TIMESTAMP``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import pyarrow as pa
 
 KINDS = ("original", "repost", "reply", "quote")
@@ -155,3 +158,14 @@ DOCS: dict[str, list[tuple[str, pa.DataType, str]]] = {
 
 # columns holding lists: parsers may omit them (an empty list is stored)
 LIST_COLUMNS = frozenset(n for n, t, _ in POST_FIELDS if pa.types.is_list(t))
+
+
+@dataclass(frozen=True)
+class Select:
+    """Rows for :meth:`Store.write_batch` given as a SELECT on the store's own
+    connection (the table's columns, in the model's order) instead of an Arrow
+    table: millions of rows go from DuckDB to DuckDB without leaving it. Not
+    for ``posts`` (its merge needs the rows in hand)."""
+
+    sql: str
+    params: list[Any] = field(default_factory=list)

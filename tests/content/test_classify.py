@@ -115,8 +115,8 @@ def test_cli_file(cli, tmp_path: Path) -> None:
     r = cli("classify", "--input", js, "--text-column", "t", "--output", out)
     assert r.code == 0
     _check_jsonl(out, 3)
-    bad = cli("classify", "--input", js, "--text-column", "nope", "--output", out)  # JSONL: missing column -> empty
-    assert bad.code == 0
+    bad = cli("classify", "--input", js, "--text-column", "nope", "--output", out)  # no record has it: refused
+    assert bad.code == 2 and "'nope'" in bad.err and "--text-column" in bad.err
     csvf = tmp_path / "in.csv"
     csvf.write_text("a,b\n1,2\n")
     r = cli("classify", "--input", csvf, "--text-column", "text", "--output", out)

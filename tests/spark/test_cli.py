@@ -32,12 +32,13 @@ def test_cli_on_spark(sim: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     store = tmp_path / "spark-store"
     opts = ["--engine", "spark", "--spark-master", "local[2]", "--db", store]
     r = _run("ingest", src, *opts, "--json", "-q")
-    assert r.returncode == 0, r.stderr[-800:]
+    # broken.jsonl's two unreadable lines are rejected: a run that rejected records exits 1
+    assert r.returncode == 1, r.stderr[-800:]
     summary = json.loads(r.stdout)
-    assert summary["new_posts"] > 0 and not summary["errors"]
+    assert summary["new_posts"] > 0 and not summary["errors"] and summary["rejected"] == 2
 
     duck = tmp_path / "duck.duckdb"
-    assert _run("ingest", src, "--db", duck, "-q").returncode == 0
+    assert _run("ingest", src, "--db", duck, "-q").returncode == 1
     spark_info = json.loads(_run("info", *opts, "--json").stdout)
     duck_info = json.loads(_run("info", "--db", duck, "--json").stdout)
     for key in ("posts", "accounts", "rejected", "platforms", "kinds", "first", "last", "top_hashtags"):

@@ -151,7 +151,7 @@ def test_exports(client: Any, store: Any) -> None:
         r = client.get(f"/export/network.gexf?hashtag=metoo&nodes={nodes}")
         assert r.status_code == 200
         root = ET.fromstring(r.content)
-        ns = {"g": "http://gexf.net/1.2"}
+        ns = {"g": "http://www.gexf.net/1.2draft"}
         ids = [x.get("id") for x in root.findall(".//g:node", ns)]
         assert ids and root.findall(".//g:edge", ns)
         if nodes == "users":

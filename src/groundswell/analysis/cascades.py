@@ -124,7 +124,15 @@ def load_follows(store: Any, path: str) -> sql.Raw:
     """A follower edge list (Parquet: follower_id, followed_id; or source_id follows target_id)."""
     import pyarrow.parquet as pq
 
-    t = pq.read_table(path)
+    from groundswell.errors import UsageError
+
+    try:
+        t = pq.read_table(path)
+    except FileNotFoundError:
+        raise UsageError(f"--followers {path}: no such file") from None
+    except (pa.ArrowInvalid, OSError):
+        raise UsageError(f"--followers {path}: not a Parquet file; a follower CSV goes into the store "
+                         f"instead (groundswell ingest {path} --db STORE), where analyze finds it") from None
     names = set(t.column_names)
     if {"follower_id", "followed_id"} <= names:
         t = t.select(["follower_id", "followed_id"])

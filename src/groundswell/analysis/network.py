@@ -15,7 +15,9 @@ so the node and link counts match it on the same data:
 Only posts read in full are sources (not those seen only embedded in other
 records). Weakly connected components smaller than ``min_component_size`` or
 larger than ``max_component_size`` are dropped. Writers: node-link JSON
-(``nodes``, ``links``), CSV edge list, GEXF 1.2 and GraphML.
+(``nodes``, ``links``), CSV edge list, GEXF 1.2 (namespace
+``http://www.gexf.net/1.2draft``, as the schema declares it; Gephi and
+``networkx.read_gexf`` read it) and GraphML.
 """
 
 from __future__ import annotations
@@ -105,18 +107,45 @@ def _filter(hashtag: Any) -> sql.Raw:
 
 def build_network(store: Any, nodes: str = "users", edges: Any = EDGE_TYPES, hashtag: Any = None,
                   min_component_size: int | None = None, max_component_size: int | None = None) -> Graph:
+    """The network of ``nodes`` (users, posts, hashtags) linked by ``edges`` (module doc).
+
+    Misuse is a :class:`UsageError`, never an empty graph: no edge type, edge
+    types with hashtag nodes (they are linked by sharing a post), a hashtag no
+    post carries, component sizes below 1 or a minimum above the maximum.
+    """
     nodes = _ALIASES.get(nodes, nodes)
     if nodes not in NODE_TYPES:
         raise UsageError(f"--nodes must be one of {', '.join(NODE_TYPES)}")
     if isinstance(edges, str):
         edges = edges.split(",")
-    types = []
+    types: list[str] = []
     for e in edges:
+        if not e.strip():
+            continue
         e = _ALIASES.get(e.strip(), e.strip())
         if e not in EDGE_TYPES:
             raise UsageError(f"--edges takes {', '.join(EDGE_TYPES)} (comma-separated), not {e!r}")
         if e not in types:
             types.append(e)
+    if not types:
+        raise UsageError(f"--edges names no link type: give some of {', '.join(EDGE_TYPES)} "
+                         "(comma-separated), or leave it out for all")
+    if nodes == "hashtags" and set(types) != set(EDGE_TYPES):
+        raise UsageError("--nodes hashtags links two hashtags when one post carries both; "
+                         "--edges does not apply to it: leave --edges out")
+    for name, v in (("--min-component-size", min_component_size), ("--max-component-size", max_component_size)):
+        if v is not None and v < 1:
+            raise UsageError(f"{name} must be at least 1, not {v}")
+    if min_component_size and max_component_size and min_component_size > max_component_size:
+        raise UsageError(f"--min-component-size {min_component_size} is above --max-component-size "
+                         f"{max_component_size}: no component could be kept")
+    if hashtag:
+        tags = normalize_tags(hashtag)
+        found = sql.scalar(store, "SELECT count(*) FROM post_hashtags WHERE hashtag IN {tags}",
+                           tags=sql.Raw(sql.in_list(tags)))
+        if not found:
+            raise UsageError(f"no post carries {', '.join('#' + t for t in tags)}: see "
+                             "'groundswell hashtags' for the hashtags in the store")
     g = Graph()
     flt = _filter(hashtag)
     if nodes in ("users", "posts"):
@@ -224,7 +253,7 @@ def _gexf(g: Graph) -> str:
     nk, lk = _attr_keys(g.nodes.values()), _attr_keys(g.links.values())
     nt, lt = _typ(nk, g.nodes.values()), _typ(lk, g.links.values())
     b = io.StringIO()
-    b.write('<?xml version="1.0" encoding="UTF-8"?>\n<gexf xmlns="http://gexf.net/1.2" version="1.2">\n'
+    b.write('<?xml version="1.0" encoding="UTF-8"?>\n<gexf xmlns="http://www.gexf.net/1.2draft" version="1.2">\n'
             '<graph defaultedgetype="directed" mode="static">\n<attributes class="node">\n')
     for i, k in enumerate(nk):
         b.write(f'<attribute id="{i}" title={quoteattr(k)} type="{nt[k]}"/>\n')

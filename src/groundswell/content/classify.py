@@ -258,12 +258,14 @@ def _ddl() -> str:
     return f"CREATE TABLE IF NOT EXISTS {_TABLE} ({', '.join(cols)}, PRIMARY KEY (platform, id, model))"
 
 
-def classify_store(store: Any, model: str = "fast", batch_size: int = 20000, only_new: bool = False) -> int:
+def classify_store(store: Any, model: str = "fast", batch_size: int = 20000, only_new: bool = False,
+                   on_progress: Any = None) -> int:
     """Label every post of the store into ``post_labels`` (one row per post and model).
 
     Idempotent: a post's row for the model is replaced. Deleted posts (text
     NULL) are labelled not covered ("empty text"). ``only_new`` labels only
     posts that have no row for the model yet. Returns the number of posts labelled.
+    ``on_progress(done, total)`` is called after each batch.
     """
     import pyarrow as pa
 
@@ -278,6 +280,9 @@ def classify_store(store: Any, model: str = "fast", batch_size: int = 20000, onl
         f"SELECT platform, id, text, lang FROM posts p{where} ORDER BY platform, id", [model] if only_new else []
     )
     done = 0
+    total = None
+    if on_progress is not None:
+        total = con.execute(f"SELECT count(*) FROM posts p{where}", [model] if only_new else []).fetchall()[0][0]
     while True:
         chunk = cur.fetchmany(batch_size)
         if not chunk:
@@ -301,5 +306,7 @@ def classify_store(store: Any, model: str = "fast", batch_size: int = 20000, onl
         con.execute(f"INSERT OR REPLACE INTO {_TABLE} SELECT * FROM _labels_batch")
         con.unregister("_labels_batch")
         done += len(chunk)
+        if on_progress is not None:
+            on_progress(done, total)
     cur.close()
     return done

@@ -39,6 +39,14 @@ __all__ = [
     "fold_tag",
     "post_kind",
     "HASHTAG_RE",
+    "id_problem",
+    "REPLACES",
+    "raw_json",
+    "obj_of",
+    "list_of",
+    "objs_of",
+    "str_of",
+    "record_id_problem",
 ]
 
 
@@ -82,6 +90,10 @@ class ListSink:
 
 
 _UTC = timezone.utc
+
+# a post record holding this key (true) is a new version of the whole post (a
+# Bluesky edit): it replaces the stored post instead of merging into it
+REPLACES = "_replaces"
 
 
 def iso_time(value: Any) -> datetime | None:
@@ -127,6 +139,51 @@ def epoch_time(value: Any, unit: str = "s") -> datetime | None:
     return datetime.fromtimestamp(value / div, _UTC).replace(tzinfo=None)
 
 
+def obj_of(value: Any, what: str) -> dict[str, Any]:
+    """An object field: missing or empty is ``{}``; anything but an object is a bad record."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"{what} is not an object")
+    return value
+
+
+def list_of(value: Any, what: str) -> list[Any]:
+    """A list field: missing or empty is ``[]``; anything but a list is a bad record."""
+    if not value:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{what} is not a list")
+    return value
+
+
+def objs_of(value: Any, what: str) -> list[dict[str, Any]]:
+    """A list of objects (entities, mentions, ...): each item must be an object."""
+    items = list_of(value, what)
+    for item in items:
+        if not isinstance(item, dict):
+            raise RecordError(f"{what} holds a {type(item).__name__}, not an object")
+    return items
+
+
+def str_of(value: Any, what: str) -> str | None:
+    """A text field: missing is None; anything but a string is a bad record."""
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordError(f"{what} is not a string")
+
+
+def raw_json(obj: Any) -> str:
+    """The original object as JSON for ``raw``; one JSON cannot carry (an integer
+    beyond 64 bits, say) makes the record unreadable, not the parser crash."""
+    import orjson
+
+    try:
+        return orjson.dumps(obj).decode()
+    except orjson.JSONEncodeError as e:
+        raise RecordError(f"cannot be kept as JSON ({str(e).split(':')[0][:60]})") from None
+
+
 def as_id(value: Any) -> str | None:
     """An id as a string; ints are exact, floats are refused (they corrupt ids)."""
     if value is None or value == "":
@@ -163,3 +220,86 @@ def fold_tag(tag: str) -> str:
 
 # hashtags in plain text (for formats without entities): '#' then letters, digits, '_'
 HASHTAG_RE = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")
+
+
+# -- ids per platform ----------------------------------------------------------------
+# Twitter: a snowflake or user id, digits only (19 today; 20 leaves room and still
+# fits an unsigned 64-bit integer). What went through a float ('9.19365304114929e+17',
+# '919365304114929665.0') or is absurdly long is refused: it cannot be repaired.
+_TWITTER_ID = re.compile(r"[0-9]{1,20}")
+# Bluesky: accounts are DIDs; posts, reposts and their links are AT-URIs of records
+_DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
+_AT_URI = re.compile(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/[A-Za-z0-9.-]+/[A-Za-z0-9._:~-]+")
+# Mastodon: statuses and accounts are known by URI (or the API address of a status)
+_URI = re.compile(r"https?://[^\s/]+/\S*")
+MAX_ID_CHARS = 8192  # no platform's id comes near
+
+# (pattern for post-like ids, pattern for account ids, what a good one looks like)
+_ID_RULES: dict[str, tuple[re.Pattern[str], re.Pattern[str], str, str]] = {
+    "twitter": (_TWITTER_ID, _TWITTER_ID, "1-20 digits", "1-20 digits"),
+    "bluesky": (_AT_URI, _DID, "an at:// URI", "a DID (did:plc:..., did:web:...)"),
+    "mastodon": (_URI, _URI, "an http(s) URI", "an http(s) URI"),
+}
+POST_ID_COLUMNS = ("id", "repost_of_id", "reply_to_id", "quote_of_id", "conversation_id")
+ACCOUNT_ID_COLUMNS = ("author_id", "reply_to_author_id")
+
+
+def id_problem(platform: Any, value: Any, account: bool = False) -> str | None:
+    """What is wrong with an id of ``platform`` (a post's, or an account's), or None.
+
+    Never echoes the value (a broken line may put anything there); platforms
+    other than twitter, bluesky and mastodon are not checked.
+    """
+    if value is None:
+        return None
+    if platform == "twitter" and type(value) is str and 0 < len(value) <= 20 and value.isdigit() \
+            and value.isascii():
+        return None  # the common case, without a regex
+    rule = _ID_RULES.get(platform) if isinstance(platform, str) else None
+    if rule is None:
+        return None
+    if not isinstance(value, str):
+        return f"not a string but a {type(value).__name__}"
+    pattern, want = (rule[1], rule[3]) if account else (rule[0], rule[2])
+    if len(value) <= MAX_ID_CHARS and pattern.fullmatch(value):
+        return None
+    if platform == "twitter" and re.fullmatch(r"[0-9.]+(e\+?[0-9]+)?", value, re.I) and (
+            "." in value or "e" in value.lower()):
+        return f"not a {platform} id (want {want}): it went through a float and cannot be repaired"
+    return f"not a {platform} id (want {want}; got {len(value):,} characters)"
+
+
+def record_id_problem(table: str, rec: dict[str, Any]) -> str | None:
+    """The first id of a record (``posts``, ``accounts``, ``deletions``) that its
+    platform would not give, as a reject reason, or None."""
+    platform = rec.get("platform")
+    if table == "posts":
+        get = rec.get
+        for col in POST_ID_COLUMNS:
+            value = get(col)
+            if value is not None:
+                why = id_problem(platform, value)
+                if why:
+                    return f"{col}: {why}"
+        for col in ACCOUNT_ID_COLUMNS:
+            value = get(col)
+            if value is not None:
+                why = id_problem(platform, value, account=True)
+                if why:
+                    return f"{col}: {why}"
+        return None
+    if table == "accounts":
+        why = id_problem(platform, rec.get("id"), account=True)
+        return f"account id: {why}" if why else None
+    if table == "deletions":
+        why = id_problem(platform, rec.get("id"))
+        return f"deletion id: {why}" if why else None
+    return None
+
+
+def account_id_sql(platform: str, column: str) -> str:
+    """A SQL (DuckDB, RE2) test that ``column`` is an account id of the platform
+    in the column ``platform`` (true for other platforms), as :func:`id_problem` checks."""
+    cases = " ".join(f"WHEN '{name}' THEN length({column}) <= {MAX_ID_CHARS} AND "
+                     f"regexp_full_match({column}, '{rule[1].pattern}')" for name, rule in _ID_RULES.items())
+    return f"coalesce(CASE {platform} {cases} ELSE true END, false)"

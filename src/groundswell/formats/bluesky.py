@@ -10,7 +10,8 @@ Protocol firehose as JSON, one event per message (and per line once saved)::
 
 What becomes what
 -----------------
-* ``app.bsky.feed.post`` create/update -> a post. Its id is the at:// URI
+* ``app.bsky.feed.post`` create/update -> a post (an update replaces the stored
+  post as a whole: text, hashtags, links and all; ``REPLACES``). Its id is the at:// URI
   ``at://{did}/app.bsky.feed.post/{rkey}``; ``author_id`` is the DID.
   ``createdAt`` (as the client declared it) is ``created_at``; when it is
   missing or unreadable, the event time (``time_us``) is used instead.
@@ -44,9 +45,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from groundswell.formats.base import RecordError, Sink, as_id, epoch_time, fold_tag, iso_time, post_kind
+from groundswell.formats.base import (
+    REPLACES,
+    RecordError,
+    Sink,
+    as_id,
+    epoch_time,
+    fold_tag,
+    iso_time,
+    post_kind,
+    raw_json,
+)
 
 NAME = "bluesky"
 
@@ -102,7 +111,7 @@ def parse(obj: Any, sink: Sink) -> None:
 def _account(obj: Any, did: str, observed: Any, **fields: Any) -> dict[str, Any]:
     rec: dict[str, Any] = {"platform": NAME, "id": did, "observed_at": observed}
     rec.update(fields)
-    rec["raw"] = orjson.dumps(obj).decode()
+    rec["raw"] = raw_json(obj)
     return rec
 
 
@@ -149,7 +158,7 @@ def _commit(obj: dict[str, Any], did: str, observed: Any, sink: Sink) -> None:
         )
         return
     created = _created(record, observed, sink)
-    raw = orjson.dumps(obj).decode()
+    raw = raw_json(obj)
     if collection == REPOST:
         subject = record.get("subject")
         target = subject.get("uri") if isinstance(subject, dict) else None
@@ -169,7 +178,10 @@ def _commit(obj: dict[str, Any], did: str, observed: Any, sink: Sink) -> None:
             }
         )
         return
-    sink.post(_post(record, uri, did, created, raw, sink))
+    rec = _post(record, uri, did, created, raw, sink)
+    if operation == "update":
+        rec[REPLACES] = True  # an edited post: the new version as a whole, not merged into the old
+    sink.post(rec)
 
 
 def _created(record: dict[str, Any], observed: Any, sink: Sink) -> Any:

@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 
 from groundswell import model
 from groundswell.formats import csv as csvfmt
-from groundswell.store.duck import Select
+from groundswell.model import Select
 
 _TABLE = "_gs_csv"
 _SCAN_BLOCK = 16 << 20

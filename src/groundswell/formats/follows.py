@@ -7,6 +7,10 @@ and a followed column (``followed_id``, ``following_id``, ``followed``,
 API, or the network the simulator writes (``follows.csv``), go to the
 ``follows`` table, which the cascade reconstruction and the community
 analysis use when it is there.
+
+Ids are checked per platform as in every reader (:func:`groundswell.formats.base.id_problem`):
+a Twitter id that went through a float (``9.19365304114929e+17``,
+``919365304114929665.0``) rejects its row.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import csv
 from typing import Any, Callable, TextIO
 
-from groundswell.formats.base import Sink
+from groundswell.formats.base import Sink, id_problem
 
 NAME = "follows"
 _FOLLOWER = ("follower_id", "follower", "source")
@@ -58,4 +62,9 @@ def read_row(row: list[str], a: int, b: int, p: int | None, sink: Sink, platform
         "platform": (row[p] if p is not None and p < len(row) and row[p] else None) or platform or "twitter",
         "follower_id": row[a].strip(), "followed_id": row[b].strip(),
     }
+    for col in ("follower_id", "followed_id"):
+        why = id_problem(rec["platform"], rec[col], account=True) if rec[col] else None
+        if why:
+            sink.reject(f"{col}: {why}")
+            return
     sink.follow(rec)

@@ -43,8 +43,12 @@ is used as is. ``tags`` give ``hashtags`` (folded names); ``hashtags_raw`` is
 the spelling found in the text ('#MeToo') or the tag name. Links in the
 content (not mentions or hashtags) and the card url give ``urls``;
 ``media_attachments`` give ``media`` ('type:remote_url-or-url').
-Counts come from reblogs/replies/favourites/quotes_count; the API does not
-say when they were observed, so ``metrics_observed_at`` is NULL.
+Counts come from reblogs/replies/favourites/quotes_count. The API does not
+say when they were observed, so ``metrics_observed_at`` (and the author's
+``observed_at``) is the latest time known to precede the observation: the
+creation time of the status embedding this one (a reblog, a quote), else the
+status' own. A reblogged status seen with 57 reblogs inside a later reblog
+thus replaces the 0 its first sighting had (docs/data-model.md, merging).
 
 A reblog is a post of kind 'repost' (its own uri, author and time) with
 ``repost_of_id`` = the reblogged status' uri; the reblogged status is emitted
@@ -53,20 +57,30 @@ Twitter retweet does) so a reblog counts toward a movement. A Mastodon 4.4+
 ``quote`` makes a 'quote' with ``quote_of_id`` (the quoted status is emitted as
 a reference when included; a shallow quote, which gives only
 ``quoted_status_id``, gets the server-scoped address as for replies). Every author becomes an account observation
-(``observed_at`` unknown: NULL).
+(observed as above).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
-from groundswell.formats.base import HASHTAG_RE, RecordError, Sink, as_id, fold_tag, iso_time, post_kind
+from groundswell.formats.base import (
+    HASHTAG_RE,
+    RecordError,
+    Sink,
+    as_id,
+    fold_tag,
+    iso_time,
+    post_kind,
+    raw_json,
+)
 
 NAME = "mastodon"
 
@@ -144,7 +158,10 @@ def _event(obj: dict[str, Any], sink: Sink) -> None:
     _status(payload, sink, is_reference=False)
 
 
-def _status(s: Any, sink: Sink, *, is_reference: bool) -> dict[str, Any]:
+def _status(s: Any, sink: Sink, *, is_reference: bool, seen: datetime | None = None) -> dict[str, Any]:
+    """One status (and its author, its reblogged or quoted status). ``seen``: the
+    creation time of the status embedding this one, the latest time known to
+    precede this observation (the API gives none)."""
     if not isinstance(s, dict) or not isinstance(s.get("account"), dict):
         raise RecordError("not a Mastodon status: no account")
     sid = s.get("uri") or s.get("url")
@@ -160,14 +177,15 @@ def _status(s: Any, sink: Sink, *, is_reference: bool) -> dict[str, Any]:
     except RecordError as e:
         sink.reject(f"created_at: {e}")
         created = None
-    sink.account(_account(account, author_id, handle, server))
+    observed = seen or created  # the API says nothing of when it answered: the latest time known before it
+    sink.account(_account(account, author_id, handle, server, observed))
 
     reblog = s.get("reblog")
     if isinstance(reblog, dict):
         if server and "_server" not in reblog:
             reblog = {**reblog, "_server": server}
         try:
-            inner = _status(reblog, sink, is_reference=True)
+            inner = _status(reblog, sink, is_reference=True, seen=observed)
         except RecordError as e:
             raise RecordError(f"reblog: {e}") from None
         rec: dict[str, Any] = {
@@ -183,7 +201,7 @@ def _status(s: Any, sink: Sink, *, is_reference: bool) -> dict[str, Any]:
             "sensitive": _bool(s.get("sensitive")),
             "source": _app(s),
             "is_reference": is_reference,
-            "raw": orjson.dumps(s).decode(),
+            "raw": raw_json(s),
         }
         sink.post(rec)
         return rec
@@ -214,7 +232,7 @@ def _status(s: Any, sink: Sink, *, is_reference: bool) -> dict[str, Any]:
         reply_to_author, reply_to_id = _parent(s, sid, account, parent_local, parent_acct,
                                                local_mentions, author_id, server)
 
-    quote_of_id = _quote(s.get("quote"), sink, server)
+    quote_of_id = _quote(s.get("quote"), sink, server, observed)
 
     kind = post_kind(None, parent_local, quote_of_id)
     rec = {
@@ -241,9 +259,9 @@ def _status(s: Any, sink: Sink, *, is_reference: bool) -> dict[str, Any]:
         "reply_count": _count(s.get("replies_count")),
         "like_count": _count(s.get("favourites_count")),
         "quote_count": _count(s.get("quotes_count")),
-        "metrics_observed_at": None,
+        "metrics_observed_at": observed,
         "is_reference": is_reference,
-        "raw": orjson.dumps(s).decode(),
+        "raw": raw_json(s),
     }
     sink.post(rec)
     return rec
@@ -273,7 +291,8 @@ def _verified(fields: Any) -> bool | None:
     return any(isinstance(f, dict) and f.get("verified_at") for f in fields)
 
 
-def _account(account: dict[str, Any], author_id: str, handle: str | None, server: str | None) -> dict[str, Any]:
+def _account(account: dict[str, Any], author_id: str, handle: str | None, server: str | None,
+             observed: datetime | None) -> dict[str, Any]:
     note = account.get("note")
     created = None
     try:
@@ -287,7 +306,7 @@ def _account(account: dict[str, Any], author_id: str, handle: str | None, server
     return {
         "platform": NAME,
         "id": author_id,
-        "observed_at": None,
+        "observed_at": observed,
         "handle": handle,
         "display_name": name if isinstance(name, str) else None,
         "followers": _count(account.get("followers_count")),
@@ -296,7 +315,7 @@ def _account(account: dict[str, Any], author_id: str, handle: str | None, server
         "verified": _verified(account.get("fields")),
         "created_at": created,
         "description": html_to_text(note) if isinstance(note, str) else None,
-        "raw": orjson.dumps(raw).decode(),
+        "raw": raw_json(raw),
     }
 
 
@@ -392,7 +411,7 @@ def _parent(
     return parent_author, f"{base}/api/v1/statuses/{parent_local}"
 
 
-def _quote(q: Any, sink: Sink, server: str | None) -> str | None:
+def _quote(q: Any, sink: Sink, server: str | None, seen: datetime | None) -> str | None:
     if not isinstance(q, dict):
         return None
     quoted = q.get("quoted_status")
@@ -400,7 +419,7 @@ def _quote(q: Any, sink: Sink, server: str | None) -> str | None:
         if server and "_server" not in quoted:
             quoted = {**quoted, "_server": server}
         try:
-            return str(_status(quoted, sink, is_reference=True)["id"])
+            return str(_status(quoted, sink, is_reference=True, seen=seen)["id"])
         except RecordError as e:
             sink.reject(f"quoted status: {e}")
             return None

@@ -16,9 +16,13 @@ Media are ``extended_entities.media`` (all photos of a tweet; ``entities``
 holds only the first) as ``type:media_url_https``; links are
 ``entities.urls[].expanded_url``.
 
-v1 tweets carry no collection time, so ``metrics_observed_at`` is NULL and
-accounts are observed at the tweet's ``created_at`` — unless the line has a
-twarc-style ``__twarc.retrieved_at`` (then that time is used for both).
+v1 tweets carry no collection time. Unless the line has a twarc-style
+``__twarc.retrieved_at`` (then that time is used), ``metrics_observed_at``
+and the author's ``observed_at`` are the latest time known to precede the
+observation: for a tweet embedded in another (``retweeted_status``,
+``quoted_status``) the embedding tweet's time, else the tweet's own
+``created_at``. So an original seen first with 0 retweets takes the 57 a later
+retweet's embedded copy carries (docs/data-model.md, merging).
 
 A users-lookup line (a bare v1.1 user object) becomes one account, observed
 at the creation time of the user's embedded latest ``status`` when present.
@@ -29,9 +33,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
-
-from groundswell.formats.base import RecordError, Sink, as_id, fold_tag, iso_time, post_kind, twitter_v1_time
+from groundswell.formats.base import (
+    RecordError,
+    Sink,
+    as_id,
+    fold_tag,
+    iso_time,
+    obj_of,
+    objs_of,
+    post_kind,
+    raw_json,
+    str_of,
+    twitter_v1_time,
+)
 
 NAME = "twitter-v1"
 
@@ -39,7 +53,7 @@ __all__ = ["NAME", "sniff", "parse", "post_from_tweet", "account_from_user"]
 
 
 def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
+    return raw_json(obj)
 
 
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -113,7 +127,7 @@ def post_from_tweet(t: dict[str, Any], observed_at: datetime | None, is_referenc
     elif not isinstance(user, dict):
         raise RecordError("user is not an object")
 
-    ext = t.get("extended_tweet")
+    ext = obj_of(t.get("extended_tweet"), "extended_tweet")
     if ext:
         text = ext.get("full_text")
         entities = ext.get("entities") or t.get("entities")
@@ -140,28 +154,32 @@ def post_from_tweet(t: dict[str, Any], observed_at: datetime | None, is_referenc
     mentions: list[str] = []
     mention_ids: list[str] = []
     urls: list[str] = []
+    entities = obj_of(entities, "entities")
+    ext_entities = obj_of(ext_entities, "extended_entities")
     if entities:
-        for h in entities.get("hashtags") or ():
-            tag = h["text"]
+        for h in objs_of(entities.get("hashtags"), "entities.hashtags"):
+            tag = str_of(h.get("text"), "a hashtag's text")
+            if tag is None:
+                raise RecordError("a hashtag without text")
             hashtags_raw.append(tag)
             hashtags.append(fold_tag(tag))
-        for m in entities.get("user_mentions") or ():
+        for m in objs_of(entities.get("user_mentions"), "entities.user_mentions"):
             name = m.get("screen_name")
             if name is not None:
                 mentions.append(name)
             mid = _id(m)
             if mid is not None:
                 mention_ids.append(mid)
-        for u in entities.get("urls") or ():
+        for u in objs_of(entities.get("urls"), "entities.urls"):
             link = u.get("expanded_url") or u.get("url")
             if link:
                 urls.append(link)
     media: list[str] = []
-    for m in ((ext_entities or entities or {}).get("media") or ()):
+    for m in objs_of((ext_entities or entities).get("media"), "entities.media"):
         media.append(f"{m.get('type') or 'photo'}:{m.get('media_url_https') or m.get('media_url') or _id(m)}")
 
     place = country = None
-    p = t.get("place")
+    p = obj_of(t.get("place"), "place")
     if p:
         place = p.get("full_name")
         country = p.get("country_code")
@@ -210,10 +228,15 @@ def _collected_at(obj: dict[str, Any]) -> datetime | None:
     return None
 
 
-def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink: Sink, depth: int) -> None:
+def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink: Sink, depth: int,
+          seen: datetime | None = None) -> None:
+    """One tweet, its author and the tweets it embeds; ``observed``: the collection
+    time when known; ``seen``: the time of the tweet embedding this one."""
     rec = post_from_tweet(t, observed, is_reference)
+    when = observed or seen or rec["created_at"]
+    rec["metrics_observed_at"] = when
     user = t.get("user")
-    acc = account_from_user(user, observed or rec["created_at"]) if user else None
+    acc = account_from_user(user, when) if user else None
     sink.post(rec)
     if acc is not None:
         sink.account(acc)
@@ -223,10 +246,9 @@ def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink
         inner = t.get(key)
         if isinstance(inner, dict):
             try:
-                _emit(inner, observed, True, sink, depth + 1)
-            except (RecordError, KeyError, TypeError, AttributeError, ValueError) as exc:
-                why = exc if isinstance(exc, RecordError) else f"a field has the wrong type ({type(exc).__name__})"
-                sink.reject(f"{key}: {why}")
+                _emit(inner, observed, True, sink, depth + 1, when)
+            except RecordError as exc:  # the embedded tweet alone is rejected
+                sink.reject(f"{key}: {exc}")
 
 
 def parse(obj: Any, sink: Sink) -> None:
@@ -240,7 +262,4 @@ def parse(obj: Any, sink: Sink) -> None:
             when = _time(status.get("created_at"))
         sink.account(account_from_user(obj, _collected_at(obj) or when or twitter_v1_time(obj.get("created_at"))))
         return
-    try:
-        _emit(obj, _collected_at(obj), False, sink, 0)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise RecordError(f"a field has the wrong type ({type(exc).__name__})") from None
+    _emit(obj, _collected_at(obj), False, sink, 0)

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from groundswell.errors import check_output
 from groundswell.spark_cli import add_db_option
 
 __all__ = ["register", "run"]
@@ -17,6 +18,9 @@ def run(args: argparse.Namespace) -> int:
     from groundswell.report import brief, html
     from groundswell.store import open_store
 
+    check_output(args.output, "--output")
+    if args.brief:
+        check_output(args.brief, "--brief")
     if ensure_pseudonym_key(args.db):
         print(f"created the pseudonym key of {args.db}", file=sys.stderr)
     with open_store(args.db, read_only=True) as store:

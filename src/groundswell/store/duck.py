@@ -10,12 +10,16 @@ batches by the UPDATE of :func:`_merge_posts_sql`): a full sighting of a post be
 one seen only embedded in another record (``is_reference``); otherwise the
 first value seen wins and later sightings only fill what is missing; counts
 come from the newest observation; a deletion is final and clears the text.
+A new version of a whole post (``posts_replace`` in a batch: a Bluesky edit,
+:func:`replace_post`) replaces the stored row, a deletion still final.
+
+This package knows only :mod:`groundswell.model` (and its errors): ingest hands
+it Arrow tables or :class:`Select` queries to write, never the other way round.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,6 +28,7 @@ import pyarrow as pa
 
 from groundswell import model
 from groundswell.errors import StoreError
+from groundswell.model import Select  # noqa: F401 - written by write_batch; formats build them
 
 DEFAULT_DB = "groundswell.duckdb"
 SCHEMA_VERSION = "1"
@@ -171,15 +176,40 @@ def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class Select:
-    """Rows for :meth:`Store.write_batch` given as a SELECT on the store's own
-    connection (the table's columns, in the model's order) instead of an Arrow
-    table: millions of rows go from DuckDB to DuckDB without leaving it. Not
-    for ``posts`` (its merge needs the rows in hand)."""
+def replace_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A new version of a whole post (a Bluesky edit) over an older sighting:
+    every field from the new one, except that a deletion stays final, the
+    provenance is the first sighting's, and a full sighting stays full."""
+    out = dict(new)
+    for k in ("source_file", "source_line"):
+        if old.get(k) is not None:
+            out[k] = old[k]
+    out["is_reference"] = bool(old.get("is_reference")) and bool(new.get("is_reference"))
+    if old.get("deleted") or new.get("deleted"):
+        out["deleted"], out["text"], out["raw"] = True, None, None
+    return out
 
-    sql: str
-    params: list[Any] = field(default_factory=list)
+
+def _replace_posts_sql() -> str:
+    sets = []
+    for name, _typ, _doc in model.POST_FIELDS:
+        if name in _KEYS["posts"] or name in ("source_file", "source_line"):
+            continue
+        q = f'"{name}"'
+        if name == "is_reference":
+            expr = "posts.is_reference AND n.is_reference"
+        elif name == "deleted":
+            expr = "posts.deleted OR n.deleted"
+        elif name in ("text", "raw"):
+            expr = f"CASE WHEN posts.deleted OR n.deleted THEN NULL ELSE n.{q} END"
+        else:
+            expr = f"n.{q}"
+        sets.append(f"{q} = {expr}")
+    return ("UPDATE posts SET " + ", ".join(sets) + " FROM _batch_replace AS n "
+            "WHERE posts.platform = n.platform AND posts.id = n.id")
+
+
+_REPLACE_POSTS = _replace_posts_sql()
 
 
 class Store:
@@ -262,14 +292,27 @@ class Store:
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            try:  # after an interrupt DuckDB may have ended the transaction itself
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
             raise
 
     def _write(self, tables: dict[str, pa.Table | Select]) -> None:
         con = self.con
-        posts = tables.get("posts")
+        got = tables.get("posts")
+        posts = got if isinstance(got, pa.Table) else None  # posts come as Arrow (their merge needs the rows)
         if posts is not None and posts.num_rows:
             self._write_posts(posts)
+        replace = tables.get("posts_replace")
+        if isinstance(replace, pa.Table) and replace.num_rows:
+            # new versions of whole posts (model: formats.base.REPLACES): each replaces the stored row
+            con.register("_batch_replace", replace)
+            con.execute(_REPLACE_POSTS)
+            con.execute("INSERT INTO posts SELECT * FROM _batch_replace b WHERE NOT EXISTS "
+                        "(SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.id = b.id)")
+            con.unregister("_batch_replace")
+            posts = replace if posts is None or not posts.num_rows else pa.concat_tables([posts, replace])
         for name in ("accounts", "volumes", "deletions", "follows", "rejects"):
             t = tables.get(name)
             if t is None or (isinstance(t, pa.Table) and not t.num_rows):
@@ -289,7 +332,8 @@ class Store:
                 con.execute(f"INSERT INTO {name} SELECT * FROM {src} ON CONFLICT DO NOTHING", params)
             if not isinstance(t, Select):
                 con.unregister("_batch")
-        dels = tables.get("deletions")
+        got_dels = tables.get("deletions")
+        dels = got_dels if isinstance(got_dels, pa.Table) else None
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
             self._apply_deletions(posts, dels)
 
@@ -366,22 +410,10 @@ class Store:
                 pass
 
     def add_posts(self, posts: Iterable[dict[str, Any]]) -> None:
-        """Insert (merge) posts given as dicts keyed by model column names.
+        """Insert (merge) posts given as dicts keyed by model column names."""
+        from groundswell.store.records import records_to_table
 
-        Missing lists are empty, a missing ``is_reference`` or ``deleted`` false,
-        as ingest stores them (the store never imports ingest).
-        """
-        recs = list(posts)
-        cols = []
-        for f in model.POSTS:
-            if pa.types.is_list(f.type):
-                vals: list[Any] = [r.get(f.name) or [] for r in recs]
-            elif f.name in ("is_reference", "deleted"):
-                vals = [bool(r.get(f.name) or False) for r in recs]
-            else:
-                vals = [r.get(f.name) for r in recs]
-            cols.append(pa.array(vals, type=f.type))
-        self.write_batch({"posts": pa.Table.from_arrays(cols, schema=model.POSTS)})
+        self.write_batch({"posts": records_to_table("posts", list(posts))})
 
     def source(self, fingerprint: str) -> dict[str, Any] | None:
         cur = self.con.execute("SELECT * FROM sources WHERE fingerprint = ?", [fingerprint])
@@ -403,12 +435,55 @@ class Store:
         self.close()
 
 
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_store_path(path: str) -> None:
+    """Refuse a ``--db`` that is neither a DuckDB database file nor a path that
+    does not exist yet (DuckDB would otherwise silently open an in-memory
+    database over a CSV, JSON or Parquet file, and the ingested data would be lost)."""
+    p = Path(path)
+    if not p.exists():
+        if p.parent != Path("") and not p.parent.is_dir():
+            raise StoreError(f"cannot create the store {path}: the folder {p.parent} does not exist "
+                             "(create it, or choose another --db)")
+        return
+    if p.is_dir():
+        raise StoreError(f"{path} is a folder, not a store file: give a file name such as "
+                         f"{p / DEFAULT_DB} (a Spark store is a folder: add --engine spark)")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise StoreError(f"cannot read {path}: {e.strerror}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        kind = _sniff_kind(head)
+        raise StoreError(f"{path} is not a DuckDB store ({kind}); it was left untouched: give --db a "
+                         f"new file name (e.g. {p.with_suffix('.duckdb').name}) or an existing store")
+
+
+def _sniff_kind(head: bytes) -> str:
+    if not head:
+        return "an empty file"
+    if head[:4] == b"PAR1":
+        return "it looks like a Parquet file"
+    if head[:2] == b"\x1f\x8b" or head[:4] == b"\x28\xb5\x2f\xfd":
+        return "it looks like a compressed file"
+    if head[:15] == b"SQLite format 3":
+        return "it looks like an SQLite database"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "it looks like JSON"
+    return "it looks like text or another kind of file"
+
+
 def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = False,
                create: bool = True) -> Store:
     """Open (and create, unless ``read_only`` or ``create=False``) a store file."""
     p = str(path)
     if (read_only or not create) and p != ":memory:" and not Path(p).exists():
         raise StoreError(f"no store at {p}: run 'groundswell ingest FILE --db {p}' first")
+    if p != ":memory:":
+        check_store_path(p)
     try:
         con = duckdb.connect(p, read_only=read_only)
     except duckdb.IOException as e:
@@ -423,6 +498,12 @@ def open_store(path: str | os.PathLike[str] = DEFAULT_DB, *, read_only: bool = F
         raise StoreError(f"{p} is not a DuckDB store: {str(e).splitlines()[0]}") from None
     con.execute("SET enable_progress_bar = false")  # progress is ours, on stderr, when asked
     store = Store(con, p, read_only)
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if have and not {"posts", "meta"} <= have:
+        con.close()
+        raise StoreError(f"{p} is a DuckDB database but not a groundswell store (it has no "
+                         f"{'posts' if 'posts' not in have else 'meta'} table); it was left untouched: "
+                         f"choose another --db")
     if not read_only:
         store._create()
     else:
