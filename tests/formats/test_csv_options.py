@@ -29,7 +29,7 @@ def test_cp1252_needs_its_encoding(tmp_path: Path, db: Path, cli) -> None:
     path = tmp_path / "cp1252.csv"
     _write(path, ",", "cp1252")
     r = cli("ingest", path, "--db", db, "--json", "-q")
-    assert r.code == 0 and r.json()["rejected"] == 2  # the two rows with non-ASCII bytes, told how to fix it
+    assert r.code == 1 and r.json()["rejected"] == 2  # the two rows with non-ASCII bytes, told how to fix it
     assert "--encoding cp1252" in r.err and "not valid UTF-8" in r.err
     db.unlink()
     r = cli("ingest", path, "--db", db, "--json", "-q", "--encoding", "cp1252")

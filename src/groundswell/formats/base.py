@@ -227,9 +227,11 @@ HASHTAG_RE = re.compile(r"(?<![\w&])[#＃](\w*[^\W\d]\w*)")
 # fits an unsigned 64-bit integer). What went through a float ('9.19365304114929e+17',
 # '919365304114929665.0') or is absurdly long is refused: it cannot be repaired.
 _TWITTER_ID = re.compile(r"[0-9]{1,20}")
-# Bluesky: accounts are DIDs; posts, reposts and their links are AT-URIs of records
+# Bluesky: accounts are DIDs; posts, reposts and their links are AT-URIs of records (a repost
+# the API reports without its record, collect's getRepostedBy, is '<post uri>#reposted-by:<DID>')
 _DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]+")
-_AT_URI = re.compile(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/[A-Za-z0-9.-]+/[A-Za-z0-9._:~-]+")
+_AT_URI = re.compile(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/[A-Za-z0-9.-]+/[A-Za-z0-9._:~-]+"
+                     r"(?:#reposted-by:did:[a-z]+:[A-Za-z0-9._:%-]+)?")
 # Mastodon: statuses and accounts are known by URI (or the API address of a status)
 _URI = re.compile(r"https?://[^\s/]+/\S*")
 MAX_ID_CHARS = 8192  # no platform's id comes near

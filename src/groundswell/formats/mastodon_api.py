@@ -88,7 +88,7 @@ def _reblogged_by(body: Any, meta: env.Envelope, sink: Sink) -> None:
         if author_id is None:
             sink.reject(f"element {i}: account without url, uri or acct")
             continue
-        sink.account(mastodon._account(account, author_id, handle, meta.server))
+        sink.account(mastodon._account(account, author_id, handle, meta.server, meta.fetched_at))
         raw = dict(account)
         if meta.server:
             raw["_server"] = meta.server
@@ -111,7 +111,7 @@ def repost_id(subject: str, actor: str) -> str:
 
 
 class _Observed:
-    """Passes records on, dating the counts of each post with the response's fetch time."""
+    """Passes records on, dating the counts of each post and each account with the response's fetch time."""
 
     def __init__(self, sink: Sink, fetched: Any) -> None:
         self.sink, self.fetched = sink, fetched
@@ -123,6 +123,8 @@ class _Observed:
         self.sink.post(rec)
 
     def account(self, rec: dict[str, Any]) -> None:
+        if self.fetched is not None:
+            rec["observed_at"] = self.fetched
         self.sink.account(rec)
 
     def volume(self, rec: dict[str, Any]) -> None:

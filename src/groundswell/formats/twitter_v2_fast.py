@@ -163,9 +163,10 @@ _TIME_RE = r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3}|\
 
 
 def _timev(x: str) -> str:
-    """_time of a string leaf in the API's form (NULL when unreadable)."""
+    """_time of a string leaf in the API's form (NULL when unreadable: SQL does not promise to test
+    the regular expression of :func:`_time_ok` first, so nothing here may fail on other strings)."""
     return (f"(try_strptime(substr({x}, 2, 19), '%Y-%m-%dT%H:%M:%S') + to_microseconds("
-            f"CASE WHEN length({x}) > 23 THEN rpad(substr({x}, 22, length({x}) - 23), 6, '0')::BIGINT "
+            f"CASE WHEN length({x}) > 23 THEN TRY_CAST(rpad(substr({x}, 22, length({x}) - 23), 6, '0') AS BIGINT) "
             f"ELSE 0 END))")
 
 
