@@ -902,7 +902,7 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
     """Files as given; a directory stands for the data files in it (recursively, sorted).
 
     In a directory, files whose names end in .jsonl, .json, .ndjson, .csv (each
-    optionally .gz or .zst) are read; ``truth*`` files (a simulator's answer key) are not.
+    optionally .gz or .zst) are read; hidden files and folders (a simulator's answer key in ``.truth/``) are not.
     """
     out: list[str] = []
     for p in paths:
@@ -912,7 +912,7 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in files:
                     base = name[:-3] if name.endswith(".gz") else name[:-4] if name.endswith(".zst") else name
-                    if name.startswith((".", "truth")) or not base.endswith(DATA_SUFFIXES):
+                    if name.startswith(".") or not base.endswith(DATA_SUFFIXES):
                         continue
                     found.append(os.path.join(root, name))
             out.extend(sorted(found))

@@ -26,7 +26,7 @@ def _t(s: str) -> datetime:
 
 
 def _truth_outside(sim, truth) -> dict[str, float]:
-    posts = pq.read_table(sim / "truth_posts.parquet", columns=["created_at", "hashtags", "community"]).to_pylist()
+    posts = pq.read_table(sim / ".truth" / "truth_posts.parquet", columns=["created_at", "hashtags", "community"]).to_pylist()
     origin = truth["config"]["origin"]
     tag = truth["hashtag"].casefold()
     n, out = defaultdict(int), defaultdict(int)
@@ -46,7 +46,7 @@ def _parent_accuracy(s, sim, tag) -> tuple[float, float, int]:
     from groundswell.analysis.scope import movement_scope
 
     truth = {r["id"]: r["true_parent_id"] for r in pq.read_table(
-        sim / "truth_posts.parquet", columns=["id", "kind", "true_parent_id"]).to_pylist() if r["kind"] == "repost"}
+        sim / ".truth" / "truth_posts.parquet", columns=["id", "kind", "true_parent_id"]).to_pylist() if r["kind"] == "repost"}
     scope = movement_scope(s, tag)
     follows = store_follows(s, scope)
     assert follows is not None, "the simulator's follows.csv was not ingested"
@@ -73,7 +73,7 @@ def check(tmp_path, cfg) -> dict[str, bool]:
         and ign["account_id"] == truth["seed"]["account_id"]
     ok["takeoff"] = abs(_t(r["onset"]["takeoff"]) - _t(truth["takeoff"]["at"])) <= timedelta(hours=1)
     found = {n["account_id"]: n["joined_at"] for n in r["people"]["notable"]}
-    acc = {a["id"]: a for a in pq.read_table(sim / "truth_accounts.parquet").to_pylist()}
+    acc = {a["id"]: a for a in pq.read_table(sim / ".truth" / "truth_accounts.parquet").to_pylist()}
     if truth["format"] in ("bluesky", "csv"):  # the format carries no verified flag: nothing to find
         ok["notables"] = found == {}
     else:  # exact to the precision the format keeps (twitter v1: seconds)

@@ -15,7 +15,7 @@ N = 1500
 
 
 def _truth(out: Path) -> list[dict]:
-    return pq.read_table(out / "truth_posts.parquet").to_pylist()
+    return pq.read_table(out / ".truth" / "truth_posts.parquet").to_pylist()
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "csv"])

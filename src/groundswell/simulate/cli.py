@@ -37,8 +37,9 @@ def register(subparsers: Any) -> None:
         "simulate",
         help="simulate a hashtag movement with ground truth, in any format",
         description="Simulate a hashtag movement over a synthetic social network and write it in one "
-        "of the formats ingest reads, with its ground truth (truth.json, truth_posts.parquet, "
-        "truth_accounts.parquet). The same arguments give byte-identical files.",
+        "of the formats ingest reads, with its ground truth in DIR/.truth/ (truth.json, "
+        "truth_posts.parquet, truth_accounts.parquet; hidden, so ingest skips it). The same arguments give "
+        "byte-identical files.",
     )
     p.add_argument("--posts", type=int, required=True, metavar="N", help="how many posts to write")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")

@@ -20,24 +20,31 @@ from groundswell.errors import UsageError
 from groundswell.simulate.config import SimConfig
 from groundswell.simulate.network import build_network
 from groundswell.simulate.process import Delete, Simulation
-from groundswell.simulate.truth import TruthRecorder
+from groundswell.simulate.truth import TRUTH_DIR, TRUTH_FILES, TruthRecorder
 from groundswell.simulate.writers import WRITERS, write_follows
 
 
-_OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "truth.json", "follows.csv",
-                      "truth_posts.parquet", "truth_accounts.parquet"})
+_OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "follows.csv"})
+# files of runs from before the truth moved into TRUTH_DIR (ingest reads them no longer)
+_OLD_TRUTH = frozenset(TRUTH_FILES)
 
 
 @dataclass
 class SimResult:
-    """What a run wrote: the directory, the files, and the summary truth (truth.json's
+    """What a run wrote: the directory, the data files, and the summary truth (truth.json's
     content; its ``deleted`` list is a :class:`~groundswell.simulate.truth.DeletedList`,
-    read back from truth.json when used)."""
+    read back from truth.json when used). The truth files are in :attr:`truth_dir`."""
 
     out: Path
     files: list[Path]
     truth: dict[str, Any] = field(repr=False)
     seconds: float = 0.0
+
+    @property
+    def truth_dir(self) -> Path:
+        """``out/.truth``: truth.json, truth_posts.parquet, truth_accounts.parquet (hidden, so ingest
+        of ``out`` skips them)."""
+        return self.out / TRUTH_DIR
 
     @property
     def posts(self) -> int:
@@ -69,8 +76,13 @@ def simulate(cfg: SimConfig | None = None, out: str | Path = ".", **options: Any
         raise UsageError(f"cannot create --out {out}: {e.strerror}") from None
     for old in out.iterdir():  # a previous run's files would be read with this one's
         base = old.name.removesuffix(".gz").removesuffix(".zst")
-        if old.is_file() and base in _OUTPUTS:
+        if old.is_file() and (base in _OUTPUTS or base in _OLD_TRUTH):
             old.unlink()
+    truth_dir = out / TRUTH_DIR
+    if truth_dir.is_dir():
+        for old in truth_dir.iterdir():
+            if old.is_file() and (old.name in TRUTH_FILES or old.name.startswith("tmp")):
+                old.unlink()
     # The run makes no reference cycles (only its ~400 setup objects are cyclic), but
     # the collector would walk every post in flight again and again: at 10M posts
     # that was a quarter of the time, growing with posts per hour. Off for the run.

@@ -1,10 +1,12 @@
 """The ground truth of a simulated movement.
 
-Written next to the posts: ``truth.json`` (summary-level truth),
-``truth_posts.parquet`` (one row per written post, streamed in row groups)
-and ``truth_accounts.parquet`` (one row per account, in row groups). All ids
-and handles are the ones in the posts file(s) of the same run.
-docs/simulate.md describes every field.
+Written into the hidden folder ``.truth/`` of the output directory (so that
+``groundswell ingest DIR`` never reads the answer key: ingest skips hidden
+files and folders): ``truth.json`` (summary-level truth),
+``truth_posts.parquet`` (one row per post made, streamed in row groups) and
+``truth_accounts.parquet`` (one row per account, in row groups). All ids and
+handles are the ones in the posts file(s) of the same run.
+:func:`read_truth` reads truth.json back. docs/simulate.md describes every field.
 
 Nothing per post is held for the whole run: the post rows go out in row
 groups of ``BATCH``, the deletions (``truth.json``'s one per-post list) to an
@@ -71,6 +73,20 @@ POST_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("quote_count", pa.int64()),
     ("like_count", pa.int64()),
 ]
+TRUTH_DIR = ".truth"
+TRUTH_FILES = ("truth.json", "truth_posts.parquet", "truth_accounts.parquet")
+
+
+def truth_path(out: str | Path, name: str = "truth.json") -> Path:
+    """Where a run into ``out`` wrote its truth file ``name``."""
+    return Path(out) / TRUTH_DIR / name
+
+
+def read_truth(out: str | Path) -> dict[str, Any]:
+    """The truth.json of a run into ``out``."""
+    return orjson.loads(truth_path(out).read_bytes())  # type: ignore[no-any-return]
+
+
 POSTS_SCHEMA = pa.schema([pa.field(n, t) for n, t in POST_COLUMNS])
 BATCH = 16_384
 ACCOUNT_BATCH = 65_536
@@ -119,13 +135,14 @@ class TruthRecorder:
     """Collects the truth as posts are written; writes it out at the end."""
 
     def __init__(self, out: Path, cfg: SimConfig, net: Network, sim: Simulation, writer: Writer) -> None:
-        self.out = out
+        self.out = out / TRUTH_DIR
+        self.out.mkdir(exist_ok=True)
         self.cfg = cfg
         self.net = net
         self.sim = sim
         self.w = writer
         self.cols: dict[str, list[Any]] = {n: [] for n, _ in POST_COLUMNS}
-        self.pq = pq.ParquetWriter(out / "truth_posts.parquet", POSTS_SCHEMA, compression="zstd")
+        self.pq = pq.ParquetWriter(self.out / "truth_posts.parquet", POSTS_SCHEMA, compression="zstd")
         self.tag = cfg.hashtag.casefold()
         self.rel = cfg.related_hashtag.casefold() if cfg.related_hashtag else None
         self.hour0 = sim.start // HOUR_MS
@@ -137,7 +154,7 @@ class TruthRecorder:
         self.labels: Counter[str] = Counter()
         self.first_time = 0
         self.n_deleted = 0
-        self.spool: IO[bytes] = tempfile.TemporaryFile(dir=out)  # the deletions, as truth.json items
+        self.spool: IO[bytes] = tempfile.TemporaryFile(dir=self.out)  # the deletions, as truth.json items
         self.seed_post: Post | None = None
         self.notable_posts: dict[int, str] = {}
         self.coord_posts: list[str] = []
