@@ -85,7 +85,7 @@ def test_platform_parent_of_a_repost_is_the_original_and_true_parent_is_what_was
 
 def test_every_engaged_account_follows_the_account_it_saw_the_post_from(sim) -> None:
     res, posts, accounts = sim
-    cfg = SimConfig(**{k: v for k, v in res.truth["config"].items()})
+    cfg = SimConfig.from_dict(res.truth["config"])
     net = build_network(cfg, np.random.default_rng([cfg.seed, 1]))
     acc_by_id = {a["id"]: a["account"] for a in accounts}
     checked = 0

@@ -184,8 +184,9 @@ def _ident(account: str, who: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account: str | None,
            follows: sql.Raw | None = None, top: int = 10, seed: int = 0,
-           since: datetime | None = None) -> dict[str, Any]:
-    """``since``: the movement's start; a notable account joins at its first movement post from then on."""
+           since: datetime | None = None, resolution: float = LEIDEN_RESOLUTION) -> dict[str, Any]:
+    """``since``: the movement's start; a notable account joins at its first movement post from then on.
+    ``resolution``: Leiden's modularity resolution (see :func:`communities`)."""
     sql.materialize(store, "gs_edges", EDGES_SQL, mv=scope.table)
     sql.materialize(store, "gs_nodes", NODES_SQL, mv=scope.table, seed=seed_account)
     e = sql.run(store, INT_EDGES_SQL)
@@ -226,15 +227,22 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
     sql.drop(store, "gs_joined")
     out["new_participants"] = [{"time": sql.iso(r["time"]), "new": r["new_authors"],
                                 "total": r["participants"]} for r in series]
-    out["communities"] = communities(store, scope, n, src, dst, weight, seed_account, follows, seed)
+    out["communities"] = communities(store, scope, n, src, dst, weight, seed_account, follows, seed, resolution)
     for name in ("gs_edges", "gs_nodes"):
         sql.drop(store, name)
     return out
 
 
 def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
-                seed_account: str | None, follows: sql.Raw | None, seed: int) -> dict[str, Any]:
+                seed_account: str | None, follows: sql.Raw | None, seed: int,
+                resolution: float = LEIDEN_RESOLUTION) -> dict[str, Any]:
+    """Leiden communities of the participants (see the module docstring); leaves the account ->
+    community table ``gs_membership`` for the caller. ``resolution`` > 1 favours more, smaller
+    communities, < 1 fewer, larger ones."""
     import igraph as ig
+
+    if not resolution > 0:
+        raise ValueError(f"the Leiden resolution must be positive, got {resolution!r}")
 
     if follows is not None:
         fe = sql.run(store, FOLLOW_EDGES_SQL, follows=follows)
@@ -257,7 +265,7 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
         for run in range(runs):  # the best of a few seeds: one run may merge two small communities
             ig.set_random_number_generator(random.Random(seed * 1000 + run))
             p = g.community_leiden(objective_function="modularity", weights=weight,
-                                   resolution=LEIDEN_RESOLUTION, n_iterations=iterations)
+                                   resolution=resolution, n_iterations=iterations)
             if part is None or p.modularity > part.modularity:
                 part = p
     finally:
@@ -287,7 +295,8 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     outside = sum(r["outside"] or 0 for r in rows)
     return {
         "basis": basis,
-        "algorithm": f"leiden (modularity, resolution {LEIDEN_RESOLUTION}, {iterations} iteration{'s' if iterations != 1 else ''}, "
+        "resolution": resolution,
+        "algorithm": f"leiden (modularity, resolution {resolution:g}, {iterations} iteration{'s' if iterations != 1 else ''}, "
                      f"best of {runs} seed(s))",
         "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,

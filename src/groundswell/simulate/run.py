@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from groundswell.errors import UsageError
+from groundswell.simulate.collection import Collection
 from groundswell.simulate.config import SimConfig
 from groundswell.simulate.network import build_network
 from groundswell.simulate.process import Delete, Simulation
@@ -53,9 +54,11 @@ class SimResult:
     def summary(self) -> str:
         t = self.truth
         rate = self.posts / self.seconds if self.seconds > 0 else 0.0
+        kept = t.get("collection", {}).get("posts_collected", self.posts)
         return (
             f"simulated {self.posts} {t['format']} posts of #{t['hashtag']} "
-            f"({t['counts']['by_topic'].get('movement', 0)} in the movement, onset {t['onset']}, "
+            + (f"({kept} collected) " if kept != self.posts else "")
+            + f"({t['counts']['by_topic'].get('movement', 0)} in the movement, onset {t['onset']}, "
             f"takeoff {t['takeoff']['at']}) in {self.seconds:.1f} s ({rate:,.0f} posts/s) -> {self.out}"
         )
 
@@ -103,19 +106,23 @@ def _run(cfg: SimConfig, out: Path) -> SimResult:
     net = build_network(cfg, np.random.default_rng([cfg.seed, 1]))
     sim = Simulation(cfg, net)
     writer = WRITERS[cfg.format](out, cfg, net, sim.end)
-    rec = TruthRecorder(out, cfg, net, sim, writer)
+    coll = Collection(cfg)
+    rec = TruthRecorder(out, cfg, net, sim, writer, coll)
     step = max(10_000, cfg.posts // 20)
-    for ev in sim.events(writer.assign):
+    for ev in sim.events(writer.assign, coll.keep):
         if isinstance(ev, Delete):
-            writer.delete(ev)
-            rec.delete(ev)
+            if ev.collected:  # a deletion is seen only for a post the archive holds
+                writer.delete(ev)
+                rec.delete(ev)
             continue
-        writer.post(ev)
+        if ev.collected:
+            writer.post(ev)
         rec.post(ev)
         if progress and (ev.i + 1) % step == 0:
             el = time.perf_counter() - t0
             print(f"simulate: {ev.i + 1:,}/{cfg.posts:,} posts, {(ev.i + 1) / el:,.0f}/s", file=sys.stderr)
     writer.close(rec.last_ms)
-    writer.files.append(write_follows(out, net, writer))
+    if writer.writes_follows:
+        writer.files.append(write_follows(out, net, writer))
     truth = rec.close(writer.files)
     return SimResult(out=out, files=list(writer.files), truth=truth, seconds=time.perf_counter() - t0)
