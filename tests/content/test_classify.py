@@ -308,3 +308,12 @@ def test_format_sniffed_without_extension(tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     assert classify_file(js, "t", a) == 2 and classify_file(tsv, "t", b) == 2
     assert a.read_text() == b.read_text()
+
+
+def test_a_reply_or_retweet_of_the_same_words_gets_the_same_labels() -> None:
+    """The addressing before a reply or a retweet is not content: withholding a disclosure's text must
+    not depend on where in a thread the same words stand."""
+    words = TEXTS[0]
+    out = classify_texts([words, "@someone " + words, "@a @b " + words, "RT @someone: " + words])
+    assert all(r["labels"] == out[0]["labels"] for r in out)
+    assert all(r["scores"] == out[0]["scores"] for r in out)
