@@ -8,7 +8,7 @@ the command line as a user would (ingest into a fresh store, then analyze,
 network, hashtags, export ...), and one row per check is printed: the
 dataset, what is checked, the truth, what groundswell says, and whether they
 agree. Real data first; the simulator (held-out seeds, see
-``groundswell.simulate.accuracy``) comes last. Progress goes to stderr, the
+``groundswell.accuracy``) comes last. Progress goes to stderr, the
 table to stdout. A benchmark reports; the tests assert (tests/analysis/test_truth.py,
 tests/analysis/test_pheme.py, tests/test_peers.py).
 

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"privacy"},                                                            # decides what outputs show
     {"ingest", "spark_ingest", "analysis"},                                 # feed the store / answer questions
     {"live", "collect"},                                                    # sources feeding the store through ingest
-    {"report", "web"},                                                      # present through privacy
+    {"report", "web", "accuracy"},                                          # present through privacy; accuracy scores analyze on simulations
 ]
 RANK = {u: i for i, layer in enumerate(LAYERS) for u in layer}
 

@@ -1124,8 +1124,6 @@ def scan_paths(paths: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
                     full = os.path.join(root, name)
                     if name.startswith("."):
                         skipped.append((full, "hidden file, not read"))
-                    elif name.startswith("truth"):
-                        skipped.append((full, "answer key (truth*), not read"))
                     elif not data_name(name):
                         skipped.append((full, f"not a data file name (read: {_SUFFIX_LIST}, "
                                               "each optionally .gz, .zst, .bz2 or .xz; give a file "

@@ -1,7 +1,10 @@
 """Hashed text features for the fast model, computed with numpy alone.
 
 Each text is lower-cased, links become the token ``httpurl`` and mentions the
-token ``@user`` (so no handle or link reaches a model). Three groups of features
+token ``@user`` (so no handle or link reaches a model), and the addressing a
+platform puts before a reply or a retweet (leading ``@user`` tokens, ``RT
+@user:``) is dropped: it says to whom, not what, and the same words must get
+the same labels whether they open a thread or answer in it. Three groups of features
 are hashed into one space of ``2**bits`` columns:
 
 * word unigrams and word bigrams (a word is a run of letters, digits, ``_``,
@@ -45,6 +48,7 @@ _TAG_CHAR = 0x165667B19E3779F9
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _MENTION = re.compile(r"@\w+")
+_ADDRESS = re.compile(r"^\s*(?:(?:rt\s+)?@user\s*:?\s*)+")  # "@a @b ..." or "rt @a: ..." at the start
 _ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("\x00", " "))
 
 # bytes that belong to words: a-z 0-9 _ # @ ' and every non-ASCII byte
@@ -62,7 +66,7 @@ def normalize(text: str | None) -> str:
     for a, b in _ENTITIES:
         t = t.replace(a, b)
     t = _URL.sub(" httpurl ", t.lower())
-    return _MENTION.sub(" @user ", t)
+    return _ADDRESS.sub("", _MENTION.sub(" @user ", t))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

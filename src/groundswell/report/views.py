@@ -434,7 +434,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                         "posts": overall.get("posts"), "overall": {k: overall.get("shares", {}).get(k) for k in labels},
                         "first_time_share": overall.get("shares", {}).get("first_time"),
                         "per_day": _daily(content.get("over_time", []), labels),
-                        "first_time_per_day": content.get("first_time_disclosures_per_day")}
+                        "first_time_per_day": content.get("first_time_disclosures_per_day"),
+                        "first_time_quality": content.get("first_time_quality")}
     else:
         v["content"] = None
     v["privacy"] = pr.header  # last: it counts what the views withheld
