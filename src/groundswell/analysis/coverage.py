@@ -60,6 +60,19 @@ WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
 GROUP BY 1
 """
 
+FILE_DAYS_SQL = """
+SELECT coalesce(source_file, '') AS file, date_trunc('day', created_at) AS d, count(*) AS n
+FROM posts WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
+GROUP BY 1, 2
+"""
+
+FILE_HOURS_SQL = """
+SELECT coalesce(source_file, '') AS file, date_trunc('hour', created_at) AS t, count(*) AS n
+FROM posts WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
+  AND coalesce(source_file, '') IN {files}
+GROUP BY 1, 2
+"""
+
 FILES_SQL = """
 SELECT coalesce(source_file, '') AS file, min(created_at) AS first, max(created_at) AS last, count(*) AS n
 FROM posts WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
@@ -108,6 +121,20 @@ def find_gaps(counts: np.ndarray) -> list[tuple[int, int, float]]:
             if expected >= GAP_EXPECTED:
                 out.append((i, j, expected))
         i = j
+    return out
+
+
+def _capped_files(store: Any, scope: Scope) -> dict[str, int]:
+    """Input files whose whole days hold (about) the same number of posts: capped samples, with the cap."""
+    per: dict[str, dict[Any, int]] = {}
+    for r in sql.rows(store, FILE_DAYS_SQL, window=scope.window_sql()):
+        per.setdefault(r["file"], {})[r["d"]] = int(r["n"])
+    out = {}
+    for f, days in per.items():
+        ks = sorted(days)
+        inner = [days[k] for k in ks[1:-1]] if len(ks) > 2 else []  # first and last days may be partial
+        if _capped(inner):
+            out[f] = max(inner)
     return out
 
 
@@ -177,7 +204,19 @@ def coverage(store: Any, scope: Scope) -> dict[str, Any]:
     mv = {r["t"]: int(r["n"]) for r in sql.rows(store, MOVEMENT_HOURS_SQL, mv=scope.table)}
     for s in segs:
         s.movement_posts = sum(n for t, n in mv.items() if t in idx and s.start <= idx[t] < s.end)
+    capped_files = _capped_files(store, scope)
+    from_capped = np.zeros(len(hours))
+    if capped_files:
+        for r in sql.rows(store, FILE_HOURS_SQL, window=scope.window_sql(),
+                          files=sql.Raw(sql.in_list(sorted(capped_files)))):
+            if r["t"] in idx:
+                from_capped[idx[r["t"]]] += r["n"]
     for k, s in enumerate(segs):
+        if capped_files and from_capped[s.start:s.end].sum() >= 0.5 * max(s.posts, 1):
+            per_day = max(capped_files.values())
+            s.kind, s.reason = "sampled", (f"from an input file that holds the same number of posts every day "
+                                           f"(about {per_day:,} a day): a capped sample")
+            continue
         days: dict[Any, list[int]] = {}
         for i in range(s.start, s.end):
             days.setdefault(hours[i].date(), []).append(int(counts[i]))
@@ -191,8 +230,11 @@ def coverage(store: Any, scope: Scope) -> dict[str, Any]:
                 s.reason = (f"{s.rate():.2g} posts an hour beside {o.rate():.3g} in the neighbouring stretch: "
                             "a sample, or a different collection")
                 break
-    dense = [s for s in segs if s.kind == "dense"] or segs
+    dense = [s for s in segs if s.kind == "dense"]
     main = max(dense, key=lambda s: (s.movement_posts, s.posts)) if dense else None
+    if main is None and segs:
+        out["main_note"] = ("every stretch of the archive looks sampled: its volume says nothing about when the "
+                            "movement took off or peaked")
     for s in segs:
         out["segments"].append({"start": sql.iso(hours[s.start]), "end": sql.iso(hours[s.end - 1] + HOUR),
                                 "posts": s.posts, "movement_posts": s.movement_posts,
@@ -222,6 +264,9 @@ def notes(c: dict[str, Any]) -> list[str]:
         out.append(f"The archive holds {c['posts']:,} collected posts from {c['first']} to {c['last']}.")
     segs = c.get("segments", [])
     main = next((s for s in segs if s["main"]), None)
+    if c.get("main_note"):
+        why = next((s["reason"] for s in segs if s.get("reason")), None)
+        out.append(c["main_note"][0].upper() + c["main_note"][1:] + (f" ({why})." if why else "."))
     if main is not None and len(segs) > 1:
         others = [s for s in segs if not s["main"]]
         sampled = [s for s in others if s["kind"] == "sampled"]

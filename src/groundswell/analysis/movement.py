@@ -66,7 +66,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     tick("coverage")
     out: dict[str, Any] = {"movement": scope.describe(), "coverage": cov}
     out["timeline"] = hashtag_timeline(store, scope, rows)
-    _qualify_timeline(out["timeline"], rows, main, counted, scope)
+    _qualify_timeline(out["timeline"], rows, main, counted, scope, cov.get("main_note"))
     tick("timeline")
     out["trending"] = hashtag_trends(store, scope, rows)
     vt = volume_trends(store, scope)
@@ -109,17 +109,22 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
 
 
 def _qualify_timeline(tl: dict[str, Any], rows: list[dict[str, Any]], main: Any, counted: dict[datetime, int],
-                      scope: Any) -> None:
+                      scope: Any, note: str | None = None) -> None:
     """Name what the timeline counts, keep its peak inside the main stretch of collection, and put the
     platform's counts beside the observed posts."""
     tl["counts"] = "movement posts: posts carrying the hashtag(s), and reposts of them"
-    inside = [r for r in rows if main is None or main[0] <= r["time"] < main[1]]
+    # intervals overlapping the main stretch (a day bucket may start before it); none when every stretch
+    # looks sampled
+    inside = [r for r in rows if main is None or (r["time"] < main[1] and r["time"] + scope.step > main[0])]
+    if main is None and note:
+        inside = []
+        tl["peak"] = None
+        tl["peak_note"] = note
     if inside:
         p = max(inside, key=lambda r: r["posts"])
         tl["peak"] = sql.iso(p["time"])
         tl["peak_posts"] = p["posts"]
-        tl["peak_at_collection_edge"] = bool(main is not None and p["time"] + scope.step >= main[1]
-                                             and p is inside[-1])
+        tl["peak_at_collection_edge"] = bool(main is not None and p is inside[-1])
     if counted:
         per: dict[datetime, int] = {}
         for t0, n in counted.items():
@@ -148,6 +153,11 @@ def _qualify_trending(tr: dict[str, Any], cov: dict[str, Any], main: Any, scope:
         tr["context"] = (f"the archive was collected by searching for #{' #'.join(scope.hashtags)}: "
                          f"{100 * cov['search']['share']:.0f}% of its posts that are not reposts carry it, so its "
                          "rank among the archive's hashtags says nothing about the platform's trends")
+        tr["best_rank"] = tr["first_top10"] = tr["first_top1"] = None
+        return
+    if main is None and cov.get("main_note"):
+        tr["meaningful"] = False
+        tr["context"] = cov["main_note"]
         tr["best_rank"] = tr["first_top10"] = tr["first_top1"] = None
         return
     tr["meaningful"] = True
@@ -302,21 +312,28 @@ def render_text(r: dict[str, Any]) -> str:
     fp = on.get("first_post") or {}
     lines.append(f"first post    {_v(fp.get('time'))} by {_acct(fp)} (post {_v(fp.get('post_id'))})")
     lines += ignition_lines(ig)
-    if peak:
-        lines.append(f"peak          {peak} ({tl.get('peak_posts', 0):,} movement posts that {mv['interval']})"
-                     + ("; collection ends there while the volume was still at its highest: the true peak may "
-                        "be later" if tl.get("peak_at_collection_edge") else ""))
+    op = on.get("peak") or {}
+    if op.get("time"):
+        lines.append(f"peak          {op['time']} ({op.get('posts', 0):,} movement posts that hour)"
+                     + ("; the last hour of the main stretch of collection: the true peak may be later"
+                        if op.get("at_collection_edge") else ""))
+    if peak and mv["interval"] != "hour":
+        lines.append(f"busiest {mv['interval']:<6} {peak} ({tl.get('peak_posts', 0):,} movement posts)")
     if tr.get("meaningful") is False:
         lines.append(f"trending      not claimed: {tr.get('context')}")
+    elif tr.get("best_rank") is None:
+        lines.append("trending      never ranked: a hashtag ranks in an interval once at least 5 accounts write it "
+                     "in posts of their own and more accounts use it than in the interval before")
     else:
-        lines.append(f"trending      best rank {_v(tr.get('best_rank'))}; top 10 from {_v(tr.get('first_top10'))}, "
+        lines.append(f"trending      best rank {tr['best_rank']}; top 10 from {_v(tr.get('first_top10'))}, "
                      f"top 1 from {_v(tr.get('first_top1'))}")
     lines.append(
         f"spread        observed {sp['observed']['reposts']:,} reposts, {sp['observed']['replies']:,} replies, "
-        f"{sp['observed']['quotes']:,} quotes; reported {sp['reported']['reposts']:,} reposts")
-    if sp["most_shared"]:
+        f"{sp['observed']['quotes']:,} quotes; reported {_v(sp['reported']['reposts'], '{:,}')} reposts")
+    shared = [m for m in sp["most_shared"] if m["observed"]["reposts"] + m["observed"]["quotes"] > 0]
+    if shared:
         lines.append("most shared")
-        for m in sp["most_shared"][:5]:
+        for m in shared[:5]:
             o = m["observed"]
             lines.append(f"  {m['post_id']:<24} {_acct(m):<24} {o['reposts'] + o['quotes']:>8,} shares")
     rc, yc = r["cascades"]["reposts"], r["cascades"]["replies"]
@@ -332,8 +349,13 @@ def render_text(r: dict[str, Any]) -> str:
             lines.append(f"  {n['joined_at']}  {_acct(n)} ({n['followers'] or 0:,} followers)")
     cm = pe["communities"]
     if cm.get("count"):
-        lines.append(f"communities   {cm['count']:,} (Leiden); {100 * (cm['outside_seed_share'] or 0):.0f}% of "
-                     f"posts came from outside the seed community")
+        if cm.get("outside_seed_claimed", True) and cm.get("outside_seed_share") is not None:
+            lines.append(f"communities   {cm['count']:,} (Leiden, {cm.get('basis')}); "
+                         f"{100 * cm['outside_seed_share']:.0f}% of the {cm.get('known_posts', 0):,} movement posts "
+                         f"whose author is placed came from outside the seed community")
+        else:
+            lines.append(f"communities   {cm['count']:,} (Leiden, {cm.get('basis')}); the share from outside the seed "
+                         f"community is not claimed: {cm.get('outside_seed_note') or 'too little is known'}")
     co = r["hashtags"]["co_occurring"]
     if co:
         lines.append("with          " + " ".join(f"#{c['hashtag']}" for c in co[:8]))
@@ -355,8 +377,12 @@ def render_counts_text(r: dict[str, Any]) -> str:
              "(no posts in the store)",
              f"took off      {_v(on.get('takeoff'))} ({on.get('takeoff_posts', 0):,} counted that {mv['interval']})",
              f"peak          {_v(tl.get('peak'))} ({tl.get('peak_posts', 0):,} counted)"]
-    for b in on.get("bursts", [])[:8]:
-        lines.append(f"burst         {b['start']} .. {b['end']} (level {b['level']})")
+    bursts = on.get("bursts", [])
+    strongest = sorted(bursts, key=lambda b: (-b["level"], b["start"]))[:8]
+    if bursts:
+        lines.append(f"bursts        {len(bursts):,} (Kleinberg); the strongest {len(strongest)}, in time:")
+    for b in sorted(strongest, key=lambda b: b["start"]):
+        lines.append(f"  {b['start']} .. {b['end']} (level {b['level']})")
     for note in r["coverage"].get("notes", []):
         lines.append(f"coverage      {note}")
     return "\n".join(lines) + "\n"

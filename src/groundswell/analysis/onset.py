@@ -71,6 +71,7 @@ BEFORE = timedelta(hours=3)
 AFTER = timedelta(hours=4)
 BASELINE = timedelta(hours=48)
 LATEST = timedelta(minutes=90)
+MIN_TAKEOFF_POSTS = 10
 PRIOR_POSTS = 50.0
 MIN_SCORE = 8.0
 HIGH, MEDIUM = 3.0, 1.5
@@ -216,12 +217,12 @@ def hourly(store: Any, scope: Scope, main: tuple[datetime, datetime] | None) -> 
 
 
 def takeoff_and_peak(hours: list[dict[str, Any]], main: tuple[datetime, datetime] | None,
-                     edges: tuple[datetime | None, datetime | None]) -> dict[str, Any]:
+                     edges: tuple[datetime | None, datetime | None], main_note: str | None = None) -> dict[str, Any]:
     """Takeoff (change point up to the peak) and peak, in hours, with what the collection's edges allow."""
     out: dict[str, Any] = {"takeoff": None, "takeoff_posts": 0, "baseline_per_hour": 0.0, "takeoff_note": None,
                            "peak": None}
     if not hours:
-        out["takeoff_note"] = "no posts of the movement inside the main stretch of collection"
+        out["takeoff_note"] = (main_note or "no posts of the movement inside the main stretch of collection")
         return out
     counts = [r["posts"] for r in hours]
     p = max(range(len(counts)), key=lambda i: counts[i])
@@ -232,6 +233,11 @@ def takeoff_and_peak(hours: list[dict[str, Any]], main: tuple[datetime, datetime
     i = takeoff_index(hours)
     if i is None:
         out["takeoff_note"] = "the volume never rises above its baseline"
+        return out
+    early = sum(counts[i:i + 3])
+    if early < MIN_TAKEOFF_POSTS:
+        out["takeoff_note"] = (f"too few posts to call a takeoff: {early} movement posts in the three hours from the "
+                               f"largest change of rate (at least {MIN_TAKEOFF_POSTS} needed)")
         return out
     out["takeoff"] = hours[i]["time"]
     out["takeoff_posts"] = counts[i]
@@ -540,9 +546,9 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
     """Takeoff, peak, first post, bursts and ignition (see the module docstring)."""
     first = sql.rows(store, FIRST_SQL, mv=scope.table)
     main = (coverage or {}).get("_main")
-    hours = hourly(store, scope, main)
+    hours = hourly(store, scope, main) if main is not None or not (coverage or {}).get("main_note") else []
     edges = (main[0], main[1]) if main else (None, None)
-    tp = takeoff_and_peak(hours, main, edges)
+    tp = takeoff_and_peak(hours, main, edges, (coverage or {}).get("main_note"))
     takeoff = tp["takeoff"]
     # burst levels of the requested interval's series, inside the main stretch only
     inside = [r for r in series if main is None or main[0] <= r["time"] < main[1]]

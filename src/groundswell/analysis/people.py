@@ -4,7 +4,9 @@ communities it travelled.
 * ``top_amplifiers``: PageRank (Brin & Page 1998; igraph) on the directed,
   weighted account graph of the movement's interactions: an edge from each
   account to the account it reposts, replies to, quotes or mentions, so rank
-  flows to the voices the movement amplified. ``top_reposters`` lists the
+  flows to the voices the movement amplified; listed are accounts with
+  movement posts of their own or posts the movement reposted, replied to or
+  quoted: an account that is only mentioned was addressed, not amplified. ``top_reposters`` lists the
   accounts that did the most reposting.
 * ``notable``: verified accounts that posted in the movement, with the time
   each joined and that post: its first movement post at or after the
@@ -63,6 +65,8 @@ from groundswell.analysis.scope import Scope, bucket
 LEIDEN_ITERATIONS = 2
 LEIDEN_RUNS = 3  # on graphs of up to RUNS_MAX_EDGES edges; one run of LEIDEN_ITERATIONS_LARGE above
 LEIDEN_ITERATIONS_LARGE = 1
+MIN_KNOWN_POSTS = 30
+MIN_KNOWN_SHARE = 0.3  # below these, the outside-the-seed share is shown but not claimed
 RUNS_MAX_EDGES = 500_000
 LEIDEN_RESOLUTION = 1.5
 MIN_COMMUNITY = 3
@@ -80,7 +84,8 @@ links AS (
     (SELECT account, lower(unnest(mentions)) AS h FROM {mv} WHERE kind <> 'repost') x
     LEFT JOIN handles h ON h.h = x.h)
 SELECT src, dst, count(*) AS weight,
-       sum(CASE WHEN type = 'repost' THEN 1 ELSE 0 END) AS reposts
+       sum(CASE WHEN type = 'repost' THEN 1 ELSE 0 END) AS reposts,
+       sum(CASE WHEN type <> 'mention' THEN 1 ELSE 0 END) AS responses
 FROM links WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst
 """
 
@@ -203,15 +208,20 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
         g = _graph(n, src, dst, True)
         pr = np.asarray(g.pagerank(weights=weight.tolist()))
         del g
-        best = np.argsort(-pr, kind="stable")[:top]
+        # the best-ranked participants: an account only mentioned, with no movement post, was addressed,
+        # not amplified
+        cand = np.argsort(-pr, kind="stable")[:top * 20]
         names = {r["node"]: r["account"] for r in sql.rows(
             store, "SELECT node, account FROM gs_nodes WHERE node IN {nodes}",
-            nodes=sql.Raw(sql.in_list(int(i) for i in best)))}
-        ids = [names[int(i)] for i in best]
+            nodes=sql.Raw(sql.in_list(int(i) for i in cand)))}
+        cand_ids = sql.Raw(sql.in_list(names[int(i)] for i in cand))
+        posts_by = {r["account"]: r["posts"] for r in sql.rows(store, POSTS_BY_SQL, mv=scope.table, ids=cand_ids)}
+        answered = {r["dst"] for r in sql.rows(store, "SELECT DISTINCT dst FROM gs_edges WHERE dst IN {ids} "
+                                                      "AND responses > 0", ids=cand_ids)}
+        best = [int(i) for i in cand if posts_by.get(names[int(i)], 0) > 0 or names[int(i)] in answered][:top]
+        ids = [names[i] for i in best]
         rep = sql.rows(store, REPOSTERS_SQL, top=top)
         who = _who(store, ids + [r["account"] for r in rep])
-        posts_by = {r["account"]: r["posts"] for r in sql.rows(store, POSTS_BY_SQL, mv=scope.table,
-                                                                 ids=sql.Raw(sql.in_list(ids)))}
         out["top_amplifiers"] = [{**_ident(a, who), "pagerank": round(float(pr[i]), 6),
                                   "posts": posts_by.get(a, 0)} for a, i in zip(ids, best)]
         out["top_reposters"] = [{**_ident(r["account"], who), "reposts": int(r["reposts"])} for r in rep]
@@ -284,13 +294,16 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
                                             "JOIN gs_nodes n ON n.node = m.node WHERE m.community IS NOT NULL")
     sql.drop(store, "gs_node_community")
     seed_c = None
+    seed_from = None
     if seed_account is not None:
         hit = sql.scalar(store, "SELECT community FROM gs_membership WHERE account = {a}", a=seed_account)
         seed_c = None if hit is None else int(hit)
+        seed_from = None if hit is None else "the ignition's account"
     if seed_c is None:
         first = sql.rows(store, "SELECT m.account, c.community FROM {mv} m JOIN gs_membership c "
                                 "ON c.account = m.account ORDER BY m.created_at, m.id LIMIT 1", mv=scope.table)
         seed_c = int(first[0]["community"]) if first else None
+        seed_from = "the first poster's account" if first else None
     rows = sql.rows(store, OUTSIDE_SQL, mv=scope.table, bucket=bucket(scope.interval),
                     seed=-1 if seed_c is None else seed_c)
     order = np.argsort(-sizes, kind="stable")
@@ -298,6 +311,14 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     largest = [{"community": int(c), "accounts": int(sizes[c]), "seed": int(c) == seed_c} for c in order]
     known = sum(r["known"] for r in rows)
     outside = sum(r["outside"] or 0 for r in rows)
+    total = sum(r["posts"] for r in rows)
+    weak = []
+    if seed_from != "the ignition's account":
+        weak.append("the seed community is " + ("that of " + seed_from if seed_from else "unknown")
+                    + ", not the ignition's (undetermined)")
+    if total and (known < MIN_KNOWN_POSTS or known / total < MIN_KNOWN_SHARE):
+        weak.append(f"only {known:,} of {total:,} movement posts ({100 * known / total:.0f}%) have an author placed "
+                    f"in a community")
     return {
         "basis": basis,
         "resolution": resolution,
@@ -306,7 +327,12 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
         "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,
         "seed_community": seed_c, "seed_community_accounts": int(sizes[seed_c]) if seed_c is not None else 0,
+        "seed_from": seed_from,
         "outside_seed_share": round(outside / known, 4) if known else None,
+        "outside_seed_counts": "movement posts whose author is placed in a community (known); of them, those "
+                               "from outside the seed community",
+        "known_posts": known, "movement_posts": total,
+        "outside_seed_claimed": not weak, "outside_seed_note": "; ".join(weak) or None,
         "outside_seed": [{"time": sql.iso(r["t"]), "posts": r["posts"], "known": r["known"],
                           "outside": int(r["outside"] or 0),
                           "share": round((r["outside"] or 0) / r["known"], 4) if r["known"] else None}

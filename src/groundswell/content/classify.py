@@ -118,7 +118,10 @@ def classify_batch(
     for i, t in enumerate(clean):
         if not t.strip():
             reason[i] = "empty text"
-        elif language[i] not in COVERED and language[i] != "und":
+        elif language[i] == "und":
+            reason[i] = (f"language undetermined (too short or mixed to tell; models cover: "
+                         f"{', '.join(sorted(COVERED))})")
+        elif language[i] not in COVERED:
             reason[i] = f"language {language[i]!r} is not covered (models cover: {', '.join(sorted(COVERED))})"
         else:
             covered[i] = True

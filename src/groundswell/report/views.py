@@ -369,7 +369,9 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                    "most_shared": [{"ref": pr.post_ref(m["post_id"], m.get("account_id"), handle=m.get("handle")),
                                     "author": pr.account(m), "time": m.get("time"),
                                     "reposts": m["observed"]["reposts"], "quotes": m["observed"]["quotes"],
-                                    "replies": m["observed"]["replies"]} for m in sp.get("most_shared", [])[:10]]}
+                                    "replies": m["observed"]["replies"]}
+                                   for m in sp.get("most_shared", [])
+                                   if m["observed"]["reposts"] + m["observed"]["quotes"] > 0][:10]}
     trees = []
     if determined and ign.get("post_id"):
         t = cascade_tree(store, pr, ign["post_id"], ign)
@@ -400,6 +402,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     v["reposters"] = [{"account": pr.account(a), "reposts": a.get("reposts")} for a in pe.get("top_reposters", [])]
     cm = pe.get("communities", {})
     v["communities"] = {"count": cm.get("count"), "outside_seed_share": cm.get("outside_seed_share"),
+                        "claimed": cm.get("outside_seed_claimed", True), "note": cm.get("outside_seed_note"),
+                        "known_posts": cm.get("known_posts"), "basis": cm.get("basis"),
                         "seed_accounts": cm.get("seed_community_accounts"),
                         "outside_seed": cm.get("outside_seed", []), "algorithm": cm.get("algorithm")}
     reach = result.get("reach", {})
@@ -435,7 +439,11 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                         "first_time_share": overall.get("shares", {}).get("first_time"),
                         "per_day": _daily(content.get("over_time", []), labels),
                         "first_time_per_day": content.get("first_time_disclosures_per_day"),
-                        "first_time_quality": content.get("first_time_quality")}
+                        "first_time_quality": content.get("first_time_quality"),
+                        "intervals": overall.get("intervals", {}), "coverage": content.get("coverage"),
+                        "quality": {k: {m: q.get(m) for m in ("recall", "precision", "measured", "on")}
+                                    for k, q in ((content.get("quality") or {}).get("labels") or {}).items()
+                                    if k in labels}}
     else:
         v["content"] = None
     v["privacy"] = pr.header  # last: it counts what the views withheld
