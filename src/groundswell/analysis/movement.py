@@ -60,6 +60,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     tick("scope")
     cov = _coverage(store, scope)
     main = cov.pop("_main", None)
+    gaps = cov.pop("_gaps", None)
     if counted:
         cov["platform_counts"] = {"buckets": len(counted), "posts": sum(counted.values()),
                                   "counts": "posts the platform counted for the movement's queries"}
@@ -74,7 +75,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         out["trending"]["volumes"] = vt
     _qualify_trending(out["trending"], cov, main, scope)
     tick("trending")
-    out["onset"] = _onset(store, scope, rows, {**cov, "_main": main})
+    out["onset"] = _onset(store, scope, rows, {**cov, "_main": main, "_gaps": gaps})
     tick("onset")
     out["spread"] = _spread(store, scope)
     tick("spread")

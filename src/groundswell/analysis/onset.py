@@ -201,18 +201,32 @@ def takeoff_index(series: list[dict[str, Any]]) -> int | None:
 
 # --------------------------------------------------------------------------- takeoff and peak in time
 
-def hourly(store: Any, scope: Scope, main: tuple[datetime, datetime] | None) -> list[dict[str, Any]]:
-    """The movement's posts per hour inside the main stretch of collection (zeros filled)."""
+def hourly(store: Any, scope: Scope, main: tuple[datetime, datetime] | None,
+           gaps: list[tuple[datetime, datetime]] | None = None) -> list[dict[str, Any]]:
+    """The movement's posts per hour inside the main stretch of collection (zeros filled). Hours inside
+    a gap of collection are left out (nothing was collected: not zero posts); ``edge`` marks the first
+    hour of the stretch and the first after a gap, ``before_edge`` the last before a gap or the end."""
     got = {r["t"]: int(r["n"]) for r in sql.rows(store, HOURLY_SQL, mv=scope.table)}
     if not got:
         return []
     a, b = min(got), max(got)
     if main is not None:
         a, b = max(a, main[0]), min(b, main[1] - HOUR)
-    out, t = [], a
+    gaps = gaps or []
+    out: list[dict[str, Any]] = []
+    t = a
+    after_gap = True
     while t <= b:
-        out.append({"time": t, "posts": got.get(t, 0)})
+        if any(g0 <= t < g1 for g0, g1 in gaps):
+            if out:
+                out[-1]["before_edge"] = True
+            after_gap = True
+        else:
+            out.append({"time": t, "posts": got.get(t, 0), "edge": after_gap and (main is not None), "before_edge": False})
+            after_gap = False
         t += HOUR
+    if out and main is not None and out[-1]["time"] + HOUR >= main[1]:
+        out[-1]["before_edge"] = True
     return out
 
 
@@ -226,10 +240,8 @@ def takeoff_and_peak(hours: list[dict[str, Any]], main: tuple[datetime, datetime
         return out
     counts = [r["posts"] for r in hours]
     p = max(range(len(counts)), key=lambda i: counts[i])
-    first, last = edges
-    at_end = last is not None and hours[p]["time"] + HOUR >= last
     out["peak"] = {"time": sql.iso(hours[p]["time"]), "posts": counts[p], "counts": "movement posts in that hour",
-                   "at_collection_edge": bool(at_end)}
+                   "at_collection_edge": bool(hours[p].get("before_edge"))}
     i = takeoff_index(hours)
     if i is None:
         out["takeoff_note"] = "the volume never rises above its baseline"
@@ -242,9 +254,11 @@ def takeoff_and_peak(hours: list[dict[str, Any]], main: tuple[datetime, datetime
     out["takeoff"] = hours[i]["time"]
     out["takeoff_posts"] = counts[i]
     out["baseline_per_hour"] = round(sum(counts[:i]) / i, 3) if i else 0.0
-    if i == 0 and first is not None and hours[0]["time"] <= first:
-        out["takeoff_note"] = ("the volume was already high in the first hour collected: the takeoff may be "
-                               "earlier than the collection")
+    if hours[i].get("edge"):
+        out["takeoff_note"] = ("the volume was already high in the first hour collected "
+                               + ("after a gap in collection" if i else "")
+                               + ": the takeoff may be earlier than the collection shows").replace("collected : ",
+                                                                                                    "collected: ")
         out["takeoff_undetermined"] = True
     return out
 
@@ -293,7 +307,10 @@ def _prefix(text: str | None) -> str:
     return _WORD.sub(" ", (text or "").casefold()).strip()[:60]
 
 
-def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence:
+def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: datetime | None = None) -> _Evidence:
+    """Evidence from the movement's posts made in ``[ws, we)``; what names an account (text conventions,
+    mentions) only from those made before ``we_acct`` (default ``we``)."""
+    we_acct = we if we_acct is None else min(we_acct, we)
     ev = _Evidence()
     # 1. the platform's own links, up to the root
     anc = sql.materialize(store, "gs_anc", ANC0_SQL, mv=scope.table, ws=ws, we=we)
@@ -343,7 +360,8 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence
         ev.add_post(ref.post_id or ref.key, a["key"], "links", responder)
     # 3. scraped text conventions, where the platform recorded no link
     conv: list[tuple[str, refs.TextRef, str]] = []
-    for r in sql.rows(store, TEXTREF_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("text", refs.TEXT_LIKE)):
+    for r in sql.rows(store, TEXTREF_SQL, mv_text=mvt, ws=ws, we=we_acct,
+                      text_like=_or_like("text", refs.TEXT_LIKE)):
         t = refs.text_convention(r["text"])
         if t is not None and r["account"] is not None:
             rest = r["text"].split(":", 1)[1] if t.kind == "repost" and ":" in r["text"] else ""
@@ -359,7 +377,8 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence
             if rest:
                 ev.rt_text.setdefault(key, Counter())[rest] += 1
     # 4. mentions by posts that link to nothing and answer someone else
-    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("m.text", refs.TEXT_LIKE))
+    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we_acct,
+                     text_like=_or_like("m.text", refs.TEXT_LIKE))
     handles = _handles(store, {r["h"] for r in mrows})
     for r in mrows:
         h = handles.get(r["h"])
@@ -404,7 +423,7 @@ def _score(got: dict[str, int], base: dict[str, int], scale: float) -> tuple[flo
     return sum(WEIGHTS[k] * max(0.0, got.get(k, 0) - expected.get(k, 0.0)) for k in KINDS), expected
 
 
-def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, Any]:
+def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None = None) -> dict[str, Any]:
     """Ranked candidates for what set the movement off, with their evidence (see the module docstring)."""
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
@@ -414,20 +433,25 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
         return {"status": "undetermined", "confidence": None, "reason": "no takeoff was found", "candidates": [],
                 "method": method}
     ws, we = takeoff - BEFORE, takeoff + AFTER
+    # responses to a post count until the end of the main stretch (the candidates are posts made by
+    # LATEST after the takeoff, so a later post cannot win by them); what names an account only near takeoff
+    wp = max(we, end) if end is not None else we
     bs = ws - BASELINE
     n_in = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=we) or 0)
+    n_long = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=wp) or 0) if wp > we else n_in
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
-    ev = _evidence(store, scope, ws, we)
+    ev = _evidence(store, scope, ws, wp, we)
     # replies, reposts and quotes of the leading posts by anyone (hashtag or not)
     lead = sorted(ev.post, key=lambda p: (-sum(len(v) for v in ev.post[p].values()), p))[:20]
     lead = [p for p in lead if not p.startswith(("twitter:", "bluesky:", "mastodon:"))]
     if lead:
-        for r in sql.rows(store, DIRECT_SQL, ws=ws, we=we, ids=sql.Raw(sql.in_list(lead))):
+        for r in sql.rows(store, DIRECT_SQL, ws=ws, we=wp, ids=sql.Raw(sql.in_list(lead))):
             akey = ev.post_account.get(r["root"])
             if akey is not None and r["account"] is not None:
                 ev.add_post(r["root"], akey, r["kind"], str(r["account"]).lower())
     pre = _evidence(store, scope, bs, ws) if n_pre else _Evidence()
     scale = n_in / (n_pre + PRIOR_POSTS)
+    scale_post = n_long / (n_pre + PRIOR_POSTS)
     times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
     latest = takeoff + LATEST
     best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
@@ -437,7 +461,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
         if t is not None and t > latest:
             late.add(ev.post_account[p])
             continue
-        sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale)
+        sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale_post)
         a = ev.post_account[p]
         if sc > 0 and (a not in best_post or (sc, p) > best_post[a][:2]):
             best_post[a] = (sc, p, exp)
@@ -457,7 +481,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
     cands.sort(key=lambda c: (-c["score"], c["key"]))
     top = cands[:CANDIDATES]
     out: dict[str, Any] = {"method": method, "window": {"start": sql.iso(ws), "end": sql.iso(we), "posts": n_in,
-                                                         "baseline_posts": n_pre,
+                                                         "responses_until": sql.iso(wp), "baseline_posts": n_pre,
                                                          "counts": "movement posts in the window"}}
     _fill_handles(store, ev, [c["key"] for c in top])
     for c in top:
@@ -546,7 +570,8 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
     """Takeoff, peak, first post, bursts and ignition (see the module docstring)."""
     first = sql.rows(store, FIRST_SQL, mv=scope.table)
     main = (coverage or {}).get("_main")
-    hours = hourly(store, scope, main) if main is not None or not (coverage or {}).get("main_note") else []
+    hours = hourly(store, scope, main, (coverage or {}).get("_gaps")) \
+        if main is not None or not (coverage or {}).get("main_note") else []
     edges = (main[0], main[1]) if main else (None, None)
     tp = takeoff_and_peak(hours, main, edges, (coverage or {}).get("main_note"))
     takeoff = tp["takeoff"]
@@ -565,7 +590,7 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
         "baseline_per_hour": tp["baseline_per_hour"],
         "peak": tp["peak"],
         "first_post": _post(first[0] if first else None),
-        "ignition": ignition(store, scope, takeoff),
+        "ignition": ignition(store, scope, takeoff, main[1] if main else None),
         "bursts": bursts[:20],
     }
     return out
