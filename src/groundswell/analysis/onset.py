@@ -41,10 +41,13 @@ beside it.
   The ignition is a post: an account scores with its best post (the one most
   accounts responded to) plus what names the account itself (mentions,
   inferred conventions; an account known only that way gets a post only when
-  scraped ``RT @`` copies reproduce one of its posts' text). A post made more
-  than ``LATEST`` after the takeoff cannot have set it off and is not a
+  scraped ``RT @`` copies reproduce one of its posts' text). A post made
+  after the takeoff hour (``LATEST``) cannot have set it off and is not a
   candidate, however popular it became: a prolific or famous account that
-  joined later is not the ignition. ``confidence`` is ``high`` when the best
+  joined later is not the ignition. Responses to a candidate post count from
+  ``BEFORE`` the takeoff to the end of the main stretch of collection (a
+  call's links and replies keep coming for days); what names an account
+  counts only up to ``AFTER`` the takeoff. ``confidence`` is ``high`` when the best
   scores at least ``HIGH`` times the runner-up, ``medium`` from ``MEDIUM``
   times; below that, or under ``MIN_SCORE`` accounts of evidence, the answer
   is ``undetermined``. ``candidates`` always lists the best few with their
@@ -70,7 +73,7 @@ HOUR = timedelta(hours=1)
 BEFORE = timedelta(hours=3)
 AFTER = timedelta(hours=4)
 BASELINE = timedelta(hours=48)
-LATEST = timedelta(minutes=90)
+LATEST = timedelta(hours=1)  # the end of the takeoff hour
 MIN_TAKEOFF_POSTS = 10
 PRIOR_POSTS = 50.0
 MIN_SCORE = 8.0
@@ -428,7 +431,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
               "after the takeoff, in excess of what the 48 h before predict at the movement's volume; posts made "
-              "more than 90 minutes after the takeoff cannot have set it off")
+              "after the takeoff hour cannot have set it off")
     if takeoff is None:
         return {"status": "undetermined", "confidence": None, "reason": "no takeoff was found", "candidates": [],
                 "method": method}
