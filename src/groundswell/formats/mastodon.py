@@ -43,7 +43,10 @@ is used as is. ``tags`` give ``hashtags`` (folded names); ``hashtags_raw`` is
 the spelling found in the text ('#MeToo') or the tag name. Links in the
 content (not mentions or hashtags) and the card url give ``urls``;
 ``media_attachments`` give ``media`` ('type:remote_url-or-url').
-Counts come from reblogs/replies/favourites/quotes_count. The API does not
+Counts come from reblogs/replies/favourites/quotes_count. Accounts are never
+``verified``: Mastodon has no platform verification (a profile field with
+``verified_at`` only proves a link to the person's own web page, and makes
+nobody a public figure). The API does not
 say when they were observed, so ``metrics_observed_at`` (and the author's
 ``observed_at``) is the latest time known to precede the observation: the
 creation time of the status embedding this one (a reblog, a quote), else the
@@ -283,14 +286,6 @@ def _full_acct(acct: str, url: Any) -> str:
     return f"{acct}@{host}" if host else acct
 
 
-def _verified(fields: Any) -> bool | None:
-    """Mastodon has no verified badge: an account that proved a profile link
-    (rel=me, a field with ``verified_at``) counts as verified."""
-    if not isinstance(fields, list):
-        return None
-    return any(isinstance(f, dict) and f.get("verified_at") for f in fields)
-
-
 def _account(account: dict[str, Any], author_id: str, handle: str | None, server: str | None,
              observed: datetime | None) -> dict[str, Any]:
     note = account.get("note")
@@ -312,7 +307,9 @@ def _account(account: dict[str, Any], author_id: str, handle: str | None, server
         "followers": _count(account.get("followers_count")),
         "following": _count(account.get("following_count")),
         "posts_count": _count(account.get("statuses_count")),
-        "verified": _verified(account.get("fields")),
+        # Mastodon verifies nobody: a profile link proved with rel=me (a field with
+        # ``verified_at``) says the person owns a web page, not that they are notable
+        "verified": False,
         "created_at": created,
         "description": html_to_text(note) if isinstance(note, str) else None,
         "raw": raw_json(raw),

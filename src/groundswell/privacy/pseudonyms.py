@@ -15,8 +15,10 @@ accounts unlikely below some ten million accounts (about 0.2 % at one
 million); analyses count by the real ids inside the store, so a collision can
 only make two people share a label on a page.
 
-A *public figure* is an account that is verified (``privacy.verified``, on by
-default), or has had at least ``privacy.min_followers`` followers (10,000 by
+A *public figure* is an account that is verified by its platform
+(``privacy.verified``, on by default; Twitter's flags, Bluesky's verification;
+Mastodon verifies nobody, so a ``verified`` Mastodon account in a store made
+before that rule counts for nothing), or has had at least ``privacy.min_followers`` followers (10,000 by
 default) in any observation, or is on the allowlist (``privacy.allowlist``:
 ``@handle``, ``id`` or ``platform:id``). Public figures appear under their
 handle. ``identify=True`` (the CLI's ``--identify``) shows everybody's handle,
@@ -46,6 +48,9 @@ LABEL_HEX = 12
 ACCOUNT_PREFIX = "user-"
 POST_PREFIX = "post-"
 PLATFORMS = ("twitter", "bluesky", "mastodon")
+# platforms without verification: a 'verified' flag there is not the platform's word (older
+# Mastodon stores took a rel=me-proved profile link for one) and makes nobody public
+UNVERIFIED_PLATFORMS = ("mastodon",)
 
 _SEP = "\x1f"
 _META = META
@@ -182,8 +187,9 @@ class Pseudonymizer:
             rows = _rows(self.store,
                 "SELECT platform, id, list(DISTINCT lower(handle)) FILTER (WHERE handle IS NOT NULL) "
                 "FROM accounts GROUP BY platform, id "
-                "HAVING (? AND bool_or(coalesce(verified, false))) OR (? AND max(followers) >= ?)",
-                [pol.verified, pol.min_followers is not None, pol.min_followers or 0])
+                "HAVING (? AND bool_or(coalesce(verified, false) AND platform NOT IN "
+                "(SELECT unnest(?::VARCHAR[])))) OR (? AND max(followers) >= ?)",
+                [pol.verified, list(UNVERIFIED_PLATFORMS), pol.min_followers is not None, pol.min_followers or 0])
             for p, i, handles in rows:
                 pub.add(p + _SEP + i)
                 for h in handles or ():
@@ -205,7 +211,7 @@ class Pseudonymizer:
     def is_public(self, platform: str | None, account_id: str | None = None, handle: str | None = None,
                   verified: bool | None = None, followers: int | None = None) -> bool:
         pol = self.policy
-        if pol.verified and verified:
+        if pol.verified and verified and platform not in UNVERIFIED_PLATFORMS:
             return True
         if pol.min_followers is not None and followers is not None and followers >= pol.min_followers:
             return True
