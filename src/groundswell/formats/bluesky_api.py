@@ -9,7 +9,7 @@ What becomes what
 * A ``postView`` (``searchPosts``, ``getPosts``, ``getQuotes``, each post of a
   ``getPostThread`` tree, a feed item's post) -> a post made from its
   ``record`` by the Jetstream reader's own rules (:mod:`groundswell.formats.bluesky`):
-  the same id (the at:// URI), author (the DID), hashtags (tag facets only),
+  the same id (the at:// URI), author (the DID), hashtags (tag facets and ``record.tags``),
   links, mentions, reply and quote links, kind and media as the post's
   Jetstream event gives. On top, the view adds ``author_handle``, the counts
   (``replyCount``, ``repostCount``, ``likeCount``, ``quoteCount``) with
