@@ -142,14 +142,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     from groundswell.terminal import clean as c
 
     print(f"store      {c(d['db'])}")
-    print(f"posts      {d['posts']:,} ({d['referenced']:,} seen only inside other records, {d['deleted']:,} deleted)")
+    print(f"posts      {d['posts']:,} collected ({d['deleted']:,} deleted)")
     for k, v in d["platforms"].items():
         print(f"  {c(k):<10} {v:,}")
     print("kinds")
     for k, v in d["kinds"].items():
         print(f"  {c(k):<10} {v:,}")
+    print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}   (collected posts)")
+    print(f"referenced {d['referenced']:,} more posts seen only inside other records (not counted above)")
+    if d["referenced"]:
+        for k, v in d["referenced_kinds"].items():
+            print(f"  {c(k):<10} {v:,}")
     print(f"accounts   {d['accounts']:,} ({d['authors']:,} authors)")
-    print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}")
     if d["volume_buckets"]:
         print(f"volumes    {d['volume_buckets']:,} buckets, {d['volume_posts']:,} posts counted by the platform")
     print(f"{'top hashtags':<32} {'posts':>10} {'occurrences':>12}   (posts carrying the tag; times it is written)")
@@ -298,14 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("info", help="what the store holds",
-                       description="What the store holds: posts by platform and kind (posts seen only inside "
-                                   "other records counted apart), accounts, time span, the platform's volume "
-                                   "counts, rejects, and the top hashtags with two numbers each: posts (collected "
-                                   "posts carrying the tag) and occurrences (times it is written in them). "
-                                   "Neither is a movement's posts: analyze also counts untagged reposts of tagged "
-                                   "posts. JSON keys: posts, referenced, deleted, accounts, authors, rejected, "
-                                   "platforms, kinds, first, last, top_hashtags [{hashtag, posts, occurrences}], "
-                                   "volume_buckets, volume_posts (the platform's counts), sources, rejects.")
+                       description="What the store holds: the collected posts (records of their own in the "
+                                   "archive) by platform and kind and their time span; the posts seen only inside "
+                                   "other records (a retweet's original, a page's includes) counted apart, by "
+                                   "platform and kind; accounts, the platform's volume counts, rejects, and the top "
+                                   "hashtags with two numbers each: posts (collected posts carrying the tag) and "
+                                   "occurrences (times it is written in them). Neither is a movement's posts: "
+                                   "analyze also counts untagged reposts of tagged posts. JSON keys: posts, "
+                                   "deleted, platforms, kinds, first, last (collected posts); referenced, "
+                                   "referenced_platforms, referenced_kinds; accounts, authors, rejected, "
+                                   "top_hashtags [{hashtag, posts, occurrences}], volume_buckets, volume_posts "
+                                   "(the platform's counts), sources, rejects.")
     add_db_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     register_engine_options(p)
