@@ -62,7 +62,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
                       f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
                       f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
-            if res.rejected and not (res.posts_read or res.accounts_read or res.other_read):
+            if _all_rejected(res):
                 how = f"as {res.format or 'nothing'}" + (" (--format)" if args.format else "")
                 print(f"{res.path}: every record was rejected when read {how}: check --format "
                       f"(or --columns); the file can be read again another way", file=sys.stderr)
@@ -112,16 +112,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return _ingest_summary(args, summary)
 
 
+def _all_rejected(f: Any) -> bool:
+    """A file read without error of which every record was rejected (a wrong --format, say)."""
+    return not f.error and bool(f.rejected) and not (f.posts_read or f.accounts_read or f.other_read)
+
+
 def _ingest_summary(args: argparse.Namespace, summary: Any) -> int:
     d = summary.as_dict()
+    refused = sum(1 for f in summary.files if f.error)
+    rejected_whole = sum(1 for f in summary.files if _all_rejected(f))
+    failed = refused + rejected_whole
+    d["failed"] = failed
     if args.json:
         print(json.dumps(d, default=str))
     else:
-        refused = sum(1 for f in summary.files if f.error)
-        extra = (f", {refused} file(s) refused" if refused else "") + (
-            f", {len(summary.skipped)} skipped" if summary.skipped else "")
-        print(f"ingested {len(summary.files) - refused} file(s): {d['posts_read']:,} posts read, "
-              f"{d['new_posts']:,} new, {d['rejected']:,} rejected{extra} -> {args.db}", file=sys.stderr)
+        n = len(summary.files)
+        if failed:
+            why = ", ".join(x for x in (f"{refused} refused" if refused else "",
+                                        f"{rejected_whole} with every record rejected" if rejected_whole else "")
+                            if x)
+            head = f"ingested {n - failed} of {n} file(s), {failed} failed ({why})"
+        else:
+            head = f"ingested {n} file(s)"
+        extra = f", {len(summary.skipped)} skipped" if summary.skipped else ""
+        print(f"{head}: {d['posts_read']:,} posts read, {d['new_posts']:,} new, {d['rejected']:,} rejected"
+              f"{extra} -> {args.db}", file=sys.stderr)
     return 0 if summary.clean else 1
 
 
