@@ -47,8 +47,12 @@ def _columns(value: str) -> dict[str, str]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from groundswell.formats.detect import nothing_stored
     from groundswell.ingest import ingest
     from groundswell.store import open_store
+
+    if args.query is not None and args.format != "volume-csv":
+        raise UsageError("--query is the query of a volume series: use it with --format volume-csv")
 
     def on_file(res: Any) -> None:
         if res.error:
@@ -59,9 +63,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             if not args.quiet:
                 resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
+                other = (f", {res.other_read:,} other records (volume buckets, deletions, follows)"
+                         if res.other_read else "")
                 print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
-                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
+                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations{other}, "
                       f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
+            note = nothing_stored(res.format)
+            if note and not res.rejected:
+                print(f"{res.path}: {note}", file=sys.stderr)
             if _all_rejected(res):
                 how = f"as {res.format or 'nothing'}" + (" (--format)" if args.format else "")
                 print(f"{res.path}: every record was rejected when read {how}: check --format "
@@ -88,6 +97,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from groundswell.spark_cli import ingest_from_args
         from groundswell.store.engine import Unsupported
 
+        if args.query is not None or args.format == "volume-csv":
+            raise Unsupported("spark", "--format volume-csv", "ingest the volume series with the DuckDB "
+                              "engine (it is a few thousand rows)")
         if args.encoding or args.delimiter:  # the delimiter is still guessed from each header
             raise Unsupported("spark", "--encoding and --delimiter", "ingest with the DuckDB engine, "
                               "or convert the file to UTF-8 with commas first")
@@ -99,7 +111,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                          platform=args.platform.strip().lower() if args.platform else None,
                          progress=False if args.quiet else None, on_file=done_file,
                          chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes, force=args.force,
-                         on_skip=on_skip, on_progress=on_progress, encoding=args.encoding, delimiter=args.delimiter)
+                         on_skip=on_skip, on_progress=on_progress, encoding=args.encoding, delimiter=args.delimiter,
+                         query=args.query)
         if summary.total("rejected"):
             files = [f.path for f in summary.files if f.rejected]
             rows = store.con.execute(
@@ -298,7 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_option(p)
     p.add_argument("--format", choices=FORMAT_NAMES, help="force a format instead of detecting it")
     p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
-                   help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
+                   help="CSV: map canonical columns (id, author, created_at, text, ...; for --format "
+                        "volume-csv: start, count, end, query) to this file's")
+    p.add_argument("--query", metavar="TEXT",
+                   help="--format volume-csv: the query the counts were made for (e.g. '#metoo'), when the "
+                        "file has no query column")
     p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter; "
                                       "any case: BlueSky is bluesky)")
     p.add_argument("--encoding", metavar="NAME",

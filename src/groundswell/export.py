@@ -1,6 +1,8 @@
 """Export the store: CSV (twarc-csv's columns for Twitter), Parquet, JSON lines.
 
-Rows are read in batches and written by one writer per format. A
+Rows are read in batches and written by one writer per format. An account
+observed at an unknown time (kept in the store as the epoch, part of the
+accounts' key) is written with ``observed_at`` NULL. A
 ``transform`` (what :func:`groundswell.privacy.export_safely` passes: the
 field declaration of :mod:`groundswell.privacy.fields` applied, pseudonyms,
 rewritten links, withheld text, redaction) is applied to every batch before it is
@@ -18,7 +20,7 @@ import orjson
 import pyarrow as pa
 
 from groundswell.errors import UsageError
-from groundswell.store.duck import Store
+from groundswell.store.duck import UNKNOWN_TIME, Store
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 TABLES = ("posts", "accounts", "volumes", "deletions", "follows", "rejects")
@@ -65,6 +67,9 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
                          empty=twarc_csv_empty())
     where, params = _where(platform, include_referenced) if table == "posts" else ("", [])
     cols = "*" if raw or table not in ("posts", "accounts") else "* EXCLUDE (raw)"
+    if table == "accounts":  # the store's mark for "observed at an unknown time" is written as NULL
+        cols += (f" REPLACE (CASE WHEN observed_at = TIMESTAMP '{UNKNOWN_TIME}' THEN NULL "
+                 "ELSE observed_at END AS observed_at)")
     order = "platform, created_at, id" if table == "posts" else "ALL"
     query = f"SELECT {cols} FROM {table}{where} ORDER BY {order}"
     if transform is None and fmt == "parquet":
