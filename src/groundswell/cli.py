@@ -369,7 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines",
                        description="Write a table. Pseudonymous and redacted by default: people who are not "
-                                   "public figures appear as stable pseudonyms; --identify opts out.")
+                                   "public figures appear as stable pseudonyms; --identify opts out. Twitter "
+                                   "posts as CSV take twarc-csv's 84 columns; with --identify --no-redact "
+                                   "--show-disclosure-text --private every cell is what twarc-csv 0.7.2 writes "
+                                   "from the same files (each page's __twarc, places, media and polls are read "
+                                   "again from the input file when it is there unchanged; a note says how many "
+                                   "rows went without).")
     add_db_option(p)
     p.add_argument("--format", required=True, choices=("csv", "parquet", "jsonl"))
     p.add_argument("--output", required=True, metavar="PATH", help="file to write ('-' for stdout)")
