@@ -430,18 +430,21 @@ def _broken(f: IO[bytes]) -> str | None:
 
 
 def read_way(format: str | None, columns: dict[str, str] | None, platform: str | None,
-             encoding: str | None = None, delimiter: str | None = None) -> str:
+             encoding: str | None = None, delimiter: str | None = None, query: str | None = None) -> str:
     """How a file is read, as part of its identity in ``sources``: the same
     bytes read with another ``--format``, ``--columns``, ``--platform``,
     ``--encoding`` or ``--delimiter`` are another input (read again; posts
     still merge by key). Empty for the default way, so stores made before
     keep their fingerprints."""
-    if format is None and not columns and platform is None and encoding is None and delimiter is None:
+    if format is None and not columns and platform is None and encoding is None and delimiter is None \
+            and query is None:
         return ""
     cols = ",".join(f"{k}={v}" for k, v in sorted((columns or {}).items()))
     way = f"format={format or 'auto'};columns={cols};platform={platform or ''}"
     if encoding is not None or delimiter is not None:
         way += f";encoding={encoding or ''};delimiter={delimiter or ''}"
+    if query is not None:  # a volume series' query (--query)
+        way += f";query={query}"
     return way
 
 
@@ -577,7 +580,7 @@ class _Run:
         started = time.monotonic()
         res = self.result
         way = read_way(self.forced, self.options.get("columns"), self.options.get("platform"),
-                       self.options.get("encoding"), self.options.get("delimiter"))
+                       self.options.get("encoding"), self.options.get("delimiter"), self.options.get("query"))
         fp = fingerprint(self.path, way) if self.path != "-" and os.path.isfile(self.path) else None
         prior = self.store.source(fp) if fp and not self.options.get("force") else None
         if prior and prior["complete"]:
@@ -604,8 +607,8 @@ class _Run:
             res.resumed_from = resume_line
             self.fp = fp
             before = self._count_posts()
-            if fmt in (detect.CSV_FORMAT, detect.FOLLOWS_FORMAT):
-                if not (seekable and self._run_csv_fast(head, resume_line, fmt)):
+            if fmt in detect.CSV_READERS:
+                if not (seekable and fmt != detect.VOLUME_CSV_FORMAT and self._run_csv_fast(head, resume_line, fmt)):
                     self._run_csv(f, head, it, resume_line, fmt)
             else:
                 self._run_json(f, fmt, head, it, resume_line,
@@ -813,10 +816,7 @@ class _Run:
     # -- CSV -------------------------------------------------------------------
     def _run_csv(self, f: IO[bytes], head: list[tuple[bytes | None, int]],
                  it: Iterator[tuple[bytes | None, int]], resume_line: int, fmt: str) -> None:
-        from groundswell.formats import csv as csvfmt
-        from groundswell.formats import follows as followsfmt
-
-        reader = followsfmt if fmt == detect.FOLLOWS_FORMAT else csvfmt
+        reader = detect.csv_reader(fmt)
         res = self.result
         sink = BatchSink(self.path, fmt, check_ids=False)
         sink.skip_through = resume_line
@@ -858,8 +858,10 @@ class _Run:
                 self.progress.update(self.path, prev, res.posts_read, started)
 
         checked = _Utf8CheckingSink(sink)
-        csv_only = {} if reader is followsfmt else {"delimiter": self.options.get("delimiter"),
-                                                    "encoding": self.options.get("encoding")}
+        csv_only = {} if fmt == detect.FOLLOWS_FORMAT else {"delimiter": self.options.get("delimiter"),
+                                                            "encoding": self.options.get("encoding")}
+        if fmt == detect.VOLUME_CSV_FORMAT:
+            csv_only["query"] = self.options.get("query")
         reader.read(text, checked, columns=self.options.get("columns"),
                     platform=self.options.get("platform"), set_line=set_line, **csv_only)
         res.lines = state["last"]
@@ -1015,7 +1017,10 @@ class _Utf8CheckingSink:
             self._sink.account(rec)
 
     def volume(self, rec: dict[str, Any]) -> None:
-        self._sink.volume(rec)
+        if self._bad(rec):
+            self._sink.reject("not valid UTF-8")
+        else:
+            self._sink.volume(rec)
 
     def deletion(self, rec: dict[str, Any]) -> None:
         self._sink.deletion(rec)
@@ -1149,7 +1154,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            on_file: Callable[[FileResult], None] | None = None,
            on_skip: Callable[[str, str], None] | None = None,
            on_progress: ProgressCallback | None = None,
-           encoding: str | None = None, delimiter: str | None = None) -> IngestSummary:
+           encoding: str | None = None, delimiter: str | None = None, query: str | None = None) -> IngestSummary:
     """Ingest files into ``store``. Errors on one file never stop the others.
 
     A file already ingested whole, the same way (:func:`read_way`), is
@@ -1157,7 +1162,8 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
     are listed in the summary's ``skipped`` with their reasons (and passed to
     ``on_skip``). ``on_progress(path, bytes read, size or None, posts)`` is
     called as a file is read (``progress=False`` turns it off). ``encoding``
-    and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`)."""
+    and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`); ``query``
+    is the query a volume series (``format='volume-csv'``) counts, when the file has no query column."""
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
     from groundswell.formats.csv import reading_options
@@ -1172,7 +1178,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
             on_skip(path, why)
     options: dict[str, Any] = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
                                "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force,
-                               "encoding": encoding, "delimiter": delimiter}
+                               "encoding": encoding, "delimiter": delimiter, "query": query}
     from groundswell import privacy
 
     options["pool"] = _BufferPool(store, memory_limit)

@@ -169,7 +169,12 @@ class Shareable:
             common = self.common_clients()
             return [v if pub or v in common else None for v, pub in zip(vals, owner_public)]
         if role == "media":
-            return [v if pub else _media_kind(v, f.encoding) for v, pub in zip(vals, owner_public)]
+            # twarc-csv writes {} for an attachment its page did not include: its key (the next
+            # column) still says the kind
+            keys = col.get("attachments.media_keys") if c == "attachments.media" else None
+            return [_media_filled(v, f.encoding, keys[k] if keys else None) if pub
+                    else _media_kind(v, f.encoding, keys[k] if keys else None)
+                    for k, (v, pub) in enumerate(zip(vals, owner_public))]
         if role == "account":
             # the owner's id (wherever it stands) takes the owner's verdict; any other account its own
             return [_map(v, f, lambda s, p=p, i=i, pub=pub: (s if pub else ps.label(p, s)) if s == i
@@ -385,8 +390,52 @@ def _map(v: Any, f: Field, fn: Callable[[str], str], deep: bool = False) -> Any:
     return fn(v) if isinstance(v, str) else v
 
 
-def _media_kind(v: Any, encoding: str) -> Any:
-    """Media of a private person: the kind of each attachment, no address or key."""
+def _kind(media: dict[str, Any]) -> str:
+    """The kind of one media object: its ``type``, else what its key's prefix says (a page that did
+    not include the object: twarc-csv writes ``{}``), else 'unknown'; never an empty object."""
+    t = media.get("type")
+    if isinstance(t, str) and t:
+        return t
+    key = media.get("media_key")
+    if isinstance(key, str) and "_" in key:
+        from groundswell.formats.twitter_v2 import media_type
+
+        return media_type(key)
+    return "unknown"
+
+
+def _keys_for(d: list[Any], keys: Any) -> list[Any]:
+    try:
+        ks = json.loads(keys) if isinstance(keys, str) and keys else []
+    except ValueError:
+        ks = []
+    return ks if isinstance(ks, list) and len(ks) == len(d) else [None] * len(d)
+
+
+def _media_filled(v: Any, encoding: str, keys: Any = None) -> Any:
+    """A public figure's media as they are, except that an attachment the page did not include
+    (twarc-csv's ``{}``) says its key and kind."""
+    if encoding != "json" or not isinstance(v, str) or "{}" not in v:
+        return v
+    try:
+        d = json.loads(v)
+    except ValueError:
+        return v
+    if not isinstance(d, list) or not all(isinstance(x, dict) for x in d):
+        return v
+    out = []
+    for x, k in zip(d, _keys_for(d, keys)):
+        if not x and isinstance(k, str):
+            x = {"media_key": k, "type": _kind({"media_key": k})}
+        elif not x:
+            x = {"type": "unknown"}
+        out.append(x)
+    return json.dumps(out)
+
+
+def _media_kind(v: Any, encoding: str, keys: Any = None) -> Any:
+    """Media of a private person: the kind of each attachment, no address or key (``keys``: the
+    row's media keys, JSON, in the attachments' order, for objects that lack their type)."""
     if v is None:
         return None
     if encoding == "list":
@@ -397,7 +446,9 @@ def _media_kind(v: Any, encoding: str) -> Any:
         except ValueError:
             return None
         if isinstance(d, list) and all(isinstance(x, dict) for x in d):
-            return json.dumps([{"type": x.get("type")} for x in d if x.get("type")]) if d else v
+            ks = _keys_for(d, keys)
+            return json.dumps([{"type": _kind(x if x.get("media_key") or not isinstance(k, str)
+                                             else {**x, "media_key": k})} for x, k in zip(d, ks)]) if d else v
         return None
     return None
 
@@ -466,8 +517,11 @@ def export_safely(store: Store, fmt: str, output: str, *, table: str = "posts", 
     log = sys.stderr if log is None else log
     plain = pol.identify and not pol.redact and pol.show_disclosure_text and pol.private
     sh = None if plain else Shareable(store, pol)
+    notes: list[str] = []
     n = ex.export(store, fmt, output, table=table, platform=platform, include_referenced=include_referenced,
-                  raw=raw, transform=None if sh is None else export_transform(store, pol, sh))
+                  raw=raw, transform=None if sh is None else export_transform(store, pol, sh), notes=notes)
+    for note in notes:
+        print(f"note: {note}", file=log)
     header = sh.header() if sh is not None else privacy_header(pol)
     print(f"privacy: {header['notice']}", file=log)
     return n

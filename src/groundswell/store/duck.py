@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from groundswell import model
+from groundswell.addresses import link_statuses
 from groundswell.errors import StoreError
 from groundswell.model import Select  # noqa: F401 - written by write_batch; formats build them
 
@@ -336,6 +337,8 @@ class Store:
         dels = got_dels if isinstance(got_dels, pa.Table) else None
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
             self._apply_deletions(posts, dels)
+        if posts is not None and posts.num_rows:  # Mastodon replies to the stored parents' URIs
+            link_statuses(con, posts)
 
     def _write_posts(self, posts: pa.Table) -> None:
         """Merge a batch of posts into the table (the module's rule).
