@@ -20,6 +20,7 @@ from groundswell.analysis.cascades import load_follows, store_follows
 from groundswell.analysis.coordination import coordinated_groups
 from groundswell.analysis.coverage import coverage as _coverage
 from groundswell.analysis.hashtags import hashtags as _hashtags
+from groundswell.analysis.onset import BEFORE as IGNITION_BEFORE
 from groundswell.analysis.onset import onset as _onset
 from groundswell.analysis.people import people as _people
 from groundswell.analysis.reach import reach as _reach
@@ -241,14 +242,15 @@ def counts_only(scope: Any, counted: dict[datetime, int]) -> dict[str, Any]:
 
 
 def movement_start(on: dict[str, Any], scope: Any) -> datetime | None:
-    """When the movement began: the ignition post's time when it falls no earlier than one interval
-    before the takeoff interval (a call to action), else the start of the takeoff interval."""
+    """When the movement began: the ignition post's time when it falls within the window in which
+    the ignition detector looks for a spark (``onset.BEFORE`` before the takeoff; a time, not a
+    number of intervals, so every ``--interval`` agrees), else the start of the takeoff interval."""
     take = parse_time(on.get("takeoff"))
     if take is None:
         return None
     ig = on.get("ignition") or {}
     ign = parse_time(ig.get("time")) if ig.get("status") == "determined" else None
-    return ign if ign is not None and ign >= take - scope.step else take
+    return ign if ign is not None and ign >= take - IGNITION_BEFORE else take
 
 
 def _acct(d: dict[str, Any] | None) -> str:
