@@ -12,7 +12,8 @@ import importlib
 import json
 import os
 import sys
-from typing import Any, Callable, NoReturn, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from groundswell import __version__
 from groundswell.errors import GroundswellError, UsageError, check_output
@@ -196,7 +197,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_hashtags(args: argparse.Namespace) -> int:
     from groundswell.queries import hashtag_counts, hashtag_occurrences
     from groundswell.spark_cli import store_from_args
-
     from groundswell.terminal import clean as c
 
     with store_from_args(args) as store:
@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
             if e.name and (mod.startswith(e.name) or e.name == mod):
                 continue  # that part is not there
             raise
-        register: Callable[[Any], None] = getattr(m, "register")
+        register: Callable[[Any], None] = m.register
         register(sub)
     return parser
 

@@ -20,7 +20,7 @@ Accounts are keyed by ``account`` = ``coalesce(author_id, author_handle)``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from groundswell.analysis import sql
@@ -41,7 +41,7 @@ def parse_time(value: Any) -> datetime | None:
         except ValueError:
             raise UsageError(f"not an ISO 8601 time: {value!r} (try 2017-10-15T20:00:00Z)") from None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
 
 

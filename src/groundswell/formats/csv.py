@@ -81,10 +81,11 @@ import ast
 import codecs
 import csv as _csv
 import re
-from collections import Counter
 import sys
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
-from typing import IO, Any, Callable
+from typing import IO
 
 import orjson
 

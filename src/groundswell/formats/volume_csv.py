@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from groundswell.errors import RecordError, UsageError
 from groundswell.formats.base import Sink, iso_time

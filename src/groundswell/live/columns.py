@@ -30,7 +30,8 @@ Same rows, by construction and by test (``tests/live/test_columns.py``):
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 

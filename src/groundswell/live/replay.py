@@ -55,17 +55,18 @@ import io
 import random
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any, Iterable
+from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from groundswell.errors import UsageError
 from groundswell.formats import bluesky
-from groundswell.live import jetstream
 from groundswell.hosts import HostCheck
+from groundswell.live import jetstream
 from groundswell.live.background import LoopThread
 
 __all__ = ["Recording", "ReplayServer", "load", "synthetic_events"]
@@ -101,7 +102,7 @@ class Recording:
             self.collections = [self.collections[i] for i in order]
             self.payloads = [self.payloads[i] for i in order]
 
-    def extend(self, other: "Recording") -> None:
+    def extend(self, other: Recording) -> None:
         self.times += other.times
         self.collections += other.collections
         self.payloads += other.payloads
@@ -407,7 +408,7 @@ class ReplayServer:
             await asyncio.Future()
 
     # -- in a background thread (tests, embedding) ------------------------------
-    def start(self) -> "ReplayServer":
+    def start(self) -> ReplayServer:
         """Serve in a background thread; returns once listening (``.url`` is set)."""
         self._bg = LoopThread("replay")
         if not self._bg.start(lambda: self.serve(self._ready), self._ready) or self._bg.error is not None:
@@ -419,7 +420,7 @@ class ReplayServer:
             self._bg.stop()
             self._bg = None
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

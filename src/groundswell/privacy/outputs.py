@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 import pyarrow as pa
 

@@ -27,8 +27,9 @@ decides for a batch and counts what it withheld, by reason, for the notice.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -80,7 +81,7 @@ class Tally:
         if reason == "language":
             self.languages[language or "und"] += 1
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         self.counts.update(other.counts)
         self.languages.update(other.languages)
         self.shown += other.shown

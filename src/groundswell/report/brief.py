@@ -12,8 +12,9 @@ is text, never markup or HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from groundswell.report.views import parse_iso
 

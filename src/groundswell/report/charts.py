@@ -9,7 +9,8 @@ draws them is vega-embed (see :mod:`.assets`). Times are UTC.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 WIDTH = "container"

@@ -14,7 +14,7 @@ import base64
 import functools
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ def render_views(views: dict[str, Any], db: str = "") -> str:
                       brief=brief.sentences(views), title=brief.title(views), css=asset("style.css"),
                       runtime=js, init=init, csp=csp, version=__version__, vl_version=vl_version(),
                       db=Path(db).name if db else "",
-                      generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                      generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def render(store: Any, hashtags: Any, start: Any = None, end: Any = None, interval: str = "hour",

@@ -19,8 +19,9 @@ posts, laid out with igraph), and the co-hashtag graph of the movement.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from groundswell.analysis import sql
 
@@ -35,7 +36,7 @@ CONTENT_LABELS = ("disclosure", "support", "news", "opposition", "other")
 def parse_iso(s: str | None) -> datetime | None:
     if not s:
         return None
-    return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
 
 def iso(t: datetime | None) -> str | None:

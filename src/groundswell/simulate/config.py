@@ -8,7 +8,7 @@ described by its ``SimConfig`` (written into ``truth.json`` as ``config``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from groundswell.errors import UsageError
@@ -39,8 +39,8 @@ def _utc(text: str) -> datetime:
     except (TypeError, ValueError):
         raise UsageError(f"unreadable time {text!r}: use ISO 8601, e.g. 2017-10-15T20:21:00Z") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 @dataclass

@@ -297,7 +297,7 @@ class Simulation:
 
         # exogenous movement posts: shape normalised over the window
         hours = np.arange(self.onset // HOUR_MS, self.end // HOUR_MS + 1)
-        shape = np.array([self._shape((h * HOUR_MS + HOUR_MS // 2)) for h in hours])
+        shape = np.array([self._shape(h * HOUR_MS + HOUR_MS // 2) for h in hours])
         self.exo_norm = max(0.0, move_budget) / e_move / max(1e-9, shape.sum())
         self._push(self.start - self.start % HOUR_MS, "tick")
 

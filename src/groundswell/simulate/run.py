@@ -24,7 +24,6 @@ from groundswell.simulate.process import Delete, Simulation
 from groundswell.simulate.truth import TRUTH_DIR, TRUTH_FILES, TruthRecorder
 from groundswell.simulate.writers import WRITERS, write_follows
 
-
 _OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "follows.csv"})
 # files of runs from before the truth moved into TRUTH_DIR (ingest reads them no longer)
 _OLD_TRUTH = frozenset(TRUTH_FILES)

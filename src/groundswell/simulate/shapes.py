@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from groundswell.simulate.config import COMMUNITY_NAMES, FORMATS, SimConfig
 
@@ -87,7 +87,7 @@ def draw_shape(seed: int) -> SimConfig:
     posts = int(_logu(rnd, 3000, 12000))
     fmt = rnd.choice(FORMATS)
     days = round(rnd.uniform(5.0, 12.0), 2)
-    start = datetime(2017, 10, 1, tzinfo=timezone.utc) + timedelta(days=rnd.randrange(0, 30))
+    start = datetime(2017, 10, 1, tzinfo=UTC) + timedelta(days=rnd.randrange(0, 30))
     onset = start + timedelta(minutes=int(rnd.uniform(0.25, 0.60) * days * 24 * 60))
     end = start + timedelta(days=days)
     notables = rnd.randint(4, 12)

@@ -40,7 +40,7 @@ import math
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,7 +54,7 @@ from groundswell.simulate.network import Network
 from groundswell.simulate.process import HOUR_MS, Delete, Post, Simulation
 from groundswell.simulate.writers import Writer, iso_ms
 
-_UTC = timezone.utc
+_UTC = UTC
 _ts = pa.timestamp("us")
 
 POST_COLUMNS: list[tuple[str, pa.DataType]] = [

@@ -55,7 +55,7 @@ import csv
 import gzip
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
@@ -68,7 +68,7 @@ from groundswell.simulate.config import COMMUNITIES, SimConfig
 from groundswell.simulate.network import Network
 from groundswell.simulate.process import HOUR_MS, Delete, Post
 
-_UTC = timezone.utc
+_UTC = UTC
 _SOURCES = ("Twitter for iPhone", "Twitter for Android", "Twitter Web App", "TweetDeck")
 _SOURCE_URLS = (
     "http://twitter.com/download/iphone",

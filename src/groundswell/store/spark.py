@@ -34,8 +34,8 @@ import os
 import re
 import sys
 import tempfile
-import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -384,7 +384,7 @@ class SparkStore:
             self.spark.stop()
             self._owns = False
 
-    def __enter__(self) -> "SparkStore":
+    def __enter__(self) -> SparkStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -39,9 +39,10 @@ import secrets
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from groundswell.errors import GroundswellError, UsageError
 from groundswell.hosts import is_loopback
