@@ -226,7 +226,8 @@ def coverage(store: Any, scope: Scope) -> dict[str, Any]:
             days.setdefault(hours[i].date(), []).append(int(counts[i]))
         whole = [sum(v) for v in days.values() if len(v) == 24]  # days wholly inside the segment
         if _capped(whole):
-            s.kind, s.reason = "sampled", f"the same number of posts every day (about {max(whole):,} a day): a capped sample"
+            s.kind, s.reason = ("sampled",
+                                f"the same number of posts every day (about {max(whole):,} a day): a capped sample")
             continue
         for o in (segs[k - 1] if k else None, segs[k + 1] if k + 1 < len(segs) else None):
             if o is not None and o.rate() >= RATE_RATIO * max(s.rate(), 1e-9) and o.posts >= 10 * max(s.posts, 1):

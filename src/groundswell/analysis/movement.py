@@ -51,9 +51,9 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     if not rows:
         sql.drop(store, "gs_movement")
         if counted:
-            out = counts_only(scope, counted)
-            out["timings"] = timings
-            return out
+            only = counts_only(scope, counted)
+            only["timings"] = timings
+            return only
         raise UsageError(f"no posts with #{' #'.join(scope.hashtags)} in the store"
                          + (" in that time window" if scope.start or scope.end else "")
                          + "; see 'groundswell hashtags' for what is there")
@@ -133,8 +133,8 @@ def _qualify_timeline(tl: dict[str, Any], rows: list[dict[str, Any]], main: Any,
             k = _trunc(t0, scope.interval)
             per[k] = per.get(k, 0) + n
         for r in tl["rows"]:
-            k = parse_time(r["time"])
-            c = per.get(k) if k is not None else None
+            at = parse_time(r["time"])
+            c = per.get(at) if at is not None else None
             r["platform_count"] = c
             r["observed_share"] = round(r["posts"] / c, 4) if c else None
         tl["fields"] = [*tl["fields"], "platform_count", "observed_share"]
@@ -205,7 +205,7 @@ def counts_only(scope: Any, counted: dict[datetime, int]) -> dict[str, Any]:
         k = _trunc(t0, scope.interval) if step < scope.step else t0
         per[k] = per.get(k, 0) + n
     keys = sorted(per)
-    series = [{"time": k, "posts": per[k]} for k in keys]
+    series: list[dict[str, Any]] = [{"time": k, "posts": per[k]} for k in keys]
     i = takeoff_index(series)
     states = kleinberg_states([r["posts"] for r in series])
     p = max(range(len(series)), key=lambda j: series[j]["posts"])

@@ -225,7 +225,8 @@ def hourly(store: Any, scope: Scope, main: tuple[datetime, datetime] | None,
                 out[-1]["before_edge"] = True
             after_gap = True
         else:
-            out.append({"time": t, "posts": got.get(t, 0), "edge": after_gap and (main is not None), "before_edge": False})
+            out.append({"time": t, "posts": got.get(t, 0), "edge": after_gap and (main is not None),
+                        "before_edge": False})
             after_gap = False
         t += HOUR
     if out and main is not None and out[-1]["time"] + HOUR >= main[1]:
@@ -302,6 +303,12 @@ def _akey(account: Any) -> str | None:
     return None if account is None else str(account).lower()
 
 
+def _hkey(h: dict[str, Any]) -> str:
+    """The account key of a HANDLES_SQL row: its account, coalesce(author_id, author_handle) of a post found by
+    its handle or an account's id, is never NULL."""
+    return str(h["account"]).lower()
+
+
 _WORD = re.compile(r"[^\w]+")
 
 
@@ -372,8 +379,8 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: dat
     handles = _handles(store, {t.handle.lower() for _, t, _ in conv})
     for responder, t, rest in conv:
         h = handles.get(t.handle.lower())
-        key = _akey(h["account"]) if h else t.handle.lower()
-        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,  # type: ignore[arg-type]
+        key = _hkey(h) if h else t.handle.lower()
+        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,
                                  "handle": h["author_handle"] if h else t.handle})
         if responder != key:
             ev.add_account(key, "reposts_inferred" if t.kind == "repost" else "replies_inferred", responder)
@@ -385,8 +392,8 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: dat
     handles = _handles(store, {r["h"] for r in mrows})
     for r in mrows:
         h = handles.get(r["h"])
-        key = _akey(h["account"]) if h else r["h"]
-        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,  # type: ignore[arg-type]
+        key = _hkey(h) if h else r["h"]
+        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,
                                  "handle": h["author_handle"] if h else r["h"]})
         # distinct accounts are counted in SQL: keep the number, with anonymous responders
         cur = ev.acct.setdefault(key, {}).setdefault("mentions", set())
@@ -468,7 +475,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
         a = ev.post_account[p]
         if sc > 0 and (a not in best_post or (sc, p) > best_post[a][:2]):
             best_post[a] = (sc, p, exp)
-    cands = []
+    cands: list[dict[str, Any]] = []
     for key in set(best_post) | set(ev.acct):
         psc, pid, pexp = best_post.get(key, (0.0, None, {}))
         asc, aexp = _score(ev.account_counts(key), pre.account_counts(key), scale)

@@ -172,7 +172,7 @@ def _simple(n: int, src: np.ndarray, dst: np.ndarray,
     del lo, hi
     if weight is None:
         uk, cnt = np.unique(key, return_counts=True)
-        w = cnt.astype(np.float64)
+        w: np.ndarray = cnt.astype(np.float64)
     else:
         uk, inv = np.unique(key, return_inverse=True)
         w = np.bincount(inv, weights=np.asarray(weight, dtype=np.float64)[keep], minlength=len(uk))
@@ -248,7 +248,7 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
     return out
 
 
-def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
+def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None,
                 seed_account: str | None, follows: sql.Raw | None, seed: int,
                 resolution: float = LEIDEN_RESOLUTION) -> dict[str, Any]:
     """Leiden communities of the participants (see the module docstring); leaves the account ->
@@ -285,6 +285,7 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
                 part = p
     finally:
         ig.set_random_number_generator(random)
+    assert part is not None  # runs >= 1
     memb = np.asarray(part.membership, dtype=np.int64)
     sizes = np.bincount(memb)
     real = sizes >= MIN_COMMUNITY
@@ -322,8 +323,8 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     return {
         "basis": basis,
         "resolution": resolution,
-        "algorithm": f"leiden (modularity, resolution {resolution:g}, {iterations} iteration{'s' if iterations != 1 else ''}, "
-                     f"best of {runs} seed(s))",
+        "algorithm": f"leiden (modularity, resolution {resolution:g}, "
+                     f"{iterations} iteration{'s' if iterations != 1 else ''}, best of {runs} seed(s))",
         "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,
         "seed_community": seed_c, "seed_community_accounts": int(sizes[seed_c]) if seed_c is not None else 0,

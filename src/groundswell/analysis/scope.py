@@ -21,10 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groundswell.analysis import sql
 from groundswell.errors import UsageError
+
+if TYPE_CHECKING:
+    from groundswell.analysis.conversations import Conversation
 
 STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
@@ -66,6 +69,8 @@ class Scope:
     end: datetime | None
     interval: str
     table: sql.Raw = field(default_factory=lambda: sql.Raw("gs_movement"))
+    # conversations.conversation()'s result, computed once per scope: not part of the question
+    _gs_conversation: Conversation | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def step(self) -> timedelta:

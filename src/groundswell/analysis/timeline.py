@@ -56,7 +56,7 @@ def timeline_rows(store: Any, scope: Scope) -> list[dict[str, Any]]:
         raise UsageError(f"the movement spans {n:,} {scope.interval}s ({sql.iso(min(got))} to {sql.iso(max(got))}): "
                          + (f"use --interval {coarser}, or " if coarser else "")
                          + "narrow it with --start and --end")
-    out = []
+    out: list[dict[str, Any]] = []
     for t in series_times(min(got), max(got), scope):
         r = got.get(t)
         out.append({"time": t, **{k: int(r[k]) if r else 0 for k in FIELDS}})
