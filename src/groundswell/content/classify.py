@@ -70,7 +70,8 @@ def _logits(name: str, heads: LinearHeads, texts: Sequence[str]) -> np.ndarray:
         from .accurate import embed
 
         z = embed(texts) @ heads.W
-    return np.asarray(z) + heads.b
+    logits: np.ndarray = np.asarray(z) + heads.b
+    return logits
 
 
 @dataclass
@@ -149,8 +150,8 @@ def classify_batch(
                 scores[idx, col[name]] = p[:, 0]
                 labels[idx, col[name]] = dec
     senti: list[float | None] = [None] * n
-    for i, s in zip(idx, sentiment([clean[i] for i in idx])):
-        senti[i] = s
+    for at, s in zip(idx, sentiment([clean[i] for i in idx])):
+        senti[at] = s
     return Batch(scores, labels, senti, language, covered, reason)
 
 
@@ -204,7 +205,8 @@ def _rows(path: str | Path, text_column: str) -> Iterator[str | None]:
             if reader.fieldnames is None or text_column not in reader.fieldnames:
                 names = reader.fieldnames or []
                 # a headerless file would show a post as "column names": never print those
-                have = ", ".join(names) if all(len(c) <= 40 for c in names) else f"{len(names)} (the first line looks like data, not a header)"
+                have = (", ".join(names) if all(len(c) <= 40 for c in names)
+                        else f"{len(names)} (the first line looks like data, not a header)")
                 raise UsageError(f"{path}: no column {text_column!r}; columns: {have}; use --text-column")
             for rec in reader:
                 yield rec.get(text_column)
@@ -296,7 +298,8 @@ def classify_store(store: Any, model: str = "fast", batch_size: int = 20000, onl
     _record_model(con, model, heads)
     where = ""
     if only_new:
-        where = f" WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} l WHERE l.platform = p.platform AND l.id = p.id AND l.model = ?)"
+        where = (f" WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} l"
+                 " WHERE l.platform = p.platform AND l.id = p.id AND l.model = ?)")
     cur = con.cursor()  # reads on its own cursor while batches are written on con
     cur.execute(
         f"SELECT platform, id, text, lang FROM posts p{where} ORDER BY platform, id", [model] if only_new else []

@@ -174,7 +174,8 @@ def load_sources(data_dir: Path, limit: int | None = None, covered_only: bool = 
     cut = slice(None, limit)
     metooma = _read_csv(files["metooma"])[cut]
     testimony = _read_jsonl_texts(files["testimony"])[cut]
-    over100 = [(r["text"], r["story"].strip().upper() == "TRUE") for r in _read_csv(files["over100"], delimiter="\t")][cut]
+    over100 = [(r["text"], r["story"].strip().upper() == "TRUE")
+               for r in _read_csv(files["over100"], delimiter="\t")][cut]
     first_day = _read_jsonl_texts(files["first_day"])[cut]
     scraped = [r["text"] for r in _read_csv(files["scraped_day"])][cut] + [
         r["text"] for r in _read_csv(files["scraped_sample"])
@@ -207,7 +208,8 @@ def metooma_targets(
     and their stance (0 neither, 1 support, 2 oppose)."""
     keep = [r for r in rows if keep_empty or (r.get("tweet") or "").strip()]
     texts = [r.get("tweet") or "" for r in keep]
-    y = {name: np.array([float(r[col] or 0) >= 0.5 for r in keep], dtype=np.int8) for name, col in METOOMA_BINARY.items()}
+    y = {name: np.array([float(r[col] or 0) >= 0.5 for r in keep], dtype=np.int8)
+         for name, col in METOOMA_BINARY.items()}
     stance = np.array(
         [1 if float(r["Support"] or 0) >= 0.5 else 2 if float(r["Oppose"] or 0) >= 0.5 else 0 for r in keep],
         dtype=np.int8,
@@ -215,7 +217,9 @@ def metooma_targets(
     return texts, y, stance
 
 
-def movement_set(src: Sources, exclude: frozenset[str] = frozenset()) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
+def movement_set(
+    src: Sources, exclude: frozenset[str] = frozenset()
+) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
     """Texts, movement class index, first_time flag and how many labels came from humans and from rules."""
     seen: set[str] = set(exclude)
     texts: list[str] = []
