@@ -178,9 +178,11 @@ class Shareable:
                     for k, (v, pub) in enumerate(zip(vals, owner_public))]
         if role == "account":
             # the owner's id (wherever it stands) takes the owner's verdict; any other account its own
-            return [_map(v, f, lambda s, p=p, i=i, pub=pub: (s if pub else ps.label(p, s)) if s == i
-                         else (s if ps.is_public(p, s) else ps.label(p, s)))
-                    for p, v, i, pub in zip(plats, vals, owner_ids, owner_public)]
+            def account(p: str | None, i: Any, pub: bool) -> Callable[[str], str]:
+                return lambda s: ((s if pub else ps.label(p, s)) if s == i
+                                  else (s if ps.is_public(p, s) else ps.label(p, s)))
+
+            return [_map(v, f, account(p, i, pub)) for p, v, i, pub in zip(plats, vals, owner_ids, owner_public)]
         if role == "handle":
             if c == lay.owner_handle:
                 return [None if h is None else (h if pub else ps.label(p, i, h))
@@ -188,30 +190,42 @@ class Shareable:
             for p in set(plats):
                 ps._resolve_handles(p, [s for v, q in zip(vals, plats) if q == p for s in _strings(v, f)])
             owner_h = col.get(lay.owner_handle or "", [None] * len(vals))
-            return [_map(v, f, lambda s, p=p, i=i, h=h, pub=pub:
-                         (s if pub else ps.label(p, i, s)) if h is not None and s.lower() == str(h).lower()
-                         else (s if ps.is_public(p, None, s) else ps.label(p, None, s)))
+
+            def handle(p: str | None, i: Any, h: Any, pub: bool) -> Callable[[str], str]:
+                return lambda s: ((s if pub else ps.label(p, i, s)) if h is not None and s.lower() == str(h).lower()
+                                  else (s if ps.is_public(p, None, s) else ps.label(p, None, s)))
+
+            return [_map(v, f, handle(p, i, h, pub))
                     for p, v, i, h, pub in zip(plats, vals, owner_ids, owner_h, owner_public)]
         if role == "post":
             if c == lay.own_post or f.own:
-                return [_map(v, f, lambda s, p=p, pub=pub: s if pub else ps.post_label(p, s))
-                        for p, v, pub in zip(plats, vals, owner_public)]
+                def own_post(p: str | None, pub: bool) -> Callable[[str], str]:
+                    return lambda s: s if pub else ps.post_label(p, s)
+
+                return [_map(v, f, own_post(p, pub)) for p, v, pub in zip(plats, vals, owner_public)]
             # someone's post: public only when its author (in this table or the store) is
             authors = self._authors(lay, col, plats, [(p, s) for p, v in zip(plats, vals) for s in _strings(v, f)])
-            return [_map(v, f, lambda s, p=p: s if (authors.get((p, s)) is not None and ps.is_public(p, authors[(p, s)]))
-                         else ps.post_label(p, s)) for p, v in zip(plats, vals)]
+
+            def post(p: str | None) -> Callable[[str], str]:
+                return lambda s: (s if (authors.get((p, s)) is not None and ps.is_public(p, authors[(p, s)]))
+                                  else ps.post_label(p, s))
+
+            return [_map(v, f, post(p)) for p, v in zip(plats, vals)]
         if role == "urls":
             ps.prefetch_links([s for v in vals for s in _strings(v, f)])
             return [_map(v, f, ps.link) for v in vals]
         if role == "query":
-            return [_map(v, f, lambda s, p=p: ps.query(s, p) or s, deep=True) for p, v in zip(plats, vals)]
+            def query(p: str | None) -> Callable[[str], str]:
+                return lambda s: ps.query(s, p) or s
+
+            return [_map(v, f, query(p), deep=True) for p, v in zip(plats, vals)]
         raise AssertionError(f"role {role!r} not handled")
 
     def _authors(self, lay: Layout, col: dict[str, list[Any]], plats: list[str | None],
                  want: list[tuple[Any, Any]]) -> dict[tuple[Any, Any], Any]:
         out: dict[tuple[Any, Any], Any] = {}
         if lay.own_post in col and lay.owner_id in col:
-            for p, i, a in zip(plats, col[lay.own_post], col[lay.owner_id]):  # type: ignore[index]
+            for p, i, a in zip(plats, col[lay.own_post], col[lay.owner_id]):
                 out[(p, i)] = a
         missing: dict[Any, list[str]] = {}
         for p, s in want:

@@ -202,7 +202,8 @@ class Pseudonymizer:
             rows = _rows(self.store,
                 "SELECT DISTINCT platform, id, lower(handle) FROM accounts WHERE lower(handle) IN "
                 "(SELECT unnest(?::VARCHAR[])) OR id IN (SELECT unnest(?::VARCHAR[]))",
-                [sorted(self._allow_handles), sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})])
+                [sorted(self._allow_handles),
+                 sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})])
             for p, i, h in rows:
                 if (h is not None and _norm_handle(h) in self._allow_handles) or i in self._allow_any_ids \
                         or p + _SEP + i in self._allow_ids:
@@ -593,7 +594,8 @@ class Pseudonymizer:
         They do not apply the public-figure rule: join :meth:`public_table` for that."""
         if self.store is None:
             raise UsageError("sql_macros needs a store")
-        k = self.secret.ljust(64, b"\0") if len(self.secret) <= 64 else hashlib.sha256(self.secret).digest().ljust(64, b"\0")
+        k = (self.secret.ljust(64, b"\0") if len(self.secret) <= 64
+             else hashlib.sha256(self.secret).digest().ljust(64, b"\0"))
         ipad = bytes(b ^ 0x36 for b in k).hex()
         opad = bytes(b ^ 0x5C for b in k).hex()
         hm = (f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(MSG))))")
@@ -706,7 +708,8 @@ _COMMON_WORDS = frozenset(
     "for with by from as up down out about here there now today tonight tomorrow yesterday".split())
 _TW_HOST = r"(?P<host>(?:www\.|mobile\.|m\.)?(?:twitter|x)\.com)"
 _TW_STATUS = re.compile(r"^(?P<scheme>https?://)" + _TW_HOST +
-                        r"/(?P<handle>[A-Za-z0-9_]{1,50}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?P<rest>[/?#].*)?$", re.I)
+                        r"/(?P<handle>[A-Za-z0-9_]{1,50}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?P<rest>[/?#].*)?$",
+                        re.I)
 _TW_PROFILE = re.compile(r"^(?P<scheme>https?://)" + _TW_HOST +
                          r"/(?P<handle>[A-Za-z0-9_]{1,50})(?P<rest>(?:/[A-Za-z_]*)?/?(?:[?#].*)?)$", re.I)
 _TW_RESERVED = frozenset({"i", "home", "search", "hashtag", "explore", "intent", "share", "settings", "notifications",

@@ -225,9 +225,9 @@ class Withholder:
             if texts[k] is None:
                 continue
             foreign = own[k] not in ("und", None) and own[k] not in self.covered
-            mine = [(keys[k][0] or "", keys[k][1])] + ([(originals[k][0] or "", originals[k][1])]  # type: ignore[index]
-                                                      if originals[k] is not None else [])
-            vs = [stored.get(x) for x in mine if x[1] is not None]  # type: ignore[misc]
+            orig = originals[k]
+            mine = [(keys[k][0] or "", keys[k][1])] + ([(orig[0] or "", orig[1])] if orig is not None else [])
+            vs = [stored.get((p, i)) for p, i in mine if i is not None]
             if known and any(x in known for x in mine):
                 out[k] = Verdict("disclosure")
             elif any(v is not None and v.reason == "disclosure" for v in vs):
