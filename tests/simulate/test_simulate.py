@@ -301,4 +301,5 @@ def test_deletions_are_streamed_into_truth_json(tmp_path: Path) -> None:
     assert list(res.truth["deleted"]) == on_disk["deleted"] and res.truth["deleted"] == on_disk["deleted"]
     assert res.truth["deleted"][0] == on_disk["deleted"][0]
     assert set(on_disk["deleted"][0]) == {"id", "deleted_at"}
+    assert res.truth["deleted"].count(on_disk["deleted"][0]) == 1  # a Sequence's count(), not its length
     assert not [p for p in (tmp_path / ".truth").iterdir() if p.name.startswith("tmp")]  # the spool is gone

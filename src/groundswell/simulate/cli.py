@@ -97,7 +97,8 @@ def register(subparsers: Any) -> None:
     g = p.add_argument_group("the call to action and the crowd")
     g.add_argument("--call-reposts", type=float, default=_D.call_reposts, metavar="X",
                    help="the call's reposts, as a multiple of an ordinary movement post's (default: 12)")
-    g.add_argument("--call-replies", type=float, default=_D.call_replies, metavar="X", help="same, replies (default: 25)")
+    g.add_argument("--call-replies", type=float, default=_D.call_replies, metavar="X",
+                   help="same, replies (default: 25)")
     g.add_argument("--call-quotes", type=float, default=_D.call_quotes, metavar="X", help="same, quotes (default: 1)")
     g.add_argument("--call-adopts", type=float, default=_D.call_adopts, metavar="X",
                    help="same, own posts with the hashtag that do not link back (default: 1)")

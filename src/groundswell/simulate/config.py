@@ -8,7 +8,7 @@ described by its ``SimConfig`` (written into ``truth.json`` as ``config``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from groundswell.errors import UsageError
@@ -183,7 +183,5 @@ class SimConfig:
         return cls(**d)
 
 
-def _days(d: float):  # noqa: ANN202 - a timedelta
-    from datetime import timedelta
-
+def _days(d: float) -> timedelta:
     return timedelta(days=d)

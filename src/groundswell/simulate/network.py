@@ -79,12 +79,14 @@ class Network:
     def pick_in_community(self, rng: np.random.Generator, c: int, k: int) -> np.ndarray:
         cum = self.community_cumact[c]
         idx = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        return self.community_members[c][np.minimum(idx, len(cum) - 1)]
+        picked: np.ndarray = self.community_members[c][np.minimum(idx, len(cum) - 1)]
+        return picked
 
     def pick_any(self, rng: np.random.Generator, k: int) -> np.ndarray:
         cum = self.all_cumact
         idx = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        return np.minimum(idx, self.n - 1)
+        picked: np.ndarray = np.minimum(idx, self.n - 1)
+        return picked
 
     def decoys(self, k: int) -> list[int]:
         """``k`` accounts that everyone mentions now and then (brands, the platform's own accounts):
@@ -175,9 +177,9 @@ def build_network(cfg: SimConfig, rng: np.random.Generator) -> Network:
         dst = src.copy()  # an empty community: self-loops, dropped below
         for c, mem in enumerate(members):
             sel = np.flatnonzero(tgt_comm == c)
-            if len(sel) == 0 or len(mem) == 0:
+            cum = cum_attract[c]  # None for an empty community
+            if len(sel) == 0 or cum is None:
                 continue
-            cum = cum_attract[c]
             idx = np.searchsorted(cum, rng.random(len(sel)) * cum[-1], side="right")
             dst[sel] = mem[np.minimum(idx, len(mem) - 1)]
         del tgt_comm

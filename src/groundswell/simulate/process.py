@@ -64,7 +64,7 @@ import heapq
 import math
 import random
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -188,7 +188,7 @@ class _Queue:
         return self.n
 
 
-def _ms(dt) -> int:  # noqa: ANN001
+def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
@@ -237,7 +237,8 @@ class Simulation:
         return 1.0 / (1.0 - branching * w)
 
     def _expected_tree(self, author: int, mult: dict[str, float]) -> float:
-        direct = sum(min(0.5, self.p_move * _MOVE[k] * m) for k, m in mult.items()) * self.net.n_followers[author]
+        direct: float = (sum(min(0.5, self.p_move * _MOVE[k] * m) for k, m in mult.items())
+                         * self.net.n_followers[author])
         return (1.0 + direct * self.q_move) * _MOVE_EFF
 
     def _plan(self) -> None:
@@ -297,7 +298,7 @@ class Simulation:
 
         # exogenous movement posts: shape normalised over the window
         hours = np.arange(self.onset // HOUR_MS, self.end // HOUR_MS + 1)
-        shape = np.array([self._shape(h * HOUR_MS + HOUR_MS // 2) for h in hours])
+        shape = np.array([self._shape(h * HOUR_MS + HOUR_MS // 2) for h in hours.tolist()])
         self.exo_norm = max(0.0, move_budget) / e_move / max(1e-9, shape.sum())
         self._push(self.start - self.start % HOUR_MS, "tick")
 
@@ -455,7 +456,8 @@ class Simulation:
                 kinds = []
                 for _ in range(k):
                     r = rnd.random()
-                    kinds.append("repost" if r < c_rep else "reply" if r < c_reply else "quote" if r < c_quote else "adopt")
+                    kinds.append("repost" if r < c_rep else "reply" if r < c_reply
+                                 else "quote" if r < c_quote else "adopt")
             for kind in kinds:
                 a = int(followers[lo + rnd.randrange(f)])
                 med, sig = _DELAY[kind]
@@ -486,7 +488,8 @@ class Simulation:
                 x.n_repost += 1
                 last = max(last, t)
                 self._push(t, c)
-        x.n_like = x.n_repost * rnd.randint(1, 4) + x.n_reply // 2 + int(gen.poisson(0.3 + 0.002 * net.n_followers[x.author]))
+        x.n_like = (x.n_repost * rnd.randint(1, 4) + x.n_reply // 2
+                    + int(gen.poisson(0.3 + 0.002 * net.n_followers[x.author])))
         self._last_child = last
 
     # ---- the stream ---------------------------------------------------------

@@ -118,7 +118,8 @@ class DeletedList(Sequence[dict[str, str]]):
     ``{"id", "deleted_at"}`` dicts that ``json.load`` gives."""
 
     def __init__(self, path: Path, start: int, end: int, count: int) -> None:
-        self.path, self.start, self.end, self.count = path, start, end, count
+        # the length as ``n``: an attribute ``count`` would hide Sequence.count()
+        self.path, self.start, self.end, self.n = path, start, end, count
 
     def _load(self) -> list[dict[str, str]]:
         with open(self.path, "rb") as fh:
@@ -126,7 +127,7 @@ class DeletedList(Sequence[dict[str, str]]):
             return orjson.loads(fh.read(self.end - self.start))  # type: ignore[no-any-return]
 
     def __len__(self) -> int:
-        return self.count
+        return self.n
 
     def __getitem__(self, i: Any) -> Any:
         return self._load()[i]
@@ -140,7 +141,7 @@ class DeletedList(Sequence[dict[str, str]]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"DeletedList({self.count} deletions in {self.path.name})"
+        return f"DeletedList({self.n} deletions in {self.path.name})"
 
 
 def _dt(ms: int | None) -> datetime | None:
@@ -205,7 +206,8 @@ class TruthRecorder:
         self.n = 0
         # what the collected posts hold of the call to action, by kind
         self.call_evidence: Counter[str] = Counter()
-        self.call_window = [0, 0, 0, 0]  # movement posts in [onset, onset + 3h): all, of the call's tree; collected: same
+        # movement posts in [onset, onset + 3h): all, of the call's tree; collected: same
+        self.call_window = [0, 0, 0, 0]
 
     def post(self, p: Post) -> None:
         net, w, c = self.net, self.w, self.cols

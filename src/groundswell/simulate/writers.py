@@ -58,7 +58,7 @@ import re
 from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import orjson
@@ -100,7 +100,8 @@ def open_out(path: Path, compress: str | None) -> tuple[IO[bytes], Path]:
         raw = open(path, "wb")  # noqa: SIM115 - closed with the gzip stream below
         gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
         gz._gs_raw = raw  # type: ignore[attr-defined]
-        return gz, path
+        # a GzipFile is a binary file (io.BufferedIOBase), though not nominally a typing.IO
+        return cast(IO[bytes], gz), path
     if compress == "zst":
         import zstandard
 
@@ -363,7 +364,7 @@ class TwitterV2Writer(_ComplianceMixin, Writer):
         self.pages += 1
         newest = self.page[-1]
         retrieved = max(self.collected_ms, newest.t + HOUR_MS)
-        page = {
+        page: dict[str, Any] = {
             "data": data,
             "includes": {
                 "users": [self._user(a) for a in users],
@@ -657,7 +658,8 @@ class BlueskyWriter(Writer):
 
 
 def _html_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#39;"))
 
 
 class MastodonWriter(Writer):
@@ -758,7 +760,8 @@ class MastodonWriter(Writer):
         for url, _, s, e in urls:
             scheme, rest = url.split("://", 1)
             spans.append((s, e, f'<a href="{url}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
-                                f'<span class="invisible">{scheme}://</span><span class="">{_html_escape(rest)}</span></a>'))
+                                f'<span class="invisible">{scheme}://</span>'
+                                f'<span class="">{_html_escape(rest)}</span></a>'))
         pos = 0
         for s, e, html in sorted(spans):
             parts.append(_html_escape(text[pos:s]))
@@ -798,7 +801,8 @@ class MastodonWriter(Writer):
             "muted": False, "bookmarked": False, "content": content, "filtered": [], "reblog": None,
             "application": {"name": "Web", "website": None} if d == MASTODON_HOME else None,
             "account": self._acct(p.author), "media_attachments": [], "mentions": mentions,
-            "tags": [{"name": tag.lower(), "url": f"https://{MASTODON_HOME}/tags/{tag.lower()}"} for tag, _, _ in p.tags],
+            "tags": [{"name": tag.lower(), "url": f"https://{MASTODON_HOME}/tags/{tag.lower()}"}
+                     for tag, _, _ in p.tags],
             "emojis": [],
             "quote": {"state": "accepted", "quoted_status": self._frag(x)} if p.kind == "quote" and x else None,
             "card": None, "poll": None,
@@ -831,7 +835,7 @@ class CsvWriter(Writer):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self.raw = self._open("posts.csv")
-        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)  # type: ignore[arg-type]
+        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)
         self.w = csv.writer(self.fh, lineterminator="\n")
         self.w.writerow(CSV_COLUMNS)
 
@@ -886,7 +890,7 @@ class ScrapedCsvWriter(Writer):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self.raw = self._open("posts.csv")
-        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)  # type: ignore[arg-type]
+        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)
         self.w = csv.writer(self.fh, lineterminator="\n")
         self.w.writerow(SCRAPED_COLUMNS)
 
