@@ -511,7 +511,8 @@ def _list(value: str | None, *, whitespace_only: bool = False) -> list[str]:
             out = []
             for it in items:
                 if isinstance(it, dict):
-                    it = it.get("tag") or it.get("text") or it.get("username") or it.get("expanded_url") or it.get("url")
+                    it = (it.get("tag") or it.get("text") or it.get("username") or it.get("expanded_url")
+                          or it.get("url"))
                 if isinstance(it, str) and it:
                     out.append(it)
             return out

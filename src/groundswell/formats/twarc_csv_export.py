@@ -295,7 +295,9 @@ def batch_rows(pages: list[dict[str, Any]]) -> list[list[str]]:
             data = [data]
         if not isinstance(data, list) or not data:
             continue
-        inc = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+        inc = page.get("includes")
+        if not isinstance(inc, dict):
+            inc = {}
         exp = Expander(
             _by(inc.get("users")),
             _by(inc.get("tweets")),
@@ -334,7 +336,7 @@ def batch_of(items: list[tuple[dict[str, Any], Expander, Any, Any]]) -> list[lis
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
-def _v2_time(value: Any) -> str | None:
+def _v2_time(value: datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     return value

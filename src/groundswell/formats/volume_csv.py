@@ -124,9 +124,9 @@ def read(text: TextIO, sink: Sink, *, columns: dict[str, str] | None = None, pla
                 raise RecordError("no start time")
             end = iso_time(row[cols["end"]].strip()) if "end" in cols else None
             q = row[cols["query"]].strip() if "query" in cols else ""
-            rec = {"platform": (row[cols["platform"]].strip() if "platform" in cols else "") or platform
-                   or "twitter", "query": q or (query or "").strip(), "start": start, "end": end,
-                   "count": _count(row[cols["count"]])}
+            rec: dict[str, Any] = {
+                "platform": (row[cols["platform"]].strip() if "platform" in cols else "") or platform or "twitter",
+                "query": q or (query or "").strip(), "start": start, "end": end, "count": _count(row[cols["count"]])}
         except RecordError as e:
             sink.reject(str(e))
             continue
