@@ -85,12 +85,12 @@ class Recording:
 
     times: list[int] = field(default_factory=list)
     collections: list[str | None] = field(default_factory=list)
-    payloads: list[bytes] = field(default_factory=list)
+    payloads: list[bytes | bytearray] = field(default_factory=list)  # a bytearray: sent as a binary frame
 
     def __len__(self) -> int:
         return len(self.times)
 
-    def add(self, time_us: int, collection: str | None, payload: bytes) -> None:
+    def add(self, time_us: int, collection: str | None, payload: bytes | bytearray) -> None:
         self.times.append(time_us)
         self.collections.append(collection)
         self.payloads.append(payload)
@@ -124,7 +124,7 @@ def _open(path: str) -> IO[bytes]:
     if magic == b"\x28\xb5\x2f\xfd":
         import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f))  # type: ignore[arg-type]
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f))
     return f
 
 
@@ -154,11 +154,12 @@ def _load_jetstream(path: str) -> Recording:
             try:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError:
+                frame: bytes | bytearray = line
                 try:
                     line.decode("utf-8")
                 except UnicodeDecodeError:
-                    line = bytearray(line)  # not text: sent as a binary frame
-                rec.add(last, None, line)  # served as the malformed frame it is
+                    frame = bytearray(line)  # not text: sent as a binary frame
+                rec.add(last, None, frame)  # served as the malformed frame it is
                 continue
             t = bluesky.time_us(obj)
             if t is None:
@@ -396,9 +397,11 @@ class ReplayServer:
     async def serve(self, ready: threading.Event | None = None) -> None:
         """Serve until cancelled."""
         from websockets.asyncio.server import serve
+        from websockets.typing import Origin
 
         async with serve(self._handler, HOST, self.port, compression=None, max_size=1 << 20,
-                         ping_interval=20, ping_timeout=60, origins=self.origins,
+                         ping_interval=20, ping_timeout=60,
+                         origins=[None if o is None else Origin(o) for o in self.origins],
                          process_request=self._check_host) as server:
             self._server = server
             self.port = server.sockets[0].getsockname()[1]
