@@ -104,7 +104,8 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
             s += f": {on['ignition_reason']}"
         if cands:
             s += "; the leading candidates were " + "; ".join(
-                f"{_acct(c['author'])} ({_evidence(c.get('evidence') or {}, 'their posts', 'them') or 'little evidence'})"
+                f"{_acct(c['author'])} "
+                f"({_evidence(c.get('evidence') or {}, 'their posts', 'them') or 'little evidence'})"
                 for c in cands)
         out.append(s + ".")
     if on.get("first_post") and parse_iso(on["first_post"].get("time")) and _acct(on["first_post"].get("author")) \
@@ -220,7 +221,8 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
     langs = v["reach"]["languages"]["totals"]
     if langs and tot.get("posts"):
         top = langs[0]
-        s = f"Posts came in {_pl(len(langs), 'language')}, most of them in {top['value']} ({_pct(top['posts'] / tot['posts'])})"
+        s = (f"Posts came in {_pl(len(langs), 'language')}, "
+             f"most of them in {top['value']} ({_pct(top['posts'] / tot['posts'])})")
         ctr = v["reach"]["countries"]["totals"]
         if ctr:
             s += f"; those with a place came from {_pl(len(ctr), 'country', 'countries')}, led by {ctr[0]['value']}"

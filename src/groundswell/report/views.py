@@ -87,7 +87,7 @@ class Presenter:
         self.policy = policy if policy is not None else privacy.Policy.from_store(store, identify=identify)
         self.output = privacy.Shareable(store, self.policy)
         self.ps = self.output.ps
-        self.platforms = [r[0] for r in store.con.execute(
+        self.platforms: list[str | None] = [r[0] for r in store.con.execute(
             "SELECT DISTINCT platform FROM posts ORDER BY 1").fetchall()]
         self._plat: dict[str, str | None] = {}
 
@@ -331,7 +331,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     if result.get("basis") == "platform counts":
         from groundswell.errors import UsageError
 
-        raise UsageError(f"the store holds only the platform's counts for #{' #'.join(result['movement']['hashtags'])}, "
+        raise UsageError("the store holds only the platform's counts for "
+                         f"#{' #'.join(result['movement']['hashtags'])}, "
                          "no posts: 'groundswell analyze' shows their timeline, bursts, takeoff and peak; the report "
                          "needs posts (ingest them, e.g. twarc2 search output)")
     pr = presenter or Presenter(store)
@@ -345,7 +346,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                       "authors": r["authors"]} for r in tl["rows"]]
     ign = on.get("ignition") or {}
     determined = ign.get("status") == "determined"
-    v["coverage"] = {k: result.get("coverage", {}).get(k) for k in ("first", "last", "posts", "search", "main", "notes")}
+    v["coverage"] = {k: result.get("coverage", {}).get(k)
+                     for k in ("first", "last", "posts", "search", "main", "notes")}
     v["totals"]["peak_at_collection_edge"] = tl.get("peak_at_collection_edge")
     v["onset"] = {"takeoff": on.get("takeoff"), "takeoff_posts": on.get("takeoff_posts"),
                   "takeoff_status": on.get("takeoff_status"), "takeoff_note": on.get("takeoff_note"),
