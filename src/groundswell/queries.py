@@ -23,7 +23,8 @@ def info(store: Any) -> dict[str, Any]:
     engine (it only uses ``store.sql``).
     """
     def rows(q: str) -> list[dict[str, Any]]:
-        return store.sql(q).to_pylist()
+        got: list[dict[str, Any]] = store.sql(q).to_pylist()  # a pyarrow Table's rows
+        return got
 
     ref = "coalesce(is_reference, false)"
     p = rows(f"SELECT count(*) FILTER (WHERE NOT {ref}) AS n, count(*) FILTER (WHERE {ref}) AS ref, "

@@ -87,7 +87,7 @@ class Presenter:
         self.policy = policy if policy is not None else privacy.Policy.from_store(store, identify=identify)
         self.output = privacy.Shareable(store, self.policy)
         self.ps = self.output.ps
-        self.platforms: list[str | None] = [r[0] for r in store.con.execute(
+        self.platforms: list[str] = [r[0] for r in store.con.execute(  # part of the posts key: never NULL
             "SELECT DISTINCT platform FROM posts ORDER BY 1").fetchall()]
         self._plat: dict[str, str | None] = {}
 

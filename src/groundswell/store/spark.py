@@ -73,7 +73,7 @@ def require_pyspark() -> None:
 def is_uri(path: str) -> bool:
     """True for a URI with a scheme other than file: (s3a://, gs://, hdfs://, abfss://...)."""
     m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://", path)
-    return bool(m) and m.group(1).lower() != "file"
+    return m is not None and m.group(1).lower() != "file"
 
 
 def _local(path: str) -> str:
