@@ -168,7 +168,8 @@ def leiden_sweep(store: Any, truth: dict[str, Any], truth_dir: Path,
                 nmi = ari = None
             diffs = [abs(r["share"] - curve[r["time"]]) for r in cm.get("outside_seed", [])
                      if r["share"] is not None and r["known"] >= 30 and r["time"] in curve]
-            out.append({"resolution": cm.get("resolution", res), "basis": cm.get("basis"), "communities": cm.get("count", 0),
+            out.append({"resolution": cm.get("resolution", res), "basis": cm.get("basis"),
+                        "communities": cm.get("count", 0),
                         "placed": len(pairs), "nmi": None if nmi is None else round(float(nmi), 4),
                         "ari": None if ari is None else round(float(ari), 4),
                         "outside_max_diff": round(max(diffs), 4) if diffs else None})

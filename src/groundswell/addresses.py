@@ -97,7 +97,8 @@ UNION ALL SELECT * FROM (
     WHERE reply_to_id IS NOT NULL AND reply_to_id NOT LIKE '{ADDRESS_LIKE}'
   UNION ALL SELECT {_home("quote_of_id")}, quote_of_id FROM {_R}
     WHERE quote_of_id IS NOT NULL AND quote_of_id NOT LIKE '{ADDRESS_LIKE}') WHERE address IS NOT NULL""",
-    "gs_ma_unserved": f"SELECT source_file, n, uri FROM {_R} WHERE has_raw AND server IS NULL AND coalesce(n, '') <> ''",
+    "gs_ma_unserved": f"SELECT source_file, n, uri FROM {_R} "
+                      "WHERE has_raw AND server IS NULL AND coalesce(n, '') <> ''",
     "gs_ma_hosts": f"""
 SELECT DISTINCT source_file, lower(regexp_extract(uri, '^https?://([^/]+)/', 1)) AS host FROM {_R}
 WHERE has_raw AND server IS NULL AND coalesce(n, '') <> ''
@@ -108,7 +109,8 @@ WHERE has_raw AND server IS NULL AND kind = 'reply' AND reply_to_id IS NULL AND 
 }
 
 # the server that gave each file whose statuses do not say it: the one host its local statuses share
-_FILE_SERVER = "SELECT source_file, min(host) AS host FROM gs_ma_hosts GROUP BY source_file HAVING count(DISTINCT host) = 1"
+_FILE_SERVER = ("SELECT source_file, min(host) AS host FROM gs_ma_hosts "
+                "GROUP BY source_file HAVING count(DISTINCT host) = 1")
 
 # a reply the reader could not address gets its parent's address once its file names its server
 FILL_SQL = f"""
