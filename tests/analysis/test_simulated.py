@@ -202,9 +202,9 @@ def test_held_out_shapes(tmp_path) -> None:
     """Issue 14's measure on movements nobody tuned for: the 100 held-out shapes (5000-5099), at every
     interval. The issue's target is the ignition right (what the files allow naming: the call's post, its
     account, or "undetermined") in at least 95% and every takeoff within one hour; measured when this test was
-    written: ignition 92 of 100 and takeoff 99 of 100 at each interval (docs/simulate.md), so the target is not
-    met and this test guards what is reached: at least 90% and 98%, the same answers at every interval (the
-    takeoff and ignition are read in hours), and no more wrong names than 8."""
+    last measured: ignition 94 of 100 (4 wrong names) and takeoff 99 of 100 at each interval (docs/simulate.md),
+    so the target is not met and this test guards what is reached: at least 93% and 98%, the same answers at
+    every interval (the takeoff and ignition are read in hours), and no more wrong names than 5."""
     from groundswell.accuracy import INTERVALS, evaluate, summarize
     from groundswell.simulate.shapes import HELD_OUT_SEEDS
 
@@ -217,9 +217,9 @@ def test_held_out_shapes(tmp_path) -> None:
     first = s["intervals"][INTERVALS[0]]
     for iv in INTERVALS:
         r = s["intervals"][iv]
-        assert r["ignition_share"] >= 0.90, (iv, r["ignition_right"], r["said_by_expected"], r["ignition_failures"])
+        assert r["ignition_share"] >= 0.93, (iv, r["ignition_right"], r["said_by_expected"], r["ignition_failures"])
         assert r["takeoff_share"] >= 0.98, (iv, r["takeoff_failures"], r["takeoff_max_abs_off_h"])
         assert r["ignition_failures"] == first["ignition_failures"] and \
             r["takeoff_failures"] == first["takeoff_failures"], iv
         wrong = sum(n for c in r["said_by_expected"].values() for k, n in c.items() if k.startswith("other"))
-        assert wrong <= 8, (iv, r["said_by_expected"])
+        assert wrong <= 5, (iv, r["said_by_expected"])

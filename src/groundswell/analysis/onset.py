@@ -74,6 +74,7 @@ BEFORE = timedelta(hours=3)
 AFTER = timedelta(hours=4)
 BASELINE = timedelta(hours=48)
 LATEST = timedelta(hours=1)  # the end of the takeoff hour
+LEADING = 20  # posts whose responses by anyone (hashtag or not) are counted
 MIN_TAKEOFF_POSTS = 10
 PRIOR_POSTS = 50.0
 MIN_SCORE = 8.0
@@ -451,9 +452,15 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     n_long = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=wp) or 0) if wp > we else n_in
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
     ev = _evidence(store, scope, ws, wp, we)
-    # replies, reposts and quotes of the leading posts by anyone (hashtag or not)
-    lead = sorted(ev.post, key=lambda p: (-sum(len(v) for v in ev.post[p].values()), p))[:20]
-    lead = [p for p in lead if not p.startswith(("twitter:", "bluesky:", "mastodon:"))]
+    times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
+    # a Twitter post that is not stored (a link to it, a repost of it) still tells its time by its id
+    made = {p: t for p in ev.post if (t := times.get(p) or refs.twitter_id_time(p)) is not None}
+    latest = takeoff + LATEST
+    # replies, reposts and quotes of the leading posts by anyone (hashtag or not); only posts that can
+    # be candidates (made by ``latest``) lead, or later posts with many responses crowd the call out
+    lead = sorted((p for p in ev.post if not p.startswith(("twitter:", "bluesky:", "mastodon:"))
+                   and (made.get(p) is None or made[p] <= latest)),
+                  key=lambda p: (-sum(len(v) for v in ev.post[p].values()), p))[:LEADING]
     if lead:
         for r in sql.rows(store, DIRECT_SQL, ws=ws, we=wp, ids=sql.Raw(sql.in_list(lead))):
             akey = ev.post_account.get(r["root"])
@@ -462,12 +469,10 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     pre = _evidence(store, scope, bs, ws) if n_pre else _Evidence()
     scale = n_in / (n_pre + PRIOR_POSTS)
     scale_post = n_long / (n_pre + PRIOR_POSTS)
-    times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
-    latest = takeoff + LATEST
     best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
     late: set[str] = set()
     for p in ev.post:
-        t = times.get(p)
+        t = made.get(p)
         if t is not None and t > latest:
             late.add(ev.post_account[p])
             continue
