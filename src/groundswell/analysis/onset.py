@@ -42,9 +42,11 @@ beside it.
   accounts responded to) plus what names the account itself (mentions,
   inferred conventions; an account known only that way gets a post only when
   scraped ``RT @`` copies reproduce one of its posts' text). A post made
-  after the takeoff hour (``LATEST``) cannot have set it off and is not a
-  candidate, however popular it became: a prolific or famous account that
-  joined later is not the ignition. Responses to a candidate post count from
+  after the surge was under way cannot have set it off and is not a
+  candidate, however popular it became (a prolific or famous account that
+  joined later is not the ignition): the latest candidate is made by the
+  median movement post of the takeoff hour (half of that hour's posts came
+  after it), and never after the hour (``LATEST``). Responses to a candidate post count from
   ``BEFORE`` the takeoff to the end of the main stretch of collection (a
   call's links and replies keep coming for days); what names an account
   counts only up to ``AFTER`` the takeoff. ``confidence`` is ``high`` when the best
@@ -92,6 +94,11 @@ ORDER BY created_at, id LIMIT 1
 HOURLY_SQL = "SELECT date_trunc('hour', created_at) AS t, count(*) AS n FROM {mv} GROUP BY 1"
 
 COUNT_SQL = "SELECT count(*) FROM {mv} WHERE created_at >= {ws} AND created_at < {we}"
+
+NTH_SQL = """
+SELECT created_at FROM {mv} WHERE created_at >= {ws} AND created_at < {we}
+ORDER BY created_at, id LIMIT 1 OFFSET {k}
+"""
 
 ANC0_SQL = """
 SELECT platform, id, account,
@@ -439,7 +446,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
               "after the takeoff, in excess of what the 48 h before predict at the movement's volume; posts made "
-              "after the takeoff hour cannot have set it off")
+              "after half of the takeoff hour's movement posts cannot have set it off")
     if takeoff is None:
         return {"status": "undetermined", "confidence": None, "reason": "no takeoff was found", "candidates": [],
                 "method": method}
@@ -455,7 +462,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
     # a Twitter post that is not stored (a link to it, a repost of it) still tells its time by its id
     made = {p: t for p in ev.post if (t := times.get(p) or refs.twitter_id_time(p)) is not None}
-    latest = takeoff + LATEST
+    latest = _latest(store, scope, takeoff)
     # replies, reposts and quotes of the leading posts by anyone (hashtag or not); only posts that can
     # be candidates (made by ``latest``) lead, or later posts with many responses crowd the call out
     lead = sorted((p for p in ev.post if not p.startswith(("twitter:", "bluesky:", "mastodon:"))
@@ -539,6 +546,17 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
                 "cascade": sum(ev.post_counts(best["post_id"]).values()) if best["post_id"] else 0,
                 "responses": sum(best["evidence"].values())})
     return out
+
+
+def _latest(store: Any, scope: Scope, takeoff: datetime) -> datetime:
+    """The latest time a candidate may be made: the median movement post of the takeoff hour (by then
+    half of the hour's surge had happened), at most the end of the hour."""
+    end = takeoff + LATEST
+    n = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=takeoff, we=end) or 0)
+    if n == 0:
+        return end
+    rows = sql.rows(store, NTH_SQL, mv=scope.table, ws=takeoff, we=end, k=n // 2)
+    return min(end, rows[0]["created_at"]) if rows and rows[0]["created_at"] is not None else end
 
 
 def _time(store: Any, ids: list[str]) -> dict[str, datetime]:
