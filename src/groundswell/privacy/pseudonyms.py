@@ -53,6 +53,8 @@ PLATFORMS = ("twitter", "bluesky", "mastodon")
 # platforms without verification: a 'verified' flag there is not the platform's word (older
 # Mastodon stores took a rel=me-proved profile link for one) and makes nobody public
 UNVERIFIED_PLATFORMS = ("mastodon",)
+# as SQL literals (constants of ours; Spark's SQL parser takes no array parameter inside HAVING)
+_UNVERIFIED_IN = ", ".join(f"'{p}'" for p in UNVERIFIED_PLATFORMS)
 
 _SEP = "\x1f"
 _META = META
@@ -192,8 +194,8 @@ class Pseudonymizer:
                 "SELECT platform, id, list(DISTINCT lower(handle)) FILTER (WHERE handle IS NOT NULL) "
                 "FROM accounts GROUP BY platform, id "
                 "HAVING (? AND bool_or(coalesce(verified, false) AND platform NOT IN "
-                "(SELECT unnest(?::VARCHAR[])))) OR (? AND max(followers) >= ?)",
-                [pol.verified, list(UNVERIFIED_PLATFORMS), pol.min_followers is not None, pol.min_followers or 0])
+                f"({_UNVERIFIED_IN}))) OR (? AND max(followers) >= ?)",
+                [pol.verified, pol.min_followers is not None, pol.min_followers or 0])
             for p, i, handles in rows:
                 pub.add(p + _SEP + i)
                 for h in handles or ():
