@@ -17,8 +17,10 @@ from typing import IO, Any, Callable, Iterator
 import orjson
 import pyarrow as pa
 
+from groundswell import model
 from groundswell.errors import UsageError
 from groundswell.store.duck import Store
+from groundswell.store.pages import PageReader, fill_raw, fill_rows
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 TABLES = ("posts", "accounts", "volumes", "deletions", "follows", "rejects")
@@ -64,10 +66,15 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
             return write(_twarc_csv_batches(store, include_referenced), fmt, output, "twarc-csv", transform,
                          empty=twarc_csv_empty())
     where, params = _where(platform, include_referenced) if table == "posts" else ("", [])
-    cols = "*" if raw or table not in ("posts", "accounts") else "* EXCLUDE (raw)"
-    order = "platform, created_at, id" if table == "posts" else "ALL"
+    paged = table in ("posts", "accounts")
+    if paged:  # the model's columns: raw, when asked for, read through the pages
+        names = [f'"{n}"' for n in model.SCHEMAS[table].names if n != "raw"]
+        cols = ", ".join(names + ([store.raw_sql()] if raw else []))
+        order = "platform, created_at, id" if table == "posts" else ", ".join(names)
+    else:
+        cols, order = "*", "ALL"
     query = f"SELECT {cols} FROM {table}{where} ORDER BY {order}"
-    if transform is None and fmt == "parquet":
+    if transform is None and fmt == "parquet" and not (raw and paged):
         # nothing to change on the way: let DuckDB write it
         n = store.con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0]
         store.con.execute(f"COPY ({query}) TO '{output.replace(chr(39), chr(39) * 2)}' "
@@ -76,8 +83,13 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
     cur = store.con.cursor()  # a cursor of its own: a transform may query the store between batches
     try:
         reader = cur.sql(query, params=params or None).to_arrow_reader(CHUNK)
-        batches = (pa.Table.from_batches([b]) for b in reader)
-        return write(batches, fmt, output, table, transform, empty=reader.schema.empty_table())
+        batches: Iterator[pa.Table] = (pa.Table.from_batches([b]) for b in reader)
+        empty = reader.schema.empty_table()
+        if raw and paged:
+            pr = PageReader(store.con)
+            batches = (fill_raw(store.con, b, pr) for b in batches)
+            empty = fill_raw(store.con, empty)
+        return write(batches, fmt, output, table, transform, empty=empty)
     finally:
         cur.close()
 
@@ -164,12 +176,14 @@ def _twarc_csv_batches(store: Store, include_referenced: bool) -> Iterator[pa.Ta
     where, params = _where("twitter", include_referenced)
     cur = store.con.cursor()
     try:
-        res = cur.execute(
-            f"SELECT * FROM posts{where} ORDER BY source_file, source_line, created_at DESC, id DESC", params)
+        cols = ", ".join(f'"{n}"' for n in model.SCHEMAS["posts"].names if n != "raw")
+        res = cur.execute(f"SELECT {cols}, {store.raw_sql()} FROM posts{where} "
+                          "ORDER BY source_file, source_line, created_at DESC, id DESC", params)
         names = [d[0] for d in res.description]
+        pr = PageReader(store.con)
         while rows := res.fetchmany(CHUNK):
-            posts = [dict(zip(names, r)) for r in rows]
-            out = list(_twarc_rows(store, posts, tc))
+            posts = fill_rows(store.con, [dict(zip(names, r)) for r in rows], pr)
+            out = list(_twarc_rows(store, posts, tc, pr))
             yield pa.table({c: pa.array([r[i] for r in out], pa.string()) for i, c in enumerate(tc.COLUMNS)})
     finally:
         cur.close()
@@ -187,7 +201,7 @@ def _v2_files(store: Store) -> set[str]:
         "SELECT DISTINCT path FROM sources WHERE format LIKE 'twitter-v2%'").fetchall()}
 
 
-def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[list[str]]:
+def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pr: PageReader) -> Iterator[list[str]]:
     v2_files = _v2_files(store)
     raws = {p["id"]: orjson.loads(p["raw"]) for p in posts if p.get("raw")}
     # a v2 tweet is its own raw (id and text); a CSV row or a v1.1 tweet is written from the post
@@ -200,10 +214,12 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[
     tweets = dict(v2)
     missing = [i for i in ref_ids if i not in tweets]
     if missing:
-        for pid, raw in store.con.execute(
-                "SELECT id, raw FROM posts WHERE platform = 'twitter' AND raw IS NOT NULL AND id IN "
-                "(SELECT unnest(?::VARCHAR[]))", [missing]).fetchall():
-            tweets[pid] = orjson.loads(raw)
+        cur = store.con.execute(
+            f"SELECT id, {store.raw_sql()} FROM posts WHERE platform = 'twitter' AND {store.has_raw_sql()} "
+            "AND id IN (SELECT unnest(?::VARCHAR[]))", [missing])
+        for r in fill_rows(store.con, [dict(zip(("id", "raw", "raw_page", "raw_at"), x)) for x in cur.fetchall()], pr):
+            if r["raw"] is not None:
+                tweets[r["id"]] = orjson.loads(r["raw"])
     user_ids = set()
     for t in tweets.values():
         for k in ("author_id", "in_reply_to_user_id"):
@@ -211,10 +227,12 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any) -> Iterator[
                 user_ids.add(t[k])
     users: dict[str, Any] = {}
     if user_ids:
-        for uid, raw in store.con.execute(
-                "SELECT id, raw FROM accounts_latest WHERE platform = 'twitter' AND raw IS NOT NULL AND id IN "
-                "(SELECT unnest(?::VARCHAR[]))", [sorted(user_ids)]).fetchall():
-            users[uid] = orjson.loads(raw)
+        cur = store.con.execute(
+            f"SELECT id, {store.raw_sql()} FROM accounts_latest WHERE platform = 'twitter' AND {store.has_raw_sql()} "
+            "AND id IN (SELECT unnest(?::VARCHAR[]))", [sorted(user_ids)])
+        for r in fill_rows(store.con, [dict(zip(("id", "raw", "raw_page", "raw_at"), x)) for x in cur.fetchall()], pr):
+            if r["raw"] is not None:
+                users[r["id"]] = orjson.loads(r["raw"])
     for p in posts:
         t = v2.get(p["id"])
         yield tc.row(t, users, tweets) if t is not None else tc.row_from_post(p)
