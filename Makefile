@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO   := demo
-EXTRAS ?= test,report,web,train,accurate,spark
+EXTRAS ?= test,lint,report,web,train,accurate,spark
 
-.PHONY: demo test test-fast venv clean bench
+.PHONY: demo test test-fast lint venv clean bench
 
 venv: $(STAMP)
 
@@ -24,8 +24,14 @@ demo: venv
 	$(BIN)/groundswell analyze --hashtag metoo --db $(DEMO)/groundswell.duckdb
 	$(BIN)/groundswell report --hashtag metoo --db $(DEMO)/groundswell.duckdb --output $(DEMO)/report.html --brief $(DEMO)/brief.md
 
-test: venv
+test: venv lint
 	$(BIN)/python -m pytest -q
+
+# ruff (pycodestyle, pyflakes, import order, bugbear, pyupgrade) and strict mypy over src/:
+# their configuration is in pyproject.toml; either one's error fails `make test`.
+lint: venv
+	$(BIN)/ruff check src
+	$(BIN)/mypy
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -1,7 +1,7 @@
 """Benchmark: the whole ``analyze`` of a large simulated movement in the DuckDB store.
 
     .venv/bin/python benchmarks/analyze.py --posts 10000000 --format csv --workdir /tmp/gs-bench
-    .venv/bin/python benchmarks/analyze.py --db /path/store.duckdb --truth /path/sim/truth.json --runs 3
+    .venv/bin/python benchmarks/analyze.py --db /path/store.duckdb --truth /path/sim/.truth/truth.json --runs 3
 
 Simulates (any format; the follower graph ``follows.csv`` is ingested too),
 ingests (both skipped when the store already exists; ``--db`` names an existing
@@ -46,7 +46,7 @@ def main() -> int:
         db, truth_path = Path(a.db), Path(a.truth) if a.truth else None
     else:
         work = Path(a.workdir) / f"{a.posts}-{a.seed}-{a.format}"
-        db, truth_path = work / "store.duckdb", work / "sim" / "truth.json"
+        db, truth_path = work / "store.duckdb", work / "sim" / ".truth" / "truth.json"
         if not db.exists():
             _build(a, work, db)
     if a.runs > 1 and not a.one:

@@ -12,8 +12,11 @@ What it measures (every figure on rows not used to train the model scoring them)
    the non-empty texts (main figure) and on all rows, where an empty text
    gets the training fold's majority answer (what a text-only model can do).
    Beside them: TF-IDF + logistic regression on the same folds (the issue's
-   baseline), the majority class, and a label-noise ceiling: how well one
-   copy of a duplicated text predicts another copy's stance.
+   baseline), the majority class, the always-positive answer (for a rare
+   label the majority class says "never" and scores F1 0, which flatters
+   nothing; "always" scores F1 = 2p/(1+p) at prevalence p: a model must beat
+   both), and a label-noise ceiling: how well one copy of a duplicated text
+   predicts another copy's stance.
 2. Disclosure: the #WhyIDidntReport testimony texts and the antinetwork
    ``story`` rows (positives) against the other antinetwork rows (human
    judged not a first-person story); folds stratified; the test fold's texts
@@ -22,8 +25,14 @@ What it measures (every figure on rows not used to train the model scoring them)
 3. Speed (posts/s): the fast model's labels alone and the whole labelling
    (language and sentiment included); the accurate model on a sample.
 4. Simulator: the movement classes of the simulator's English template texts
-   (written for this project, never used in training): accuracy, recall per class.
+   (written for this project; the models never learn from them): accuracy,
+   recall per class of a model trained on the real sets only. A sanity check,
+   not evidence: the simulator's phrasing is the project's own.
 5. Sentiment: Pearson r of our shortened VADER with vaderSentiment's compound.
+6. Held out (``heldout``): what ``scripts/train_content.py`` writes into the
+   model files: trained on three quarters of the real sets, recall and
+   precision per label on the fixed held-out quarter against the human
+   labels, beside the always-positive and majority answers.
 """
 
 from __future__ import annotations
@@ -169,6 +178,20 @@ def metooma_cv(src, models: list[str], folds: int) -> dict:  # type: ignore[no-u
             for i in range(len(v)):
                 ry.append(v[i])
                 rp.append(v[(i + 1) % len(v)])
+    # the trivial answers for each binary label and each stance class, on the non-empty texts
+    base: dict = {}
+    for lab in [*METOOMA_BINARY, "stance_support", "stance_oppose"]:
+        if lab.startswith("stance_"):
+            y = (stance_all[ne] == (1 if lab == "stance_support" else 2)).astype(int)
+        else:
+            y = y_all[lab][ne].astype(int)
+        prev = float(y.mean()) if len(y) else 0.0
+        major = int(prev >= 0.5)
+        base[lab] = {"prevalence": round(prev, 4),
+                     "majority_f1": round(_f1(y, np.full(len(y), major)), 3),
+                     "always_positive_f1": round(2 * prev / (1 + prev), 3) if prev else 0.0,
+                     "always_positive_precision": round(prev, 4), "always_positive_recall": 1.0}
+    out["trivial_baselines"] = base
     out["duplicate_ceiling"] = {
         "duplicated_rows": len(ys),
         "stance_macro_f1": round(_mf1(np.array(ys), np.array(ps)), 3),
@@ -189,6 +212,10 @@ def disclosure_cv(src, models: list[str], folds: int) -> dict:  # type: ignore[n
     rule = np.array([movement_rule(t) == "disclosure" for t in texts])
     p, r, f, _ = precision_recall_fscore_support(y, rule, average="binary", zero_division=0)
     out["weak_rule"] = {"precision": round(float(p), 3), "recall": round(float(r), 3), "f1": round(float(f), 3)}
+    prev = float(y.mean())
+    out["always_positive"] = {"precision": round(prev, 3), "recall": 1.0, "f1": round(2 * prev / (1 + prev), 3)}
+    out["majority"] = {"answer": "disclosure" if prev >= 0.5 else "not a disclosure",
+                       "f1": round(_f1(y, np.full(len(y), int(prev >= 0.5))), 3)}
     from groundswell.content.training import movement_set
 
     import re
@@ -267,29 +294,33 @@ def sentiment_check(src) -> dict:  # type: ignore[no-untyped-def]
             "same_category": round(float(np.mean(cat(ours) == cat(ref))), 3)}
 
 
-def simulator_check(src, data: Path, models: list[str], n: int = 200) -> dict:  # type: ignore[no-untyped-def]
-    """Movement classes on simulator texts from templates held out of training.
+SIM_KINDS = ("disclosure", "first_time", "support", "news", "opposition", "other")
 
-    The simulator's English templates of each kind are split in two: the
-    models are trained with texts from one half and scored on texts from the
-    other half (a text from a held-out template is never seen in training).
-    """
-    from groundswell.content.training import SIM_KINDS, load_sources, simulated_texts
+
+def simulated_texts(per_kind: int, seed: int = 2017) -> list[tuple[str, str]]:
+    """English texts of the simulator's templates (``groundswell.simulate.texts``), with their kind."""
+    import random
+
     from groundswell.simulate import texts as sim
 
-    train_t = {k: sim._T["en"][k][0::2] for k in SIM_KINDS}
-    test_t = {k: sim._T["en"][k][1::2] for k in SIM_KINDS}
-    src_tr = load_sources(data, templates=train_t)
-    test = simulated_texts(n, seed=99, templates=test_t)
+    rnd = random.Random(seed)
+    tags = [["MeToo"], ["metoo"], [], ["MeToo", "TimesUp"]]
+    return [(sim.compose(rnd, "en", kind, rnd.choice(tags), tags_first=rnd.random() < 0.2)[0], kind)
+            for kind in SIM_KINDS for _ in range(per_kind)]
+
+
+def simulator_check(src, data: Path, models: list[str], n: int = 200) -> dict:  # type: ignore[no-untyped-def]
+    """Movement classes of the simulator's English texts, by a model trained on the real sets only
+    (the shipped models never see the simulator's texts)."""
+    test = simulated_texts(n, seed=99)
     texts = [t for t, _ in test]
     truth = [k for _, k in test]
     want = np.array([0 if k == "first_time" else ["disclosure", "support", "news", "opposition", "other"].index(k) for k in truth])
     is_ft = np.array([k == "first_time" for k in truth])
-    out: dict = {"texts": len(texts), "distinct": len(set(texts)),
-                 "templates_train": sum(map(len, train_t.values())), "templates_test": sum(map(len, test_t.values()))}
+    out: dict = {"texts": len(texts), "distinct": len(set(texts))}
     for m in models:
-        feat = featurizer(m, sorted(set(texts) | set(t for t, _ in src_tr.simulated) | set(_movement_texts(src_tr))))
-        heads = train_heads(feat, src_tr, name=m, features=m, parts=("movement",))
+        feat = featurizer(m, sorted(set(texts) | set(_movement_texts(src))))
+        heads = train_heads(feat, src, name=m, features=m, parts=("movement",))
         res = predict(heads, feat(texts))
         dec = res["movement"][1]
         ft = res["first_time"][1] & (dec == 0)
@@ -299,6 +330,27 @@ def simulator_check(src, data: Path, models: list[str], n: int = 200) -> dict:  
             "first_time_recall": round(float(np.mean(ft[is_ft])), 3),
             "first_time_false_rate": round(float(np.mean(ft[~is_ft])), 3),
         }
+    return out
+
+
+def heldout_check(src, models: list[str]) -> dict:  # type: ignore[no-untyped-def]
+    """Train on the train part, score on the fixed held-out part (what the model files record)."""
+    from groundswell.content.training import evaluate_heads, split_sources
+
+    train, test = split_sources(src, "train"), split_sources(src, "held-out")
+    out: dict = {"train_rows": train.counts, "held_out_rows": test.counts}
+    for m in models:
+        if m == "fast":
+            feat = hash_features
+        else:
+            every = [r["tweet"] for r in src.metooma if (r["tweet"] or "").strip()] + src.testimony + \
+                [t for t, _ in src.over100] + _movement_texts(train)
+            feat = featurizer(m, sorted(set(every)))
+        heads = train_heads(feat, train, name=m, features=m)
+        ev = evaluate_heads(heads, feat, test)
+        out[m] = {k: ({key: v[key] for key in ("positives", "texts", "recall", "recall_ci", "precision",
+                                                "precision_ci", "f1", "always_positive")}
+                      if v.get("measured") else "not measured: " + v["why"]) for k, v in ev.items()}
     return out
 
 
@@ -313,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--models", default="fast", help="comma-separated: fast,accurate")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--parts", default="metooma,disclosure,speed,simulator,sentiment")
+    ap.add_argument("--parts", default="metooma,disclosure,speed,simulator,sentiment,heldout")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore", category=UserWarning)
@@ -333,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     if "simulator" in parts:
         res["simulator"] = simulator_check(src, a.data, models)
         print(json.dumps({"simulator": res["simulator"]}), flush=True)
+    if "heldout" in parts:
+        res["heldout"] = heldout_check(src, models)
+        print(json.dumps({"heldout": res["heldout"]}), flush=True)
     if "sentiment" in parts:
         res["sentiment"] = sentiment_check(src)
         print(json.dumps({"sentiment": res["sentiment"]}), flush=True)

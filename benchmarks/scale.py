@@ -150,12 +150,12 @@ def run(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     for n in args.posts:
         sim = work / f"sim-{n}"
-        if not (sim / "truth.json").exists():
+        if not (sim / ".truth" / "truth.json").exists():
             shutil.rmtree(sim, ignore_errors=True)
             m = measure([gs, "simulate", "--posts", str(n), "--seed", "11", "--format", "csv", "--out", str(sim), "-q"])
             _split_csv(sim / "posts.csv", 8)
             print(json.dumps({"posts": n, "step": "simulate", **{k: m[k] for k in ("seconds", "peak_mb")}}), flush=True)
-        tag = json.loads((sim / "truth.json").read_text())["hashtag"]
+        tag = json.loads((sim / ".truth" / "truth.json").read_text())["hashtag"]
         size = sum(f.stat().st_size for f in sim.iterdir() if f.suffix == ".csv")
         db = work / f"duck-{n}.duckdb"
         if "duckdb" in args.engines:

@@ -8,7 +8,7 @@ the command line as a user would (ingest into a fresh store, then analyze,
 network, hashtags, export ...), and one row per check is printed: the
 dataset, what is checked, the truth, what groundswell says, and whether they
 agree. Real data first; the simulator (held-out seeds, see
-``groundswell.simulate.accuracy``) comes last. Progress goes to stderr, the
+``groundswell.accuracy``) comes last. Progress goes to stderr, the
 table to stdout. A benchmark reports; the tests assert (tests/analysis/test_truth.py,
 tests/analysis/test_pheme.py, tests/test_peers.py).
 
@@ -280,8 +280,42 @@ def mastodon(data: Path) -> None:
         row("Mastodon context (rtoot)", "replies in a real thread", ctx["replies"], n)
 
 
+def content(data: Path) -> None:
+    """The shipped fast model's recall and precision on the held-out quarter of the real labelled sets
+    (measured when it was trained by scripts/train_content.py, kept in the model file), beside the
+    always-positive baseline. The truth is the human labels (MeTooMA; the #MeToo anti-network's story
+    judgements and the #WhyIDidntReport testimony)."""
+    from groundswell.content.classify import load_model
+
+    ev = load_model("fast").meta.get("evaluation", {})
+    for label in ("disclosure", "metooma_support", "metooma_oppose", "allegation", "refutation", "directed_hate"):
+        e = ev.get(label) or {}
+        if not e.get("measured"):
+            row("labelled sets (held out)", f"{label}: not measured", "-", e.get("why", "-"), True)
+            continue
+        base = e.get("always_positive") or {}
+        row("labelled sets (held out)", f"{label} recall / precision on {e['texts']:,} texts ({e['positives']} positive)",
+            f"always-positive F1 {base.get('f1')}",
+            f"{100 * e['recall']:.0f}% / {100 * e['precision']:.0f}% (F1 {e['f1']})",
+            e["f1"] > base.get("f1", 0))
+
+
+def sim(data: Path) -> None:
+    """The simulator second: the 100 held-out shapes (groundswell.accuracy), at every interval."""
+    from groundswell.accuracy import INTERVALS, evaluate, summarize
+    from groundswell.simulate.shapes import HELD_OUT_SEEDS
+
+    s = summarize(evaluate(HELD_OUT_SEEDS, INTERVALS), INTERVALS)
+    for iv in INTERVALS:
+        r = s["intervals"][iv]
+        row("simulator, held-out shapes 5000-5099", f"ignition right (--interval {iv})", ">= 95 of 100",
+            f"{r['ignition_right']} of {r['n']}", r["ignition_share"] >= 0.95)
+        row("simulator, held-out shapes 5000-5099", f"takeoff within 1 h (--interval {iv})", "100 of 100",
+            f"{r['takeoff_within_1h']} of {r['n']}", r["takeoff_within_1h"] == r["n"])
+
+
 SECTIONS: dict[str, Callable[[Path], None]] = {"peers": peers, "pheme": pheme, "metoo": metoo, "counts": counts,
-                                                "mastodon": mastodon}
+                                                "mastodon": mastodon, "content": content, "sim": sim}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,14 +15,15 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "groundswell"
 
 # lowest first; a unit imports only units of its own layer or below
 LAYERS: list[set[str]] = [
-    {"errors", "model", "embedded", "simulate", "terminal", "progress", "refs", "hosts"},  # know nothing of the store
+    {"errors", "model", "embedded", "simulate", "terminal", "progress", "refs", "hosts",
+     "addresses"},                                                          # know nothing of the store
     {"store"},                                                              # knows only model
     {"formats"},                                                            # parses into model, may write through store
     {"export", "queries", "content"},                                       # read through the store
     {"privacy"},                                                            # decides what outputs show
     {"ingest", "spark_ingest", "analysis"},                                 # feed the store / answer questions
     {"live", "collect"},                                                    # sources feeding the store through ingest
-    {"report", "web"},                                                      # present through privacy
+    {"report", "web", "accuracy"},                                          # present through privacy; accuracy scores analyze on simulations
 ]
 RANK = {u: i for i, layer in enumerate(LAYERS) for u in layer}
 

@@ -64,6 +64,57 @@ def test_twarc_csv_ids_and_export(case: str, tmp_path: Path, cli) -> None:
             assert mine[col] == row[col], f"{case}: column {col} differs for tweet {row['id']}"
 
 
+# Cells where groundswell's export differs from twarc-csv 0.7.2 on purpose, with the reason:
+# (case, column) -> reason. None today: with every opt-out the export is the peer's, cell for cell.
+DELIBERATE: dict[tuple[str, str], str] = {}
+ALL_OPT_OUTS = ("--identify", "--no-redact", "--show-disclosure-text", "--private")
+
+
+@pytest.mark.parametrize("case", TWEET_CASES)
+def test_twarc_csv_export_with_every_opt_out_is_the_peers_cell_for_cell(case: str, tmp_path: Path, cli) -> None:
+    """Every column of every row, as twarc-csv writes it from the same file: geo places, media,
+    polls, ``__twarc``, ``matching_rules``, the float columns of its batches, retweets' merged text."""
+    db = tmp_path / "s.duckdb"
+    _ingest(db, shared(f"{TWARC_CSV}/test-data/{case}.jsonl"))
+    header, want = _csv_rows(shared(f"{TWARC_CSV}/expected-output-twarc-csv-0.7.2/{case}.csv"))
+    out = tmp_path / "out.csv"
+    args = ["export", "--db", db, "--format", "csv", "--output", out, *ALL_OPT_OUTS]
+    if "--inline-referenced-tweets" in _EXPECTED["cases"][case]["args"]:
+        args.append("--include-referenced")
+    r = cli(*args)
+    assert r.code == 0, r.err
+    assert "note:" not in r.err  # every row had its page
+    got_header, got = _csv_rows(out)
+    assert got_header == header and len(got) == len(want)
+    by_id = {row["id"]: row for row in got}
+    differ: dict[str, int] = {}
+    for row in want:
+        mine = by_id[row["id"]]
+        for col in header:
+            if mine[col] != row[col] and (case, col) not in DELIBERATE:
+                differ[col] = differ.get(col, 0) + 1
+    assert not differ, f"{case}: cells differ from twarc-csv's (column: rows) {differ}"
+
+
+@pytest.mark.parametrize("case", ["brexit", "flat", "media_policy_violation_on", "2sets"])
+def test_default_export_media_says_the_kind_never_an_empty_object(case: str, tmp_path: Path, cli) -> None:
+    """twarc-csv writes ``{}`` for an attachment its page did not include; the default export
+    (pseudonymous) shows each attachment's kind (its key says it), never an empty object."""
+    db = tmp_path / "s.duckdb"
+    _ingest(db, shared(f"{TWARC_CSV}/test-data/{case}.jsonl"))
+    _h, peer = _csv_rows(shared(f"{TWARC_CSV}/expected-output-twarc-csv-0.7.2/{case}.csv"))
+    out = tmp_path / "out.csv"
+    assert cli("export", "--db", db, "--format", "csv", "--output", out).code == 0
+    _h, got = _csv_rows(out)
+    with_media = [r for r in peer if r["attachments.media"]]
+    assert with_media
+    cells = [r["attachments.media"] for r in got if r["attachments.media"]]
+    assert len(cells) == len(with_media)
+    for cell in cells:
+        objs = json.loads(cell)
+        assert objs and all(o.get("type") for o in objs), cell
+
+
 def test_twarc_hashtags_exact(db: Path, cli) -> None:
     _ingest(db, shared("twarc-hashtags/test-data/tweets1.jsonl"))
     expected = json.loads(shared("twarc-hashtags/expected.json").read_text())["test_basic"]["expected_output"]

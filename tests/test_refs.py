@@ -50,3 +50,16 @@ def test_text_conventions():
     assert (t.kind, t.handle) == ("reply", "other")
     assert text_convention("words @other") is None
     assert text_convention("") is None and text_convention(None) is None
+
+
+def test_twitter_id_time_reads_snowflakes_only() -> None:
+    from datetime import datetime
+
+    from groundswell.refs import twitter_id_time
+
+    # the call to action of 2017-10-15 (its id is in ../shared/data/metoo-getoldtweets-2017): 20:21:11 UTC
+    assert twitter_id_time("919659438700670976") == datetime(2017, 10, 15, 20, 21, 11, 289000)
+    assert twitter_id_time("20") is None  # a sequential id from 2006: no time in it
+    for other in (None, "", "at://did:plc:x/app.bsky.feed.post/3k", "https://m.example/users/a/statuses/1",
+                  "9" * 21, "1e18", "９１９６５９４３８７００６７０９７６"):
+        assert twitter_id_time(other) is None, other

@@ -20,21 +20,21 @@ if TYPE_CHECKING:
     from groundswell.store.duck import Store
 
 
-def open(path: str = "groundswell.duckdb", *, read_only: bool = False) -> "Store":  # noqa: A001
+def open(path: str = "groundswell.duckdb", *, read_only: bool = False) -> Store:  # noqa: A001
     """Open (or create) a store; tables come back as Arrow from ``store.sql``/``store.table``."""
     from groundswell.store import open_store
 
     return open_store(path, read_only=read_only)
 
 
-def ingest(store: "Store", paths: Any, **kw: Any) -> Any:
+def ingest(store: Store, paths: Any, **kw: Any) -> Any:
     """Ingest files into a store (see :func:`groundswell.ingest.ingest`)."""
     from groundswell.ingest import ingest as _ingest
 
     return _ingest(store, [paths] if isinstance(paths, str) else paths, **kw)
 
 
-def info(store: "Store") -> dict[str, Any]:
+def info(store: Store) -> dict[str, Any]:
     from groundswell.queries import info as _info
 
     return _info(store)

@@ -12,7 +12,8 @@ import importlib
 import json
 import os
 import sys
-from typing import Any, Callable, NoReturn, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from groundswell import __version__
 from groundswell.errors import GroundswellError, UsageError, check_output
@@ -47,8 +48,12 @@ def _columns(value: str) -> dict[str, str]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from groundswell.formats.detect import nothing_stored
     from groundswell.ingest import ingest
     from groundswell.store import open_store
+
+    if args.query is not None and args.format != "volume-csv":
+        raise UsageError("--query is the query of a volume series: use it with --format volume-csv")
 
     def on_file(res: Any) -> None:
         if res.error:
@@ -59,10 +64,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             if not args.quiet:
                 resumed = f", resumed after line {res.resumed_from:,}" if res.resumed_from else ""
+                other = (f", {res.other_read:,} other records (volume buckets, deletions, follows)"
+                         if res.other_read else "")
                 print(f"{res.path}: {res.format or 'empty'}, {res.lines:,} lines, {res.posts_read:,} posts read, "
-                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations, "
+                      f"{res.new_posts:,} new, {res.accounts_read:,} account observations{other}, "
                       f"{res.rejected:,} rejected{resumed} ({res.seconds:.1f} s)", file=sys.stderr)
-            if res.rejected and not (res.posts_read or res.accounts_read or res.other_read):
+            note = nothing_stored(res.format)
+            if note and not res.rejected:
+                print(f"{res.path}: {note}", file=sys.stderr)
+            if _all_rejected(res):
                 how = f"as {res.format or 'nothing'}" + (" (--format)" if args.format else "")
                 print(f"{res.path}: every record was rejected when read {how}: check --format "
                       f"(or --columns); the file can be read again another way", file=sys.stderr)
@@ -88,6 +98,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         from groundswell.spark_cli import ingest_from_args
         from groundswell.store.engine import Unsupported
 
+        if args.query is not None or args.format == "volume-csv":
+            raise Unsupported("spark", "--format volume-csv", "ingest the volume series with the DuckDB "
+                              "engine (it is a few thousand rows)")
         if args.encoding or args.delimiter:  # the delimiter is still guessed from each header
             raise Unsupported("spark", "--encoding and --delimiter", "ingest with the DuckDB engine, "
                               "or convert the file to UTF-8 with commas first")
@@ -99,7 +112,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                          platform=args.platform.strip().lower() if args.platform else None,
                          progress=False if args.quiet else None, on_file=done_file,
                          chunk_lines=args.chunk_lines, max_line_bytes=args.max_line_bytes, force=args.force,
-                         on_skip=on_skip, on_progress=on_progress, encoding=args.encoding, delimiter=args.delimiter)
+                         on_skip=on_skip, on_progress=on_progress, encoding=args.encoding, delimiter=args.delimiter,
+                         query=args.query)
         if summary.total("rejected"):
             files = [f.path for f in summary.files if f.rejected]
             rows = store.con.execute(
@@ -112,16 +126,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return _ingest_summary(args, summary)
 
 
+def _all_rejected(f: Any) -> bool:
+    """A file read without error of which every record was rejected (a wrong --format, say)."""
+    return not f.error and bool(f.rejected) and not (f.posts_read or f.accounts_read or f.other_read)
+
+
 def _ingest_summary(args: argparse.Namespace, summary: Any) -> int:
     d = summary.as_dict()
+    refused = sum(1 for f in summary.files if f.error)
+    rejected_whole = sum(1 for f in summary.files if _all_rejected(f))
+    failed = refused + rejected_whole
+    d["failed"] = failed
     if args.json:
         print(json.dumps(d, default=str))
     else:
-        refused = sum(1 for f in summary.files if f.error)
-        extra = (f", {refused} file(s) refused" if refused else "") + (
-            f", {len(summary.skipped)} skipped" if summary.skipped else "")
-        print(f"ingested {len(summary.files) - refused} file(s): {d['posts_read']:,} posts read, "
-              f"{d['new_posts']:,} new, {d['rejected']:,} rejected{extra} -> {args.db}", file=sys.stderr)
+        n = len(summary.files)
+        if failed:
+            why = ", ".join(x for x in (f"{refused} refused" if refused else "",
+                                        f"{rejected_whole} with every record rejected" if rejected_whole else "")
+                            if x)
+            head = f"ingested {n - failed} of {n} file(s), {failed} failed ({why})"
+        else:
+            head = f"ingested {n} file(s)"
+        extra = f", {len(summary.skipped)} skipped" if summary.skipped else ""
+        print(f"{head}: {d['posts_read']:,} posts read, {d['new_posts']:,} new, {d['rejected']:,} rejected"
+              f"{extra} -> {args.db}", file=sys.stderr)
     return 0 if summary.clean else 1
 
 
@@ -142,14 +171,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     from groundswell.terminal import clean as c
 
     print(f"store      {c(d['db'])}")
-    print(f"posts      {d['posts']:,} ({d['referenced']:,} seen only inside other records, {d['deleted']:,} deleted)")
+    print(f"posts      {d['posts']:,} collected ({d['deleted']:,} deleted)")
     for k, v in d["platforms"].items():
         print(f"  {c(k):<10} {v:,}")
     print("kinds")
     for k, v in d["kinds"].items():
         print(f"  {c(k):<10} {v:,}")
+    print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}   (collected posts)")
+    print(f"referenced {d['referenced']:,} more posts seen only inside other records (not counted above)")
+    if d["referenced"]:
+        for k, v in d["referenced_kinds"].items():
+            print(f"  {c(k):<10} {v:,}")
     print(f"accounts   {d['accounts']:,} ({d['authors']:,} authors)")
-    print(f"time span  {d['first'] or '-'} .. {d['last'] or '-'}")
     if d["volume_buckets"]:
         print(f"volumes    {d['volume_buckets']:,} buckets, {d['volume_posts']:,} posts counted by the platform")
     print(f"{'top hashtags':<32} {'posts':>10} {'occurrences':>12}   (posts carrying the tag; times it is written)")
@@ -164,7 +197,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_hashtags(args: argparse.Namespace) -> int:
     from groundswell.queries import hashtag_counts, hashtag_occurrences
     from groundswell.spark_cli import store_from_args
-
     from groundswell.terminal import clean as c
 
     with store_from_args(args) as store:
@@ -279,7 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_option(p)
     p.add_argument("--format", choices=FORMAT_NAMES, help="force a format instead of detecting it")
     p.add_argument("--columns", type=_columns, metavar="NAME=COL,...",
-                   help="CSV: map canonical columns (id, author, created_at, text, ...) to this file's")
+                   help="CSV: map canonical columns (id, author, created_at, text, ...; for --format "
+                        "volume-csv: start, count, end, query) to this file's")
+    p.add_argument("--query", metavar="TEXT",
+                   help="--format volume-csv: the query the counts were made for (e.g. '#metoo'), when the "
+                        "file has no query column")
     p.add_argument("--platform", help="CSV: the platform of rows without a platform column (default twitter; "
                                       "any case: BlueSky is bluesky)")
     p.add_argument("--encoding", metavar="NAME",
@@ -298,14 +334,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("info", help="what the store holds",
-                       description="What the store holds: posts by platform and kind (posts seen only inside "
-                                   "other records counted apart), accounts, time span, the platform's volume "
-                                   "counts, rejects, and the top hashtags with two numbers each: posts (collected "
-                                   "posts carrying the tag) and occurrences (times it is written in them). "
-                                   "Neither is a movement's posts: analyze also counts untagged reposts of tagged "
-                                   "posts. JSON keys: posts, referenced, deleted, accounts, authors, rejected, "
-                                   "platforms, kinds, first, last, top_hashtags [{hashtag, posts, occurrences}], "
-                                   "volume_buckets, volume_posts (the platform's counts), sources, rejects.")
+                       description="What the store holds: the collected posts (records of their own in the "
+                                   "archive) by platform and kind and their time span; the posts seen only inside "
+                                   "other records (a retweet's original, a page's includes) counted apart, by "
+                                   "platform and kind; accounts, the platform's volume counts, rejects, and the top "
+                                   "hashtags with two numbers each: posts (collected posts carrying the tag) and "
+                                   "occurrences (times it is written in them). Neither is a movement's posts: "
+                                   "analyze also counts untagged reposts of tagged posts. JSON keys: posts, "
+                                   "deleted, platforms, kinds, first, last (collected posts); referenced, "
+                                   "referenced_platforms, referenced_kinds; accounts, authors, rejected, "
+                                   "top_hashtags [{hashtag, posts, occurrences}], volume_buckets, volume_posts "
+                                   "(the platform's counts), sources, rejects.")
     add_db_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     register_engine_options(p)
@@ -330,7 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write posts (or another table) as CSV, Parquet or JSON lines",
                        description="Write a table. Pseudonymous and redacted by default: people who are not "
-                                   "public figures appear as stable pseudonyms; --identify opts out.")
+                                   "public figures appear as stable pseudonyms; --identify opts out. Twitter "
+                                   "posts as CSV take twarc-csv's 84 columns; with --identify --no-redact "
+                                   "--show-disclosure-text --private every cell is what twarc-csv 0.7.2 writes "
+                                   "from the same files (each page's __twarc, places, media and polls are read "
+                                   "again from the input file when it is there unchanged; a note says how many "
+                                   "rows went without).")
     add_db_option(p)
     p.add_argument("--format", required=True, choices=("csv", "parquet", "jsonl"))
     p.add_argument("--output", required=True, metavar="PATH", help="file to write ('-' for stdout)")
@@ -360,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
             if e.name and (mod.startswith(e.name) or e.name == mod):
                 continue  # that part is not there
             raise
-        register: Callable[[Any], None] = getattr(m, "register")
+        register: Callable[[Any], None] = m.register
         register(sub)
     return parser
 

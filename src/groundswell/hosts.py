@@ -30,7 +30,7 @@ import hmac
 import ipaddress
 import re
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 __all__ = ["HostCheck", "Slots", "is_loopback", "local_path", "same_secret", "split_host"]
 

@@ -23,10 +23,11 @@ import os
 import sys
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
@@ -431,18 +432,21 @@ def _broken(f: IO[bytes]) -> str | None:
 
 
 def read_way(format: str | None, columns: dict[str, str] | None, platform: str | None,
-             encoding: str | None = None, delimiter: str | None = None) -> str:
+             encoding: str | None = None, delimiter: str | None = None, query: str | None = None) -> str:
     """How a file is read, as part of its identity in ``sources``: the same
     bytes read with another ``--format``, ``--columns``, ``--platform``,
     ``--encoding`` or ``--delimiter`` are another input (read again; posts
     still merge by key). Empty for the default way, so stores made before
     keep their fingerprints."""
-    if format is None and not columns and platform is None and encoding is None and delimiter is None:
+    if format is None and not columns and platform is None and encoding is None and delimiter is None \
+            and query is None:
         return ""
     cols = ",".join(f"{k}={v}" for k, v in sorted((columns or {}).items()))
     way = f"format={format or 'auto'};columns={cols};platform={platform or ''}"
     if encoding is not None or delimiter is not None:
         way += f";encoding={encoding or ''};delimiter={delimiter or ''}"
+    if query is not None:  # a volume series' query (--query)
+        way += f";query={query}"
     return way
 
 
@@ -531,7 +535,7 @@ class _Block:
         return vals.take(pa.array(good, pa.int64())).cast(pa.large_string()), bad
 
     @staticmethod
-    def of(chunk: list[tuple[int, bytes | None, int]]) -> "_Block":
+    def of(chunk: list[tuple[int, bytes | None, int]]) -> _Block:
         """A block made of lines already read (as the Spark ingest reads its ranges)."""
         import numpy as np
 
@@ -665,7 +669,7 @@ class _Run:
         started = time.monotonic()
         res = self.result
         way = read_way(self.forced, self.options.get("columns"), self.options.get("platform"),
-                       self.options.get("encoding"), self.options.get("delimiter"))
+                       self.options.get("encoding"), self.options.get("delimiter"), self.options.get("query"))
         fp = fingerprint(self.path, way) if self.path != "-" and os.path.isfile(self.path) else None
         prior = self.store.source(fp) if fp and not self.options.get("force") else None
         if prior and prior["complete"]:
@@ -692,8 +696,8 @@ class _Run:
             res.resumed_from = resume_line
             self.fp = fp
             before = self._count_posts()
-            if fmt in (detect.CSV_FORMAT, detect.FOLLOWS_FORMAT):
-                if not (seekable and self._run_csv_fast(head, resume_line, fmt)):
+            if fmt in detect.CSV_READERS:
+                if not (seekable and fmt != detect.VOLUME_CSV_FORMAT and self._run_csv_fast(head, resume_line, fmt)):
                     self._run_csv(f, head, it, resume_line, fmt)
             else:
                 self._run_json(f, fmt, head, it, resume_line,
@@ -722,7 +726,7 @@ class _Run:
                     "SELECT coalesce(max(page), 0) FROM pages").fetchall()[0][0]) if self.keep_pages else 0
         return self.page_base
 
-    def _compress(self, lines: list[bytes]) -> Any:
+    def _compress(self, lines: list[memoryview]) -> Any:
         """Compress the pages beside the parse (zstd and DuckDB both let go of the GIL)."""
         from concurrent.futures import ThreadPoolExecutor
 
@@ -869,13 +873,13 @@ class _Run:
             return
         self._fast_block(_Block.of(chunk), fast, parser, sink, fmt, 0)
 
-    def _fast_block(self, block: "_Block", fast: Any, parser: Any, sink: BatchSink, fmt: str,
+    def _fast_block(self, block: _Block, fast: Any, parser: Any, sink: BatchSink, fmt: str,
                     skip: int) -> None:
         """One block on the fast path; the lines it leaves (and too-long or non-UTF-8 lines) are
         parsed in Python, in the same transaction."""
         import numpy as np
 
-        nums, starts, ends = block.nums, block.starts, block.ends
+        nums = block.nums
         keep = np.ones(len(nums), dtype=bool)
         if skip:
             keep &= nums > skip
@@ -971,10 +975,7 @@ class _Run:
     # -- CSV -------------------------------------------------------------------
     def _run_csv(self, f: IO[bytes], head: list[tuple[bytes | None, int]],
                  it: Iterator[tuple[bytes | None, int]], resume_line: int, fmt: str) -> None:
-        from groundswell.formats import csv as csvfmt
-        from groundswell.formats import follows as followsfmt
-
-        reader = followsfmt if fmt == detect.FOLLOWS_FORMAT else csvfmt
+        reader = detect.csv_reader(fmt)
         res = self.result
         sink = BatchSink(self.path, fmt, check_ids=False)
         sink.skip_through = resume_line
@@ -1016,8 +1017,10 @@ class _Run:
                 self.progress.update(self.path, prev, res.posts_read, started)
 
         checked = _Utf8CheckingSink(sink)
-        csv_only = {} if reader is followsfmt else {"delimiter": self.options.get("delimiter"),
-                                                    "encoding": self.options.get("encoding")}
+        csv_only = {} if fmt == detect.FOLLOWS_FORMAT else {"delimiter": self.options.get("delimiter"),
+                                                            "encoding": self.options.get("encoding")}
+        if fmt == detect.VOLUME_CSV_FORMAT:
+            csv_only["query"] = self.options.get("query")
         reader.read(text, checked, columns=self.options.get("columns"),
                     platform=self.options.get("platform"), set_line=set_line, **csv_only)
         res.lines = state["last"]
@@ -1164,7 +1167,7 @@ def _pages_table(path: str, nums: list[int], base: int, bodies: list[bytes], fal
     }, schema=model.PAGES)
 
 
-def _fill_inline(tables: dict[str, pa.Table], lines: dict[int, bytes]) -> None:
+def _fill_inline(tables: dict[str, pa.Table], lines: dict[int, memoryview]) -> None:
     """Fast-path tables with ``raw`` written out from the lines they point into (no pages kept)."""
     import orjson
 
@@ -1175,7 +1178,7 @@ def _fill_inline(tables: dict[str, pa.Table], lines: dict[int, bytes]) -> None:
         t = tables.get(name)
         if t is None or "raw_page" not in t.column_names:
             continue
-        raws = []
+        raws: list[str | None] = []
         for page, at in zip(t.column("raw_page").to_pylist(), t.column("raw_at").to_pylist()):
             if page is None:
                 raws.append(None)
@@ -1215,7 +1218,10 @@ class _Utf8CheckingSink:
             self._sink.account(rec)
 
     def volume(self, rec: dict[str, Any]) -> None:
-        self._sink.volume(rec)
+        if self._bad(rec):
+            self._sink.reject("not valid UTF-8")
+        else:
+            self._sink.volume(rec)
 
     def deletion(self, rec: dict[str, Any]) -> None:
         self._sink.deletion(rec)
@@ -1324,8 +1330,6 @@ def scan_paths(paths: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
                     full = os.path.join(root, name)
                     if name.startswith("."):
                         skipped.append((full, "hidden file, not read"))
-                    elif name.startswith("truth"):
-                        skipped.append((full, "answer key (truth*), not read"))
                     elif not data_name(name):
                         skipped.append((full, f"not a data file name (read: {_SUFFIX_LIST}, "
                                               "each optionally .gz, .zst, .bz2 or .xz; give a file "
@@ -1351,7 +1355,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            on_file: Callable[[FileResult], None] | None = None,
            on_skip: Callable[[str, str], None] | None = None,
            on_progress: ProgressCallback | None = None,
-           encoding: str | None = None, delimiter: str | None = None) -> IngestSummary:
+           encoding: str | None = None, delimiter: str | None = None, query: str | None = None) -> IngestSummary:
     """Ingest files into ``store``. Errors on one file never stop the others.
 
     A file already ingested whole, the same way (:func:`read_way`), is
@@ -1359,7 +1363,8 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
     are listed in the summary's ``skipped`` with their reasons (and passed to
     ``on_skip``). ``on_progress(path, bytes read, size or None, posts)`` is
     called as a file is read (``progress=False`` turns it off). ``encoding``
-    and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`)."""
+    and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`); ``query``
+    is the query a volume series (``format='volume-csv'``) counts, when the file has no query column."""
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
     from groundswell.formats.csv import reading_options
@@ -1374,7 +1379,7 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
             on_skip(path, why)
     options: dict[str, Any] = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
                                "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force,
-                               "encoding": encoding, "delimiter": delimiter}
+                               "encoding": encoding, "delimiter": delimiter, "query": query}
     from groundswell import privacy
 
     options["pool"] = _BufferPool(store, memory_limit)

@@ -85,7 +85,7 @@ ACCOUNT_FIELDS: list[tuple[str, pa.DataType, str]] = [
     ("followers", _i64, "followers count"),
     ("following", _i64, "following count"),
     ("posts_count", _i64, "posts count"),
-    ("verified", pa.bool_(), "verified (any verification type)"),
+    ("verified", pa.bool_(), "verified by the platform (Twitter's flags, Bluesky's verification; never on Mastodon, which has none)"),
     ("created_at", _ts, "account creation time"),
     ("description", _str, "profile description"),
     ("location", _str, "profile location"),

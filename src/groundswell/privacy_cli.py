@@ -21,13 +21,14 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
     if not (args.ids or args.account or args.pending):
         raise UsageError("forget what? give --ids FILE, --account ID (or @handle) or --pending")
+    # the id file is read before the store is opened: a wrong path leaves the store as it was
+    ids = privacy.read_id_file(args.ids) if args.ids and not args.pending else None
     with open_store(args.db, create=False) as store:
         if args.pending:
             res = privacy.apply_deletions(store)
             if not args.no_vacuum:
                 res.compacted = privacy.compact(store)
         else:
-            ids = privacy.read_id_file(args.ids) if args.ids else None
             res = privacy.forget(store, ids, account=args.account, platform=args.platform,
                                  vacuum=not args.no_vacuum)
     d = res.as_dict()

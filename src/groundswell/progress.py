@@ -67,6 +67,9 @@ class Bar:
 
     def close(self) -> None:
         if self._bar is not None:
+            # the last state is drawn even when it came within tqdm's minimum interval of the one before
+            # (a small file is read between two redraws: its bar would end at 0%)
+            self._bar.refresh()
             self._bar.close()
             self._bar = None
 

@@ -12,27 +12,35 @@ Store = Any  # any engine: DuckDB's Store or the Spark store
 def info(store: Any) -> dict[str, Any]:
     """Posts by platform and kind, accounts, time span, top hashtags, rejects.
 
-    Posts seen only embedded in other records (``is_reference``) are counted
-    in ``posts`` and reported separately as ``referenced``. ``top_hashtags``
-    gives per tag the collected ``posts`` carrying it and its ``occurrences``
-    (:func:`hashtag_counts`). ``volume_posts`` are the platform's counts
-    (``twarc2 counts``), not stored posts. Works on every engine (it only uses
-    ``store.sql``).
+    ``posts``, ``platforms``, ``kinds``, ``deleted`` and the time span
+    (``first``, ``last``) count the *collected* posts: those the archive holds
+    as records of their own. Posts seen only embedded in other records
+    (``is_reference``: a retweet's original, a page's ``includes``) are counted
+    apart: ``referenced``, with ``referenced_platforms`` and ``referenced_kinds``.
+    ``top_hashtags`` gives per tag the collected ``posts`` carrying it and its
+    ``occurrences`` (:func:`hashtag_counts`). ``volume_posts`` are the
+    platform's counts (``twarc2 counts``), not stored posts. Works on every
+    engine (it only uses ``store.sql``).
     """
     def rows(q: str) -> list[dict[str, Any]]:
-        return store.sql(q).to_pylist()
+        got: list[dict[str, Any]] = store.sql(q).to_pylist()  # a pyarrow Table's rows
+        return got
 
-    p = rows("SELECT count(*) AS n, count(*) FILTER (WHERE is_reference) AS ref, "
-             "count(*) FILTER (WHERE deleted) AS del, min(created_at) AS first, max(created_at) AS last "
-             "FROM posts")[0]
+    ref = "coalesce(is_reference, false)"
+    p = rows(f"SELECT count(*) FILTER (WHERE NOT {ref}) AS n, count(*) FILTER (WHERE {ref}) AS ref, "
+             f"count(*) FILTER (WHERE deleted AND NOT {ref}) AS del, "
+             f"min(created_at) FILTER (WHERE NOT {ref}) AS first, "
+             f"max(created_at) FILTER (WHERE NOT {ref}) AS last FROM posts")[0]
     accounts = rows("SELECT count(*) AS n FROM (SELECT DISTINCT platform, id FROM accounts) a")[0]["n"]
     authors = rows("SELECT count(*) AS n FROM (SELECT DISTINCT platform, author_id FROM posts "
                    "WHERE author_id IS NOT NULL) a")[0]["n"]
     rejected = rows("SELECT count(*) AS n FROM rejects")[0]["n"]
-    platforms = {r["k"] or "unknown": r["n"] for r in rows(
-        "SELECT platform AS k, count(*) AS n FROM posts GROUP BY platform ORDER BY n DESC, k")}
-    kinds = {r["k"] or "unknown": r["n"] for r in rows(
-        "SELECT kind AS k, count(*) AS n FROM posts GROUP BY kind ORDER BY n DESC, k")}
+
+    def by(col: str, referenced: bool) -> dict[str, int]:
+        cond = ref if referenced else f"NOT {ref}"
+        return {r["k"] or "unknown": r["n"] for r in rows(
+            f"SELECT {col} AS k, count(*) AS n FROM posts WHERE {cond} GROUP BY {col} ORDER BY n DESC, k")}
+
     vol = rows("SELECT count(*) AS n, sum(count) AS total FROM volumes")[0]
     sources = rows("SELECT path, format, complete, rejected FROM sources ORDER BY path")
     reject_rows = rows("SELECT source_file AS file, source_line AS line, reason FROM rejects "
@@ -47,8 +55,10 @@ def info(store: Any) -> dict[str, Any]:
         "accounts": accounts,
         "authors": authors,
         "rejected": rejected,
-        "platforms": platforms,
-        "kinds": kinds,
+        "platforms": by("platform", False),
+        "kinds": by("kind", False),
+        "referenced_platforms": by("platform", True),
+        "referenced_kinds": by("kind", True),
         "first": first.isoformat() + "Z" if first else None,
         "last": last.isoformat() + "Z" if last else None,
         "top_hashtags": hashtag_counts(store, limit=10),

@@ -26,8 +26,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-__all__ = ["PostRef", "TextRef", "parse_post_url", "post_refs_in", "text_convention", "URL_LIKE", "TEXT_LIKE"]
+__all__ = ["PostRef", "TextRef", "parse_post_url", "post_refs_in", "text_convention", "twitter_id_time",
+           "URL_LIKE", "TEXT_LIKE"]
+
+# Twitter's Snowflake ids (from 2010-11-04): (milliseconds since this epoch) << 22 | worker and sequence
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+# the sequential ids before Snowflake stayed below 3e10; from 1e15 on (2010-11-07) every id is a Snowflake
+_SNOWFLAKE_MIN = 10**15
 
 _B = r"[ \t]*"  # GetOldTweets' blanks inside links
 _TWITTER = re.compile(
@@ -148,3 +155,15 @@ def text_convention(text: str | None) -> TextRef | None:
     if m:
         return TextRef("reply", m.group("handle"))
     return None
+
+
+def twitter_id_time(post_id: str | None) -> datetime | None:
+    """When a Twitter post was made, read from its Snowflake id (UTC, naive, to the millisecond); None for
+    anything that is not a Snowflake tweet id (older sequential ids, other platforms' ids)."""
+    if not post_id or not post_id.isascii() or not post_id.isdigit() or len(post_id) > 20:
+        return None
+    n = int(post_id)
+    if n < _SNOWFLAKE_MIN or n >= 1 << 63:
+        return None
+    ms = (n >> 22) + _SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)

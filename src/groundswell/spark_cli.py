@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from groundswell.errors import GroundswellError, UsageError
 from groundswell.store.engine import DEFAULT_ENGINE, DEFAULT_SPARK_MASTER, ENGINES, check_engine, open_engine

@@ -223,7 +223,7 @@ def _splittable(path: str, forced: str | None) -> str | None:
 
 def _list_uri(spark: Any, uri: str) -> list[tuple[str, int, int]]:
     """(path, length, modification time) of the data files under an object-store URI."""
-    from groundswell.ingest import DATA_SUFFIXES
+    from groundswell.ingest import data_name
 
     fs, p = _fs(spark, uri)
     if not fs.exists(p):
@@ -233,9 +233,9 @@ def _list_uri(spark: Any, uri: str) -> list[tuple[str, int, int]]:
     while it.hasNext():
         st = it.next()
         name = st.getPath().getName()
-        base = name[:-3] if name.endswith(".gz") else name[:-4] if name.endswith(".zst") else name
-        if fs.getFileStatus(p).isFile() or (not name.startswith((".", "truth", "_"))
-                                            and base.endswith(DATA_SUFFIXES)):
+        rel = st.getPath().toString()[len(p.toString()):]
+        hidden = any(part.startswith((".", "_")) for part in rel.split("/") if part)
+        if fs.getFileStatus(p).isFile() or (not hidden and data_name(name)):
             out.append((st.getPath().toString(), int(st.getLen()), int(st.getModificationTime())))
     return sorted(out)
 

@@ -20,11 +20,10 @@ def network_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def simulated(tmp: Path, **cfg: Any) -> tuple[Path, dict[str, Any], Path]:
-    """Simulate, ingest; -> (store path, truth, simulation folder)."""
-    import json
-
+    """Simulate, ingest; -> (store path, truth, simulation folder). The truth files are in
+    ``<simulation folder>/.truth``."""
     from groundswell.ingest import ingest
-    from groundswell.simulate import SimConfig, simulate
+    from groundswell.simulate import SimConfig, read_truth, simulate
     from groundswell.store import open_store
 
     out = tmp / "sim"
@@ -32,4 +31,4 @@ def simulated(tmp: Path, **cfg: Any) -> tuple[Path, dict[str, Any], Path]:
     db = tmp / "sim.duckdb"
     with open_store(db) as s:
         ingest(s, [str(f) for f in res.files], progress=False)
-    return db, json.loads((out / "truth.json").read_text()), out
+    return db, read_truth(out), out

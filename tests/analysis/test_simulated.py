@@ -26,7 +26,7 @@ def _t(s: str) -> datetime:
 
 
 def _truth_outside(sim, truth) -> dict[str, float]:
-    posts = pq.read_table(sim / "truth_posts.parquet", columns=["created_at", "hashtags", "community"]).to_pylist()
+    posts = pq.read_table(sim / ".truth" / "truth_posts.parquet", columns=["created_at", "hashtags", "community"]).to_pylist()
     origin = truth["config"]["origin"]
     tag = truth["hashtag"].casefold()
     n, out = defaultdict(int), defaultdict(int)
@@ -46,7 +46,7 @@ def _parent_accuracy(s, sim, tag) -> tuple[float, float, int]:
     from groundswell.analysis.scope import movement_scope
 
     truth = {r["id"]: r["true_parent_id"] for r in pq.read_table(
-        sim / "truth_posts.parquet", columns=["id", "kind", "true_parent_id"]).to_pylist() if r["kind"] == "repost"}
+        sim / ".truth" / "truth_posts.parquet", columns=["id", "kind", "true_parent_id"]).to_pylist() if r["kind"] == "repost"}
     scope = movement_scope(s, tag)
     follows = store_follows(s, scope)
     assert follows is not None, "the simulator's follows.csv was not ingested"
@@ -73,8 +73,8 @@ def check(tmp_path, cfg) -> dict[str, bool]:
         and ign["account_id"] == truth["seed"]["account_id"]
     ok["takeoff"] = abs(_t(r["onset"]["takeoff"]) - _t(truth["takeoff"]["at"])) <= timedelta(hours=1)
     found = {n["account_id"]: n["joined_at"] for n in r["people"]["notable"]}
-    acc = {a["id"]: a for a in pq.read_table(sim / "truth_accounts.parquet").to_pylist()}
-    if truth["format"] in ("bluesky", "csv"):  # the format carries no verified flag: nothing to find
+    acc = {a["id"]: a for a in pq.read_table(sim / ".truth" / "truth_accounts.parquet").to_pylist()}
+    if truth["format"] in ("bluesky", "csv", "mastodon"):  # no verified flag (Mastodon verifies nobody)
         ok["notables"] = found == {}
     else:  # exact to the precision the format keeps (twitter v1: seconds)
         ok["notables"] = all(
@@ -133,3 +133,93 @@ def test_simulated_movements(tmp_path):
         assert all(r[key] for r in results), (key, results)
     print("repost parents (followers, star, reposts):", [r["_parents"] for r in results])
     print("outside-community curve, max difference:", [r["_outside_max_diff"] for r in results])
+
+
+# ---- the harness of drawn movements (groundswell.accuracy)
+
+CALL = {"post_id": "11", "account_id": "7", "handle": "caller", "expected": "post"}
+
+
+def test_ignition_scoring_rules() -> None:
+    from groundswell.accuracy import score_ignition
+
+    right = {"post_id": "11", "account_id": "7", "handle": "caller"}
+    assert score_ignition(right, CALL) == (True, "post")
+    assert score_ignition({"post_id": "12", "account_id": "7"}, CALL) == (False, "other post")
+    assert score_ignition({"post_id": "11", "account_id": "8"}, CALL) == (False, "other account")
+    assert score_ignition(None, CALL) == (False, "undetermined")
+    assert score_ignition({**right, "confidence": "undetermined"}, CALL) == (False, "undetermined")
+    # the call's id is nowhere in the files: its account is the answer, a post of it is fine
+    acct = {**CALL, "expected": "account"}
+    assert score_ignition({"post_id": None, "account_id": None, "handle": "@Caller"}, acct) == (True, "account")
+    assert score_ignition(right, acct) == (True, "post")
+    assert score_ignition({"post_id": "12", "account_id": "7"}, acct) == (False, "other post")
+    # nothing points at the call: "undetermined" is right, a wrong name is not
+    und = {**CALL, "expected": "undetermined"}
+    assert score_ignition({"post_id": None, "confidence": "undetermined"}, und) == (True, "undetermined")
+    assert score_ignition({"post_id": "12", "account_id": "9"}, und) == (False, "other post")
+    assert score_ignition(right, und) == (True, "post")
+
+
+def test_takeoff_scoring_and_wilson() -> None:
+    from groundswell.accuracy import score_takeoff, wilson
+
+    assert score_takeoff("2017-10-15T21:00:00Z", "2017-10-15T20:00:00.000Z") == (True, 1.0)
+    assert score_takeoff("2017-10-15T21:00:01Z", "2017-10-15T20:00:00.000Z")[0] is False
+    assert score_takeoff("2017-10-15T19:20:00+00:00", "2017-10-15T20:00:00Z") == (True, -0.667)
+    assert score_takeoff(None, "2017-10-15T20:00:00Z") == (False, None)
+    lo, hi = wilson(95, 100)
+    assert 0.88 < lo < 0.95 < hi < 0.985 and wilson(0, 0) is None
+
+
+def test_harness_runs_and_scores_a_drawn_movement(tmp_path) -> None:
+    from groundswell.accuracy import run_movement, score_takeoff, summarize
+    from groundswell.simulate.shapes import DEV_SEEDS
+
+    m = run_movement(DEV_SEEDS[3], tmp_path, intervals=("hour", "day"), resolutions=(1.0, 2.0), posts=2500,
+                     keep=True)
+    assert m.error is None, m.error
+    assert m.posts == 2500 and m.expected in ("post", "account", "undetermined") and m.truth_takeoff
+    base = tmp_path / f"shape-{DEV_SEEDS[3]}"
+    from groundswell.analysis import analyze
+    from groundswell.simulate import read_truth
+    from groundswell.store import open_store
+
+    truth = read_truth(base / "sim")
+    with open_store(base / "store.duckdb", read_only=True) as s:
+        r = analyze(s, [truth["hashtag"]], interval="hour")
+    ok, off = score_takeoff(r["onset"]["takeoff"], truth["takeoff"]["at"])
+    assert m.results["hour"]["takeoff"] == ok and m.results["hour"]["takeoff_off_h"] == off
+    assert [row["resolution"] for row in m.leiden] == [1.0, 2.0]
+    for row in m.leiden:
+        assert row["placed"] > 100 and 0 <= row["nmi"] <= 1 and row["communities"] >= 1
+    s = summarize([m], ("hour", "day"))
+    assert s["intervals"]["hour"]["n"] == 1 and len(s["leiden"]) == 2
+
+
+@pytest.mark.slow
+def test_held_out_shapes(tmp_path) -> None:
+    """Issue 14's measure on movements nobody tuned for: the 100 held-out shapes (5000-5099), at every
+    interval. The issue's target is the ignition right (what the files allow naming: the call's post, its
+    account, or "undetermined") in at least 95% and every takeoff within one hour; measured when this test was
+    last measured: ignition 93 of 100 (5 wrong names) and takeoff 99 of 100 at each interval (docs/simulate.md),
+    so the target is not met and this test guards what is reached: at least 93% and 98%, the same answers at
+    every interval (the takeoff and ignition are read in hours), and no more wrong names than 5."""
+    from groundswell.accuracy import INTERVALS, evaluate, summarize
+    from groundswell.simulate.shapes import HELD_OUT_SEEDS
+
+    movements = evaluate(HELD_OUT_SEEDS, INTERVALS, workdir=tmp_path)
+    s = summarize(movements, INTERVALS)
+    assert not s["errors"], [(m.seed, m.error) for m in movements if m.error]
+    for iv in INTERVALS:
+        r = s["intervals"][iv]
+        print(iv, "ignition", r["ignition_right"], "/", r["n"], "takeoff", r["takeoff_within_1h"], "/", r["n"])
+    first = s["intervals"][INTERVALS[0]]
+    for iv in INTERVALS:
+        r = s["intervals"][iv]
+        assert r["ignition_share"] >= 0.93, (iv, r["ignition_right"], r["said_by_expected"], r["ignition_failures"])
+        assert r["takeoff_share"] >= 0.98, (iv, r["takeoff_failures"], r["takeoff_max_abs_off_h"])
+        assert r["ignition_failures"] == first["ignition_failures"] and \
+            r["takeoff_failures"] == first["takeoff_failures"], iv
+        wrong = sum(n for c in r["said_by_expected"].values() for k, n in c.items() if k.startswith("other"))
+        assert wrong <= 5, (iv, r["said_by_expected"])

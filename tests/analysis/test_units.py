@@ -117,3 +117,28 @@ def test_cli_errors(cli, db, tmp_path):
     d = cli("analyze", "--hashtag", "metoo", "--db", db, "--json", "--interval", "minute", "--identify").json()
     assert d["onset"]["ignition"]["post_id"] == "100"
     assert all(isinstance(x["post_id"], str) for x in d["spread"]["most_shared"])
+
+
+def test_a_post_made_once_the_surge_was_under_way_is_no_candidate(tmp_path):
+    """The call (20:05, 12 reposts) set the 20:00 hour off; a post at 20:52, after half of that hour's
+    movement posts, drew 40 reposts later. It came too late to start anything: the call is the ignition."""
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    posts = [P(1, 0, 0), P(2, 5, 200), P(3, 6, 300)]
+    posts.append(P(100, 1, 8 * 60 + 5))  # the call
+    i = 200
+    for k in range(12):
+        posts.append(P(i, 10 + k, 8 * 60 + 6 + k, "repost", repost_of_id="100")); i += 1
+    for k in range(20):
+        posts.append(P(i, 100 + k, 8 * 60 + 8 + 2 * k)); i += 1
+    posts.append(P(500, 2, 8 * 60 + 52))  # late in the takeoff hour
+    for k in range(40):
+        posts.append(P(i, 200 + k, 9 * 60 + 1 + k, "repost", repost_of_id="500")); i += 1
+    with open_store(tmp_path / "s.duckdb") as s:
+        s.add_posts(posts)
+        r = analyze(s, ["metoo"])
+    assert r["onset"]["takeoff"] == "2017-10-15T20:00:00Z"
+    ig = r["onset"]["ignition"]
+    assert ig["status"] == "determined" and ig["post_id"] == "100" and ig["account_id"] == "u1", ig
+    assert "500" not in [c["post_id"] for c in ig["candidates"]]

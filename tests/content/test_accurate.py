@@ -22,7 +22,8 @@ def test_accurate_labels_like_fast_shape() -> None:
 
     if not (MODELS_DIR / "accurate.npz").exists():
         pytest.skip("accurate.npz not built: python scripts/train_content.py --model accurate")
-    texts = ["When I was 12 a neighbour abused me and I never told anyone", "", "I believe you, stay strong"]
+    texts = ["When I was 12 a neighbour abused me and I never told anyone", "",
+             "I believe you and I stand with you, please stay strong and keep talking about it"]
     a = classify_batch(texts, "accurate")
     b = classify_batch(texts, "accurate")
     np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)

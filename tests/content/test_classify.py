@@ -225,6 +225,81 @@ def test_content_mix_in_the_movement_analysis(db: Path) -> None:
     assert sum(r["posts"] for r in c["over_time"]) == len(covered)
     first = sum(e["labels"]["first_time"] is True and e["labels"]["disclosure"] is True for e in covered)
     assert sum(r["posts"] for r in c.get("first_time_disclosures_per_day", [])) == first
+    # coverage: every movement post that is not a repost, covered or not and why, per language
+    cov = c["coverage"]
+    assert cov["posts"] == len(texts) and cov["covered"] == len(covered) and cov["not_labelled"] == 0
+    assert cov["not_covered"] == {"empty text": 3, "language not covered": 3}
+    by_lang = {r["language"]: r for r in cov["by_language"]}
+    assert by_lang["fr"] == {"language": "fr", "posts": 3, "covered": 0}
+    assert sum(r["posts"] for r in cov["by_language"]) == cov["posts"]
+    # each share with its count and 95% Wilson interval
+    for label in ("disclosure", "support", "news", "opposition", "other"):
+        k = c["overall"]["counts"][label]
+        lo, hi = c["overall"]["intervals"][label]
+        assert lo <= k / len(covered) <= hi and hi - lo > 0.1  # 12 posts: a wide interval
+    # the model's measured quality travels with the labels (recorded by classify_store)
+    q = c["quality"]
+    assert q["languages"] == ["en"] and q["labels"]["disclosure"]["measured"]
+    assert q["labels"]["first_time"]["measured"] is False and c["first_time_quality"] is None
+
+
+def test_shares_without_labels_for_new_posts_say_so(db: Path) -> None:
+    from datetime import datetime
+
+    from groundswell.analysis.movement import analyze
+    from groundswell.content import classify_store
+    from groundswell.store import open_store
+
+    post = {"platform": "twitter", "kind": "original", "lang": None, "author_id": "a",
+            "created_at": datetime(2017, 10, 15, 12), "hashtags": ["metoo"]}
+    with open_store(db) as st:
+        st.add_posts([{**post, "id": "1", "text": TEXTS[1]}])
+        classify_store(st)
+        st.add_posts([{**post, "id": "2", "text": TEXTS[0]}])  # ingested after classify: no label row
+        c = analyze(st, ["metoo"], interval="day")["content"]
+    assert c["coverage"]["posts"] == 2 and c["coverage"]["covered"] == 1 and c["coverage"]["not_labelled"] == 1
+    assert c["overall"]["posts"] == 1
+
+
+def _brief_views(quality: dict | None) -> dict:
+    return {"movement": {"hashtags": ["metoo"], "interval": "day"}, "onset": {}, "trending": {}, "totals": {},
+            "cascades": {"summary": {}}, "reach": {"languages": {"totals": []}}, "coordination": {},
+            "content": {"model": "fast", "labels": ["disclosure", "first_time"], "posts": 400,
+                        "overall": {"disclosure": 0.25, "first_time": 0.05}, "first_time_share": 0.05,
+                        "first_time_per_day": [{"day": "2017-10-15T00:00:00Z", "posts": 20}],
+                        "first_time_quality": quality}}
+
+
+def test_brief_names_first_time_disclosures_only_with_measured_quality() -> None:
+    from groundswell.report.brief import sentences
+
+    without = " ".join(sentences(_brief_views(None)))
+    assert "first-person disclosures" in without and "first-time" not in without
+    unmeasured = " ".join(sentences(_brief_views({"measured": False, "why": "no labels"})))
+    assert "first-time" not in unmeasured
+    measured = " ".join(sentences(_brief_views({"measured": True, "recall": 0.4, "precision": 0.7})))
+    assert "20 of them first-time" in measured and "40%" in measured and "70%" in measured
+
+
+def test_shipped_model_measures_first_time_on_no_real_text_so_the_brief_is_silent(db: Path) -> None:
+    from datetime import datetime
+
+    from groundswell.analysis.movement import analyze
+    from groundswell.content import classify_store
+    from groundswell.report.brief import sentences
+    from groundswell.report.views import build_views
+    from groundswell.store import open_store
+
+    posts = [{"platform": "twitter", "id": str(i), "text": TEXTS[i % 2], "lang": None, "kind": "original",
+              "author_id": f"a{i}", "created_at": datetime(2017, 10, 15, 12, i), "hashtags": ["metoo"]}
+             for i in range(20)]
+    with open_store(db) as st:
+        st.add_posts(posts)
+        classify_store(st)
+        r = analyze(st, ["metoo"], interval="hour")
+        brief = " ".join(sentences(build_views(st, r)))
+    assert r["content"]["first_time_disclosures_per_day"]  # the model does label first-time posts ...
+    assert "first-person disclosures" in brief and "first-time" not in brief  # ... but the brief says nothing
 def test_format_sniffed_without_extension(tmp_path: Path) -> None:
     js = tmp_path / "rows.txt"
     js.write_text("".join(json.dumps({"t": t}) + "\n" for t in TEXTS[:2]))
@@ -233,3 +308,12 @@ def test_format_sniffed_without_extension(tmp_path: Path) -> None:
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     assert classify_file(js, "t", a) == 2 and classify_file(tsv, "t", b) == 2
     assert a.read_text() == b.read_text()
+
+
+def test_a_reply_or_retweet_of_the_same_words_gets_the_same_labels() -> None:
+    """The addressing before a reply or a retweet is not content: withholding a disclosure's text must
+    not depend on where in a thread the same words stand."""
+    words = TEXTS[0]
+    out = classify_texts([words, "@someone " + words, "@a @b " + words, "RT @someone: " + words])
+    assert all(r["labels"] == out[0]["labels"] for r in out)
+    assert all(r["scores"] == out[0]["scores"] for r in out)

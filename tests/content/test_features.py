@@ -47,3 +47,13 @@ def test_links_and_mentions_are_replaced() -> None:
 def test_non_ascii_and_nul_bytes() -> None:
     X = hash_features(["café \x00 naïve …", "日本語のテキスト"])
     assert X.shape[0] == 2 and X[0].nnz > 0 and X[1].nnz > 0
+
+
+def test_reply_and_retweet_addressing_is_not_content() -> None:
+    assert normalize("@one @two I was there") == normalize("I was there") == "i was there"
+    assert normalize("RT @one: me too #MeToo") == normalize("me too #MeToo")
+    assert "@user" in normalize("ask @one about it")  # a mention inside the text stays
+    a = hash_features(["@someone It happened to me too.", "RT @x: It happened to me too.",
+                       "It happened to me too."]).toarray()
+    np.testing.assert_allclose(a[0], a[2])
+    np.testing.assert_allclose(a[1], a[2])

@@ -99,7 +99,8 @@ def test_brief_figures_come_from_the_views(views: dict[str, Any], report: tuple[
     assert any(f"{len(views['notable'])} notable accounts joined" in x for x in s)
     assert any(f"{views['totals']['posts']:,} movement posts (posts carrying #metoo and reposts of them) by {views['totals']['authors']:,} accounts" in x for x in s)
     pct = round(100 * views["content"]["overall"]["disclosure"])
-    assert any(f"{pct}% of the" in x and "first-person disclosures" in x for x in s)
+    assert any(f"labelled {pct}% (95% interval" in x and "first-person disclosures" in x and "reads English only" in x
+               for x in s)
     assert any(x.startswith("By day 3") for x in s)
     md = report[1].read_text(encoding="utf-8")
     assert md.startswith("# #metoo: the brief") and first in _rendered(md) and views["privacy"]["notice"] in _rendered(md)

@@ -27,8 +27,8 @@ N = 4000
 def sim(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("sim")
     res = simulate(posts=N, seed=11, format="twitter-v2", out=out, coordinated=6, deletions=0.05)
-    posts = pq.read_table(out / "truth_posts.parquet").to_pylist()
-    accounts = pq.read_table(out / "truth_accounts.parquet").to_pylist()
+    posts = pq.read_table(res.truth_dir / "truth_posts.parquet").to_pylist()
+    accounts = pq.read_table(res.truth_dir / "truth_accounts.parquet").to_pylist()
     return res, posts, accounts
 
 
@@ -36,9 +36,10 @@ def test_writes_exactly_n_posts_and_the_truth_files(sim) -> None:
     res, posts, accounts = sim
     assert res.posts == N == len(posts)
     names = {p.name for p in res.out.iterdir()}
-    assert {"posts.jsonl", "compliance.jsonl", "truth.json", "truth_posts.parquet", "truth_accounts.parquet"} <= names
+    assert {"posts.jsonl", "compliance.jsonl", ".truth"} <= names and not [n for n in names if n.startswith("truth")]
+    assert {p.name for p in res.truth_dir.iterdir()} == {"truth.json", "truth_posts.parquet", "truth_accounts.parquet"}
     assert [p["index"] for p in posts] == list(range(N))
-    truth = json.loads((res.out / "truth.json").read_text())
+    truth = json.loads((res.truth_dir / "truth.json").read_text())
     assert truth["posts"] == N
     assert len(accounts) == truth["network"]["accounts"]
 
@@ -84,7 +85,7 @@ def test_platform_parent_of_a_repost_is_the_original_and_true_parent_is_what_was
 
 def test_every_engaged_account_follows_the_account_it_saw_the_post_from(sim) -> None:
     res, posts, accounts = sim
-    cfg = SimConfig(**{k: v for k, v in res.truth["config"].items()})
+    cfg = SimConfig.from_dict(res.truth["config"])
     net = build_network(cfg, np.random.default_rng([cfg.seed, 1]))
     acc_by_id = {a["id"]: a["account"] for a in accounts}
     checked = 0
@@ -184,7 +185,9 @@ def test_same_arguments_give_byte_identical_files(fmt: str, tmp_path: Path) -> N
     digests = []
     for run in ("a", "b"):
         res = simulate(posts=600, seed=5, format=fmt, out=tmp_path / run, coordinated=3)
-        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((tmp_path / run).iterdir())})
+        digests.append({str(p.relative_to(tmp_path / run)): hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in sorted((tmp_path / run).rglob("*")) if p.is_file()})
+        assert ".truth/truth.json" in digests[-1]
         assert res.posts == 600
     assert digests[0] == digests[1]
     other = simulate(posts=600, seed=6, format=fmt, out=tmp_path / "c")
@@ -241,7 +244,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rc == 0
     err = capsys.readouterr().err
     assert "simulated 500 csv posts of #Enough" in err
-    truth = json.loads((tmp_path / "truth.json").read_text())
+    truth = json.loads((tmp_path / ".truth" / "truth.json").read_text())
     assert truth["hashtag"] == "Enough" and truth["related_hashtag"] is None
     assert (tmp_path / "posts.csv").exists()
     assert main(["simulate", "--posts", "0", "--out", str(tmp_path)]) == 2
@@ -250,8 +253,20 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_rerun_into_the_same_directory_leaves_no_stale_files(tmp_path: Path) -> None:
     simulate(posts=800, seed=1, format="twitter-v1", out=tmp_path, deletions=0.1)
     assert (tmp_path / "compliance.jsonl").exists()
+    (tmp_path / "truth.json").write_text("{}")  # where runs before .truth/ wrote it
     simulate(posts=800, seed=1, format="twitter-v1", out=tmp_path, deletions=0.0)
-    assert not (tmp_path / "compliance.jsonl").exists()
+    assert not (tmp_path / "compliance.jsonl").exists() and not (tmp_path / "truth.json").exists()
+
+
+def test_ingest_of_the_output_directory_never_reads_the_truth(tmp_path: Path) -> None:
+    from groundswell.ingest import expand_paths
+
+    res = simulate(posts=300, seed=1, format="csv", out=tmp_path)
+    files = expand_paths([str(tmp_path)])
+    assert sorted(files) == sorted(str(f) for f in res.files) and not [f for f in files if ".truth" in f]
+    # a data file whose name merely starts with "truth" is data, not an answer key
+    (tmp_path / "truths_of_the_day.csv").write_text((tmp_path / "posts.csv").read_text())
+    assert str(tmp_path / "truths_of_the_day.csv") in expand_paths([str(tmp_path)])
 
 
 def test_calendar_queue_pops_in_heap_order() -> None:
@@ -281,9 +296,10 @@ def test_calendar_queue_pops_in_heap_order() -> None:
 
 def test_deletions_are_streamed_into_truth_json(tmp_path: Path) -> None:
     res = simulate(posts=3000, seed=2, format="twitter-v1", out=tmp_path, deletions=0.1)
-    on_disk = json.loads((tmp_path / "truth.json").read_text())
+    on_disk = json.loads((tmp_path / ".truth" / "truth.json").read_text())
     assert on_disk["counts"]["deleted"] == len(on_disk["deleted"]) == len(res.truth["deleted"]) > 0
     assert list(res.truth["deleted"]) == on_disk["deleted"] and res.truth["deleted"] == on_disk["deleted"]
     assert res.truth["deleted"][0] == on_disk["deleted"][0]
     assert set(on_disk["deleted"][0]) == {"id", "deleted_at"}
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith("tmp")]  # the spool is gone
+    assert res.truth["deleted"].count(on_disk["deleted"][0]) == 1  # a Sequence's count(), not its length
+    assert not [p for p in (tmp_path / ".truth").iterdir() if p.name.startswith("tmp")]  # the spool is gone

@@ -63,7 +63,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
     # a second file that sees two pages again, then two unreadable lines (rejects keep file and line)
     lines = (out / "posts.jsonl").read_bytes().split(b"\n")
     (out / "broken.jsonl").write_bytes(lines[0] + b"\n" + lines[5] + b"\n" + b'{"data": [\n' + b"xx\xff\n")
-    return out, json.loads((out / "truth.json").read_text())
+    return out, json.loads((out / ".truth" / "truth.json").read_text())
 
 
 @pytest.fixture(scope="session")

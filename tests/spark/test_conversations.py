@@ -21,7 +21,8 @@ def test_pheme_threads_on_spark(spark: Any, tmp_path: Path) -> None:
     from groundswell.analysis import analyze
     from groundswell.ingest import ingest
     from groundswell.store import open_store
-    from groundswell.store.spark import ingest_spark, open_spark_store
+    from groundswell.spark_ingest import ingest_spark
+    from groundswell.store.spark import open_spark_store
 
     src = str(shared("rumoureval-pheme/charliehebdo.v1.jsonl"))
     assert ingest_spark(spark, [src], str(tmp_path / "spark")).ok

@@ -16,7 +16,8 @@ def test_hashtag_counts_on_both_engines(spark: Any, tmp_path: Path) -> None:
     from groundswell.ingest import ingest
     from groundswell.queries import hashtag_counts, hashtag_occurrences, info
     from groundswell.store import open_store
-    from groundswell.store.spark import ingest_spark, open_spark_store
+    from groundswell.spark_ingest import ingest_spark
+    from groundswell.store.spark import open_spark_store
 
     path = tmp_path / "p.csv"
     path.write_text(CSV)

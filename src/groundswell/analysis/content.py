@@ -2,13 +2,33 @@
 among notable accounts, from the content classifier's ``post_labels`` table
 (one boolean per label and post, per model; :mod:`groundswell.content`).
 
-Counted over the movement's own words: posts that are not reposts and that
-the classifier covered. Shares are of those posts; ``first_time`` disclosures
-are also counted per day. Only present when the store has ``post_labels``.
+Counted over the movement's own words: posts that are not reposts. Every
+share says what it is a share of:
+
+* ``coverage``: of those posts, how many the model labelled (``covered``),
+  how many it could not label and why (``not_covered``: empty text, a
+  language it does not cover) and how many have no label row at all
+  (``not_labelled``: classified before they were ingested, or never), per
+  language too. A share of labels speaks for the covered posts only.
+* ``shares``: label -> share of the covered posts; ``intervals``: label ->
+  its 95% Wilson score interval (Wilson 1927), which says how far the share
+  of a few hundred posts can be from the share the same model would give
+  many more such posts (the model's own errors are not in it: see
+  ``quality``); ``counts``: label -> posts.
+* ``quality``: per label, the model's recall and precision measured on
+  held-out real texts against human labels, as written into the model file
+  when it was trained (``content_models`` table, filled by ``classify``), or
+  why a label was not measured. ``first_time_quality`` repeats it for
+  first-time disclosures, which a brief may mention only with these figures.
+
+``first_time`` disclosures are also counted per day. Only present when the
+store has ``post_labels``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from groundswell.analysis import sql
@@ -26,9 +46,72 @@ FROM {mv} m JOIN post_labels l ON l.platform = m.platform AND l.id = m.id
 WHERE l.model = {model} AND m.kind <> 'repost' AND l.covered
 """
 
+COVERAGE_SQL = """
+SELECT CASE WHEN l.id IS NULL THEN 'not labelled' ELSE coalesce(l.language, 'und') END AS language,
+       CASE WHEN l.id IS NULL THEN 'not labelled' WHEN l.covered THEN 'covered'
+            WHEN l.reason = 'empty text' THEN 'empty text' ELSE 'language not covered' END AS status,
+       count(*) AS posts
+FROM {mv} m LEFT JOIN post_labels l ON l.platform = m.platform AND l.id = m.id AND l.model = {model}
+WHERE m.kind <> 'repost'
+GROUP BY 1, 2
+"""
+
 MIX_SQL = """
 SELECT {group} AS g, count(*) AS posts, {sums} FROM gs_labelled x {join} GROUP BY 1 ORDER BY 1
 """
+
+QUALITY_SQL = "SELECT meta FROM content_models WHERE model = {model}"
+
+Z95 = 1.959964
+
+
+def wilson(k: int, n: int, z: float = Z95) -> list[float] | None:
+    """The Wilson score interval of a share k/n (95% by default); None without posts."""
+    if n <= 0:
+        return None
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return [round(max(0.0, c - h), 4), round(min(1.0, c + h), 4)]
+
+
+def _coverage(store: Any, scope: Scope, model: str) -> dict[str, Any]:
+    rows = sql.rows(store, COVERAGE_SQL, mv=scope.table, model=model)
+    total = sum(r["posts"] for r in rows)
+    status: dict[str, int] = {}
+    langs: dict[str, dict[str, int]] = {}
+    for r in rows:
+        status[r["status"]] = status.get(r["status"], 0) + r["posts"]
+        lang = langs.setdefault(r["language"], {"posts": 0, "covered": 0})
+        lang["posts"] += r["posts"]
+        if r["status"] == "covered":
+            lang["covered"] += r["posts"]
+    covered = status.get("covered", 0)
+    return {
+        "over": "movement posts that are not reposts",
+        "posts": total,
+        "covered": covered,
+        "covered_share": round(covered / total, 4) if total else None,
+        "not_covered": {"empty text": status.get("empty text", 0),
+                        "language not covered": status.get("language not covered", 0)},
+        "not_labelled": status.get("not labelled", 0),
+        "by_language": sorted(({"language": k, **v} for k, v in langs.items()),
+                              key=lambda x: (-x["posts"], x["language"])),
+    }
+
+
+def _quality(store: Any, model: str) -> dict[str, Any] | None:
+    if not sql.has_table(store, "content_models"):
+        return None
+    meta = sql.scalar(store, QUALITY_SQL, model=model)
+    if meta is None:
+        return None
+    m = json.loads(meta) if isinstance(meta, str) else meta
+    ev = m.get("evaluation")
+    if not ev:
+        return None
+    return {"languages": m.get("languages"), "held_out": m.get("held_out"), "labels": ev}
 
 
 def content_mix(store: Any, scope: Scope, notable_ids: list[str], has_communities: bool) -> dict[str, Any] | None:
@@ -50,12 +133,20 @@ def content_mix(store: Any, scope: Scope, notable_ids: list[str], has_communitie
         for r in sql.rows(store, MIX_SQL, group=sql.Raw(group), sums=sums, join=sql.Raw(join)):
             n = r["posts"]
             g = r["g"]
+            counts = {k: int(r[k] or 0) for k in labels}
             out.append({"group": sql.iso(g) if hasattr(g, "isoformat") else g, "posts": n,
-                        "shares": {k: round((r[k] or 0) / n, 4) if n else None for k in labels}})
+                        "shares": {k: round(counts[k] / n, 4) if n else None for k in labels},
+                        "intervals": {k: wilson(counts[k], n) for k in labels},
+                        "counts": counts})
         return out
 
-    res: dict[str, Any] = {"model": model, "labels": labels, "over": "covered movement posts that are not reposts"}
+    res: dict[str, Any] = {"model": model, "labels": labels,
+                           "over": "covered movement posts that are not reposts (see coverage)",
+                           "interval": "95% Wilson score interval of each share (sampling only; the model's own "
+                                       "errors are in quality)"}
+    res["coverage"] = _coverage(store, scope, model)
     res["overall"] = (mix("'all'") or [{}])[0]
+    res["overall"].pop("group", None)
     res["over_time"] = [{"time": r.pop("group"), **r} for r in mix(bucket(scope.interval, "x.created_at").sql)]
     if has_communities:
         per = mix("c.community", "JOIN gs_membership c ON c.account = x.account")
@@ -65,6 +156,10 @@ def content_mix(store: Any, scope: Scope, notable_ids: list[str], has_communitie
         nl = sql.Raw(sql.in_list(notable_ids))
         res["notable"] = (mix("'notable'", f"WHERE x.account IN {nl.sql}") or [{"posts": 0}])[0]
         res["notable"].pop("group", None)
+    quality = _quality(store, model)
+    res["quality"] = quality
+    ft = (quality or {}).get("labels", {}).get("first_time")
+    res["first_time_quality"] = ft if ft and ft.get("measured") else None
     if "first_time" in labels and "disclosure" in labels:
         res["first_time_disclosures_per_day"] = [
             {"day": sql.iso(r["t"]), "posts": r["n"]} for r in sql.rows(

@@ -346,5 +346,5 @@ def conversation(store: Any, scope: Scope) -> Conversation:
         truncated={"up": up_left, "down": down_left},
         direct=direct,
     )
-    setattr(scope, "_gs_conversation", conv)
+    scope._gs_conversation = conv
     return conv

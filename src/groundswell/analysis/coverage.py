@@ -19,9 +19,12 @@ times say nothing about the collection):
   ``sampled``: sampled when its rate is ``RATE_RATIO`` times or more below a
   neighbouring segment's, or when its days hold the same number of posts
   (a capped sample: at least ``CAPPED_DAYS`` whole days, spread within 2%).
-* ``main``: the dense segment that holds most of the movement's posts. The
-  takeoff, the peak and trend claims are made inside it; the timeline still
-  shows everything.
+* ``main``: the dense stretch that holds most of the movement's posts (dense
+  segments apart only by gaps of up to ``MERGE_GAP_HOURS`` are one stretch;
+  the gap hours inside it are left out, not counted as zeros). The takeoff,
+  the peak and trend claims are made inside it, and none may rest on one of
+  its edges (its first hour, the first hour after a gap inside it); the
+  timeline still shows everything.
 * ``search``: when (almost) every post of the archive carries the movement's
   hashtag (``SEARCH_SHARE`` of the posts that are not reposts), the archive
   was collected by searching for it: the hashtag's share or rank among the
@@ -49,6 +52,7 @@ GAP_EXPECTED = 30.0
 NEIGHBOURHOOD = 24
 RATE_RATIO = 10.0
 CAPPED_DAYS = 3
+MERGE_GAP_HOURS = 48  # dense stretches this close, across a gap, are one collection
 SEARCH_SHARE = 0.98
 
 COLLECTED_SQL = """
@@ -58,6 +62,19 @@ SELECT date_trunc('hour', created_at) AS t, count(*) AS n,
 FROM posts
 WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
 GROUP BY 1
+"""
+
+FILE_DAYS_SQL = """
+SELECT coalesce(source_file, '') AS file, date_trunc('day', created_at) AS d, count(*) AS n
+FROM posts WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
+GROUP BY 1, 2
+"""
+
+FILE_HOURS_SQL = """
+SELECT coalesce(source_file, '') AS file, date_trunc('hour', created_at) AS t, count(*) AS n
+FROM posts WHERE created_at IS NOT NULL AND NOT coalesce(is_reference, false) AND {window}
+  AND coalesce(source_file, '') IN {files}
+GROUP BY 1, 2
 """
 
 FILES_SQL = """
@@ -108,6 +125,20 @@ def find_gaps(counts: np.ndarray) -> list[tuple[int, int, float]]:
             if expected >= GAP_EXPECTED:
                 out.append((i, j, expected))
         i = j
+    return out
+
+
+def _capped_files(store: Any, scope: Scope) -> dict[str, int]:
+    """Input files whose whole days hold (about) the same number of posts: capped samples, with the cap."""
+    per: dict[str, dict[Any, int]] = {}
+    for r in sql.rows(store, FILE_DAYS_SQL, window=scope.window_sql()):
+        per.setdefault(r["file"], {})[r["d"]] = int(r["n"])
+    out = {}
+    for f, days in per.items():
+        ks = sorted(days)
+        inner = [days[k] for k in ks[1:-1]] if len(ks) > 2 else []  # first and last days may be partial
+        if _capped(inner):
+            out[f] = max(inner)
     return out
 
 
@@ -177,13 +208,26 @@ def coverage(store: Any, scope: Scope) -> dict[str, Any]:
     mv = {r["t"]: int(r["n"]) for r in sql.rows(store, MOVEMENT_HOURS_SQL, mv=scope.table)}
     for s in segs:
         s.movement_posts = sum(n for t, n in mv.items() if t in idx and s.start <= idx[t] < s.end)
+    capped_files = _capped_files(store, scope)
+    from_capped = np.zeros(len(hours))
+    if capped_files:
+        for r in sql.rows(store, FILE_HOURS_SQL, window=scope.window_sql(),
+                          files=sql.Raw(sql.in_list(sorted(capped_files)))):
+            if r["t"] in idx:
+                from_capped[idx[r["t"]]] += r["n"]
     for k, s in enumerate(segs):
+        if capped_files and from_capped[s.start:s.end].sum() >= 0.5 * max(s.posts, 1):
+            per_day = max(capped_files.values())
+            s.kind, s.reason = "sampled", (f"from an input file that holds the same number of posts every day "
+                                           f"(about {per_day:,} a day): a capped sample")
+            continue
         days: dict[Any, list[int]] = {}
         for i in range(s.start, s.end):
             days.setdefault(hours[i].date(), []).append(int(counts[i]))
         whole = [sum(v) for v in days.values() if len(v) == 24]  # days wholly inside the segment
         if _capped(whole):
-            s.kind, s.reason = "sampled", f"the same number of posts every day (about {max(whole):,} a day): a capped sample"
+            s.kind, s.reason = ("sampled",
+                                f"the same number of posts every day (about {max(whole):,} a day): a capped sample")
             continue
         for o in (segs[k - 1] if k else None, segs[k + 1] if k + 1 < len(segs) else None):
             if o is not None and o.rate() >= RATE_RATIO * max(s.rate(), 1e-9) and o.posts >= 10 * max(s.posts, 1):
@@ -191,17 +235,35 @@ def coverage(store: Any, scope: Scope) -> dict[str, Any]:
                 s.reason = (f"{s.rate():.2g} posts an hour beside {o.rate():.3g} in the neighbouring stretch: "
                             "a sample, or a different collection")
                 break
-    dense = [s for s in segs if s.kind == "dense"] or segs
-    main = max(dense, key=lambda s: (s.movement_posts, s.posts)) if dense else None
+    # stretches: dense segments one collection apart only by short gaps (collection stopped and resumed)
+    stretches: list[list[Segment]] = []
+    for s in segs:
+        if s.kind != "dense":
+            continue
+        last = stretches[-1][-1] if stretches else None
+        if last is not None and last.end < s.start and s.start - last.end <= MERGE_GAP_HOURS \
+                and gap_hours[last.end:s.start].all():
+            stretches[-1].append(s)
+        else:
+            stretches.append([s])
+    main = max(stretches, key=lambda st: (sum(x.movement_posts for x in st), sum(x.posts for x in st))) \
+        if stretches else None
+    if main is None and segs:
+        out["main_note"] = ("every stretch of the archive looks sampled: its volume says nothing about when the "
+                            "movement took off or peaked")
     for s in segs:
         out["segments"].append({"start": sql.iso(hours[s.start]), "end": sql.iso(hours[s.end - 1] + HOUR),
                                 "posts": s.posts, "movement_posts": s.movement_posts,
                                 "posts_per_hour": round(s.rate(), 2), "kind": s.kind, "reason": s.reason,
-                                "main": s is main})
+                                "main": main is not None and any(s is x for x in main)})
     if main is not None:
-        out["main"] = {"start": sql.iso(hours[main.start]), "end": sql.iso(hours[main.end - 1] + HOUR),
-                       "posts": main.posts, "movement_posts": main.movement_posts}
-        out["_main"] = (hours[main.start], hours[main.end - 1] + HOUR)
+        a, b = main[0].start, main[-1].end
+        inner = [(x.end, y.start) for x, y in zip(main, main[1:])]
+        out["main"] = {"start": sql.iso(hours[a]), "end": sql.iso(hours[b - 1] + HOUR),
+                       "posts": sum(x.posts for x in main), "movement_posts": sum(x.movement_posts for x in main),
+                       "gaps_inside": [{"start": sql.iso(hours[g0]), "end": sql.iso(hours[g1])} for g0, g1 in inner]}
+        out["_main"] = (hours[a], hours[b - 1] + HOUR)
+        out["_gaps"] = [(hours[g0], hours[g1]) for g0, g1 in inner]
     own = sum(r["own"] or 0 for r in rows)
     tagged = sum(r["tagged"] or 0 for r in rows)
     if own and tagged / own >= SEARCH_SHARE:
@@ -221,15 +283,20 @@ def notes(c: dict[str, Any]) -> list[str]:
     if c.get("first"):
         out.append(f"The archive holds {c['posts']:,} collected posts from {c['first']} to {c['last']}.")
     segs = c.get("segments", [])
-    main = next((s for s in segs if s["main"]), None)
-    if main is not None and len(segs) > 1:
+    main = c.get("main")
+    if c.get("main_note"):
+        why = next((s["reason"] for s in segs if s.get("reason")), None)
+        out.append(c["main_note"][0].upper() + c["main_note"][1:] + (f" ({why})." if why else "."))
+    if main is not None and (len(segs) > 1 or main.get("gaps_inside")):
         others = [s for s in segs if not s["main"]]
         sampled = [s for s in others if s["kind"] == "sampled"]
         mv = sum(s["movement_posts"] for s in segs) or 1
+        inside = f", across {len(main['gaps_inside'])} gap(s)" if main.get("gaps_inside") else ""
+        rest = (f"; {len(others)} other stretch(es) hold {sum(s['posts'] for s in others):,} posts"
+                + (f", {len(sampled)} of them sampled ({sampled[0]['reason']})" if sampled else "")) if others else ""
         out.append(f"Takeoff, peak and trends are read from the densest stretch of collection, {main['start']} to "
-                   f"{main['end']} ({100 * main['movement_posts'] / mv:.0f}% of the movement's posts); "
-                   f"{len(others)} other stretch(es) hold {sum(s['posts'] for s in others):,} posts"
-                   + (f", {len(sampled)} of them sampled ({sampled[0]['reason']})" if sampled else "") + ".")
+                   f"{main['end']}{inside} ({100 * main['movement_posts'] / mv:.0f}% of the movement's posts)"
+                   f"{rest}.")
     if c.get("changes"):
         ch = c["changes"][0]
         out.append(f"Collection changed at {ch['at']}: {_rate(ch['posts_per_hour_before'])} posts an hour before, "

@@ -20,6 +20,7 @@ from groundswell.analysis.cascades import load_follows, store_follows
 from groundswell.analysis.coordination import coordinated_groups
 from groundswell.analysis.coverage import coverage as _coverage
 from groundswell.analysis.hashtags import hashtags as _hashtags
+from groundswell.analysis.onset import BEFORE as IGNITION_BEFORE
 from groundswell.analysis.onset import onset as _onset
 from groundswell.analysis.people import people as _people
 from groundswell.analysis.reach import reach as _reach
@@ -50,9 +51,9 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     if not rows:
         sql.drop(store, "gs_movement")
         if counted:
-            out = counts_only(scope, counted)
-            out["timings"] = timings
-            return out
+            only = counts_only(scope, counted)
+            only["timings"] = timings
+            return only
         raise UsageError(f"no posts with #{' #'.join(scope.hashtags)} in the store"
                          + (" in that time window" if scope.start or scope.end else "")
                          + "; see 'groundswell hashtags' for what is there")
@@ -60,13 +61,14 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
     tick("scope")
     cov = _coverage(store, scope)
     main = cov.pop("_main", None)
+    gaps = cov.pop("_gaps", None)
     if counted:
         cov["platform_counts"] = {"buckets": len(counted), "posts": sum(counted.values()),
                                   "counts": "posts the platform counted for the movement's queries"}
     tick("coverage")
     out: dict[str, Any] = {"movement": scope.describe(), "coverage": cov}
     out["timeline"] = hashtag_timeline(store, scope, rows)
-    _qualify_timeline(out["timeline"], rows, main, counted, scope)
+    _qualify_timeline(out["timeline"], rows, main, counted, scope, cov.get("main_note"))
     tick("timeline")
     out["trending"] = hashtag_trends(store, scope, rows)
     vt = volume_trends(store, scope)
@@ -74,7 +76,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         out["trending"]["volumes"] = vt
     _qualify_trending(out["trending"], cov, main, scope)
     tick("trending")
-    out["onset"] = _onset(store, scope, rows, {**cov, "_main": main})
+    out["onset"] = _onset(store, scope, rows, {**cov, "_main": main, "_gaps": gaps})
     tick("onset")
     out["spread"] = _spread(store, scope)
     tick("spread")
@@ -109,25 +111,30 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
 
 
 def _qualify_timeline(tl: dict[str, Any], rows: list[dict[str, Any]], main: Any, counted: dict[datetime, int],
-                      scope: Any) -> None:
+                      scope: Any, note: str | None = None) -> None:
     """Name what the timeline counts, keep its peak inside the main stretch of collection, and put the
     platform's counts beside the observed posts."""
     tl["counts"] = "movement posts: posts carrying the hashtag(s), and reposts of them"
-    inside = [r for r in rows if main is None or main[0] <= r["time"] < main[1]]
+    # intervals overlapping the main stretch (a day bucket may start before it); none when every stretch
+    # looks sampled
+    inside = [r for r in rows if main is None or (r["time"] < main[1] and r["time"] + scope.step > main[0])]
+    if main is None and note:
+        inside = []
+        tl["peak"] = None
+        tl["peak_note"] = note
     if inside:
         p = max(inside, key=lambda r: r["posts"])
         tl["peak"] = sql.iso(p["time"])
         tl["peak_posts"] = p["posts"]
-        tl["peak_at_collection_edge"] = bool(main is not None and p["time"] + scope.step >= main[1]
-                                             and p is inside[-1])
+        tl["peak_at_collection_edge"] = bool(main is not None and p is inside[-1])
     if counted:
         per: dict[datetime, int] = {}
         for t0, n in counted.items():
             k = _trunc(t0, scope.interval)
             per[k] = per.get(k, 0) + n
         for r in tl["rows"]:
-            k = parse_time(r["time"])
-            c = per.get(k) if k is not None else None
+            at = parse_time(r["time"])
+            c = per.get(at) if at is not None else None
             r["platform_count"] = c
             r["observed_share"] = round(r["posts"] / c, 4) if c else None
         tl["fields"] = [*tl["fields"], "platform_count", "observed_share"]
@@ -148,6 +155,11 @@ def _qualify_trending(tr: dict[str, Any], cov: dict[str, Any], main: Any, scope:
         tr["context"] = (f"the archive was collected by searching for #{' #'.join(scope.hashtags)}: "
                          f"{100 * cov['search']['share']:.0f}% of its posts that are not reposts carry it, so its "
                          "rank among the archive's hashtags says nothing about the platform's trends")
+        tr["best_rank"] = tr["first_top10"] = tr["first_top1"] = None
+        return
+    if main is None and cov.get("main_note"):
+        tr["meaningful"] = False
+        tr["context"] = cov["main_note"]
         tr["best_rank"] = tr["first_top10"] = tr["first_top1"] = None
         return
     tr["meaningful"] = True
@@ -193,7 +205,7 @@ def counts_only(scope: Any, counted: dict[datetime, int]) -> dict[str, Any]:
         k = _trunc(t0, scope.interval) if step < scope.step else t0
         per[k] = per.get(k, 0) + n
     keys = sorted(per)
-    series = [{"time": k, "posts": per[k]} for k in keys]
+    series: list[dict[str, Any]] = [{"time": k, "posts": per[k]} for k in keys]
     i = takeoff_index(series)
     states = kleinberg_states([r["posts"] for r in series])
     p = max(range(len(series)), key=lambda j: series[j]["posts"])
@@ -230,14 +242,15 @@ def counts_only(scope: Any, counted: dict[datetime, int]) -> dict[str, Any]:
 
 
 def movement_start(on: dict[str, Any], scope: Any) -> datetime | None:
-    """When the movement began: the ignition post's time when it falls no earlier than one interval
-    before the takeoff interval (a call to action), else the start of the takeoff interval."""
+    """When the movement began: the ignition post's time when it falls within the window in which
+    the ignition detector looks for a spark (``onset.BEFORE`` before the takeoff; a time, not a
+    number of intervals, so every ``--interval`` agrees), else the start of the takeoff interval."""
     take = parse_time(on.get("takeoff"))
     if take is None:
         return None
     ig = on.get("ignition") or {}
     ign = parse_time(ig.get("time")) if ig.get("status") == "determined" else None
-    return ign if ign is not None and ign >= take - scope.step else take
+    return ign if ign is not None and ign >= take - IGNITION_BEFORE else take
 
 
 def _acct(d: dict[str, Any] | None) -> str:
@@ -302,21 +315,28 @@ def render_text(r: dict[str, Any]) -> str:
     fp = on.get("first_post") or {}
     lines.append(f"first post    {_v(fp.get('time'))} by {_acct(fp)} (post {_v(fp.get('post_id'))})")
     lines += ignition_lines(ig)
-    if peak:
-        lines.append(f"peak          {peak} ({tl.get('peak_posts', 0):,} movement posts that {mv['interval']})"
-                     + ("; collection ends there while the volume was still at its highest: the true peak may "
-                        "be later" if tl.get("peak_at_collection_edge") else ""))
+    op = on.get("peak") or {}
+    if op.get("time"):
+        lines.append(f"peak          {op['time']} ({op.get('posts', 0):,} movement posts that hour)"
+                     + ("; the last hour of the main stretch of collection: the true peak may be later"
+                        if op.get("at_collection_edge") else ""))
+    if peak and mv["interval"] != "hour":
+        lines.append(f"busiest {mv['interval']:<6} {peak} ({tl.get('peak_posts', 0):,} movement posts)")
     if tr.get("meaningful") is False:
         lines.append(f"trending      not claimed: {tr.get('context')}")
+    elif tr.get("best_rank") is None:
+        lines.append("trending      never ranked: a hashtag ranks in an interval once at least 5 accounts write it "
+                     "in posts of their own and more accounts use it than in the interval before")
     else:
-        lines.append(f"trending      best rank {_v(tr.get('best_rank'))}; top 10 from {_v(tr.get('first_top10'))}, "
+        lines.append(f"trending      best rank {tr['best_rank']}; top 10 from {_v(tr.get('first_top10'))}, "
                      f"top 1 from {_v(tr.get('first_top1'))}")
     lines.append(
         f"spread        observed {sp['observed']['reposts']:,} reposts, {sp['observed']['replies']:,} replies, "
-        f"{sp['observed']['quotes']:,} quotes; reported {sp['reported']['reposts']:,} reposts")
-    if sp["most_shared"]:
+        f"{sp['observed']['quotes']:,} quotes; reported {_v(sp['reported']['reposts'], '{:,}')} reposts")
+    shared = [m for m in sp["most_shared"] if m["observed"]["reposts"] + m["observed"]["quotes"] > 0]
+    if shared:
         lines.append("most shared")
-        for m in sp["most_shared"][:5]:
+        for m in shared[:5]:
             o = m["observed"]
             lines.append(f"  {m['post_id']:<24} {_acct(m):<24} {o['reposts'] + o['quotes']:>8,} shares")
     rc, yc = r["cascades"]["reposts"], r["cascades"]["replies"]
@@ -332,8 +352,13 @@ def render_text(r: dict[str, Any]) -> str:
             lines.append(f"  {n['joined_at']}  {_acct(n)} ({n['followers'] or 0:,} followers)")
     cm = pe["communities"]
     if cm.get("count"):
-        lines.append(f"communities   {cm['count']:,} (Leiden); {100 * (cm['outside_seed_share'] or 0):.0f}% of "
-                     f"posts came from outside the seed community")
+        if cm.get("outside_seed_claimed", True) and cm.get("outside_seed_share") is not None:
+            lines.append(f"communities   {cm['count']:,} (Leiden, {cm.get('basis')}); "
+                         f"{100 * cm['outside_seed_share']:.0f}% of the {cm.get('known_posts', 0):,} movement posts "
+                         f"whose author is placed came from outside the seed community")
+        else:
+            lines.append(f"communities   {cm['count']:,} (Leiden, {cm.get('basis')}); the share from outside the seed "
+                         f"community is not claimed: {cm.get('outside_seed_note') or 'too little is known'}")
     co = r["hashtags"]["co_occurring"]
     if co:
         lines.append("with          " + " ".join(f"#{c['hashtag']}" for c in co[:8]))
@@ -355,8 +380,12 @@ def render_counts_text(r: dict[str, Any]) -> str:
              "(no posts in the store)",
              f"took off      {_v(on.get('takeoff'))} ({on.get('takeoff_posts', 0):,} counted that {mv['interval']})",
              f"peak          {_v(tl.get('peak'))} ({tl.get('peak_posts', 0):,} counted)"]
-    for b in on.get("bursts", [])[:8]:
-        lines.append(f"burst         {b['start']} .. {b['end']} (level {b['level']})")
+    bursts = on.get("bursts", [])
+    strongest = sorted(bursts, key=lambda b: (-b["level"], b["start"]))[:8]
+    if bursts:
+        lines.append(f"bursts        {len(bursts):,} (Kleinberg); the strongest {len(strongest)}, in time:")
+    for b in sorted(strongest, key=lambda b: b["start"]):
+        lines.append(f"  {b['start']} .. {b['end']} (level {b['level']})")
     for note in r["coverage"].get("notes", []):
         lines.append(f"coverage      {note}")
     return "\n".join(lines) + "\n"

@@ -41,10 +41,15 @@ beside it.
   The ignition is a post: an account scores with its best post (the one most
   accounts responded to) plus what names the account itself (mentions,
   inferred conventions; an account known only that way gets a post only when
-  scraped ``RT @`` copies reproduce one of its posts' text). A post made more
-  than ``LATEST`` after the takeoff cannot have set it off and is not a
-  candidate, however popular it became: a prolific or famous account that
-  joined later is not the ignition. ``confidence`` is ``high`` when the best
+  scraped ``RT @`` copies reproduce one of its posts' text). A post made
+  after the surge was under way cannot have set it off and is not a
+  candidate, however popular it became (a prolific or famous account that
+  joined later is not the ignition): the latest candidate is made by the
+  median movement post of the takeoff hour (half of that hour's posts came
+  after it), and never after the hour (``LATEST``). Responses to a candidate post count from
+  ``BEFORE`` the takeoff to the end of the main stretch of collection (a
+  call's links and replies keep coming for days); what names an account
+  counts only up to ``AFTER`` the takeoff. ``confidence`` is ``high`` when the best
   scores at least ``HIGH`` times the runner-up, ``medium`` from ``MEDIUM``
   times; below that, or under ``MIN_SCORE`` accounts of evidence, the answer
   is ``undetermined``. ``candidates`` always lists the best few with their
@@ -70,7 +75,9 @@ HOUR = timedelta(hours=1)
 BEFORE = timedelta(hours=3)
 AFTER = timedelta(hours=4)
 BASELINE = timedelta(hours=48)
-LATEST = timedelta(minutes=90)
+LATEST = timedelta(hours=1)  # the end of the takeoff hour
+LEADING = 20  # posts whose responses by anyone (hashtag or not) are counted
+MIN_TAKEOFF_POSTS = 10
 PRIOR_POSTS = 50.0
 MIN_SCORE = 8.0
 HIGH, MEDIUM = 3.0, 1.5
@@ -87,6 +94,11 @@ ORDER BY created_at, id LIMIT 1
 HOURLY_SQL = "SELECT date_trunc('hour', created_at) AS t, count(*) AS n FROM {mv} GROUP BY 1"
 
 COUNT_SQL = "SELECT count(*) FROM {mv} WHERE created_at >= {ws} AND created_at < {we}"
+
+NTH_SQL = """
+SELECT created_at FROM {mv} WHERE created_at >= {ws} AND created_at < {we}
+ORDER BY created_at, id LIMIT 1 OFFSET {k}
+"""
 
 ANC0_SQL = """
 SELECT platform, id, account,
@@ -200,45 +212,65 @@ def takeoff_index(series: list[dict[str, Any]]) -> int | None:
 
 # --------------------------------------------------------------------------- takeoff and peak in time
 
-def hourly(store: Any, scope: Scope, main: tuple[datetime, datetime] | None) -> list[dict[str, Any]]:
-    """The movement's posts per hour inside the main stretch of collection (zeros filled)."""
+def hourly(store: Any, scope: Scope, main: tuple[datetime, datetime] | None,
+           gaps: list[tuple[datetime, datetime]] | None = None) -> list[dict[str, Any]]:
+    """The movement's posts per hour inside the main stretch of collection (zeros filled). Hours inside
+    a gap of collection are left out (nothing was collected: not zero posts); ``edge`` marks the first
+    hour of the stretch and the first after a gap, ``before_edge`` the last before a gap or the end."""
     got = {r["t"]: int(r["n"]) for r in sql.rows(store, HOURLY_SQL, mv=scope.table)}
     if not got:
         return []
     a, b = min(got), max(got)
     if main is not None:
         a, b = max(a, main[0]), min(b, main[1] - HOUR)
-    out, t = [], a
+    gaps = gaps or []
+    out: list[dict[str, Any]] = []
+    t = a
+    after_gap = True
     while t <= b:
-        out.append({"time": t, "posts": got.get(t, 0)})
+        if any(g0 <= t < g1 for g0, g1 in gaps):
+            if out:
+                out[-1]["before_edge"] = True
+            after_gap = True
+        else:
+            out.append({"time": t, "posts": got.get(t, 0), "edge": after_gap and (main is not None),
+                        "before_edge": False})
+            after_gap = False
         t += HOUR
+    if out and main is not None and out[-1]["time"] + HOUR >= main[1]:
+        out[-1]["before_edge"] = True
     return out
 
 
 def takeoff_and_peak(hours: list[dict[str, Any]], main: tuple[datetime, datetime] | None,
-                     edges: tuple[datetime | None, datetime | None]) -> dict[str, Any]:
+                     edges: tuple[datetime | None, datetime | None], main_note: str | None = None) -> dict[str, Any]:
     """Takeoff (change point up to the peak) and peak, in hours, with what the collection's edges allow."""
     out: dict[str, Any] = {"takeoff": None, "takeoff_posts": 0, "baseline_per_hour": 0.0, "takeoff_note": None,
                            "peak": None}
     if not hours:
-        out["takeoff_note"] = "no posts of the movement inside the main stretch of collection"
+        out["takeoff_note"] = (main_note or "no posts of the movement inside the main stretch of collection")
         return out
     counts = [r["posts"] for r in hours]
     p = max(range(len(counts)), key=lambda i: counts[i])
-    first, last = edges
-    at_end = last is not None and hours[p]["time"] + HOUR >= last
     out["peak"] = {"time": sql.iso(hours[p]["time"]), "posts": counts[p], "counts": "movement posts in that hour",
-                   "at_collection_edge": bool(at_end)}
+                   "at_collection_edge": bool(hours[p].get("before_edge"))}
     i = takeoff_index(hours)
     if i is None:
         out["takeoff_note"] = "the volume never rises above its baseline"
         return out
+    early = sum(counts[i:i + 3])
+    if early < MIN_TAKEOFF_POSTS:
+        out["takeoff_note"] = (f"too few posts to call a takeoff: {early} movement posts in the three hours from the "
+                               f"largest change of rate (at least {MIN_TAKEOFF_POSTS} needed)")
+        return out
     out["takeoff"] = hours[i]["time"]
     out["takeoff_posts"] = counts[i]
     out["baseline_per_hour"] = round(sum(counts[:i]) / i, 3) if i else 0.0
-    if i == 0 and first is not None and hours[0]["time"] <= first:
-        out["takeoff_note"] = ("the volume was already high in the first hour collected: the takeoff may be "
-                               "earlier than the collection")
+    if hours[i].get("edge"):
+        out["takeoff_note"] = ("the volume was already high in the first hour collected "
+                               + ("after a gap in collection" if i else "")
+                               + ": the takeoff may be earlier than the collection shows").replace("collected : ",
+                                                                                                    "collected: ")
         out["takeoff_undetermined"] = True
     return out
 
@@ -279,6 +311,12 @@ def _akey(account: Any) -> str | None:
     return None if account is None else str(account).lower()
 
 
+def _hkey(h: dict[str, Any]) -> str:
+    """The account key of a HANDLES_SQL row: its account, coalesce(author_id, author_handle) of a post found by
+    its handle or an account's id, is never NULL."""
+    return str(h["account"]).lower()
+
+
 _WORD = re.compile(r"[^\w]+")
 
 
@@ -287,7 +325,10 @@ def _prefix(text: str | None) -> str:
     return _WORD.sub(" ", (text or "").casefold()).strip()[:60]
 
 
-def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence:
+def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: datetime | None = None) -> _Evidence:
+    """Evidence from the movement's posts made in ``[ws, we)``; what names an account (text conventions,
+    mentions) only from those made before ``we_acct`` (default ``we``)."""
+    we_acct = we if we_acct is None else min(we_acct, we)
     ev = _Evidence()
     # 1. the platform's own links, up to the root
     anc = sql.materialize(store, "gs_anc", ANC0_SQL, mv=scope.table, ws=ws, we=we)
@@ -337,7 +378,8 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence
         ev.add_post(ref.post_id or ref.key, a["key"], "links", responder)
     # 3. scraped text conventions, where the platform recorded no link
     conv: list[tuple[str, refs.TextRef, str]] = []
-    for r in sql.rows(store, TEXTREF_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("text", refs.TEXT_LIKE)):
+    for r in sql.rows(store, TEXTREF_SQL, mv_text=mvt, ws=ws, we=we_acct,
+                      text_like=_or_like("text", refs.TEXT_LIKE)):
         t = refs.text_convention(r["text"])
         if t is not None and r["account"] is not None:
             rest = r["text"].split(":", 1)[1] if t.kind == "repost" and ":" in r["text"] else ""
@@ -345,20 +387,21 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime) -> _Evidence
     handles = _handles(store, {t.handle.lower() for _, t, _ in conv})
     for responder, t, rest in conv:
         h = handles.get(t.handle.lower())
-        key = _akey(h["account"]) if h else t.handle.lower()
-        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,  # type: ignore[arg-type]
+        key = _hkey(h) if h else t.handle.lower()
+        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,
                                  "handle": h["author_handle"] if h else t.handle})
         if responder != key:
             ev.add_account(key, "reposts_inferred" if t.kind == "repost" else "replies_inferred", responder)
             if rest:
                 ev.rt_text.setdefault(key, Counter())[rest] += 1
     # 4. mentions by posts that link to nothing and answer someone else
-    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we, text_like=_or_like("m.text", refs.TEXT_LIKE))
+    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we_acct,
+                     text_like=_or_like("m.text", refs.TEXT_LIKE))
     handles = _handles(store, {r["h"] for r in mrows})
     for r in mrows:
         h = handles.get(r["h"])
-        key = _akey(h["account"]) if h else r["h"]
-        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,  # type: ignore[arg-type]
+        key = _hkey(h) if h else r["h"]
+        ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,
                                  "handle": h["author_handle"] if h else r["h"]})
         # distinct accounts are counted in SQL: keep the number, with anonymous responders
         cur = ev.acct.setdefault(key, {}).setdefault("mentions", set())
@@ -398,44 +441,53 @@ def _score(got: dict[str, int], base: dict[str, int], scale: float) -> tuple[flo
     return sum(WEIGHTS[k] * max(0.0, got.get(k, 0) - expected.get(k, 0.0)) for k in KINDS), expected
 
 
-def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, Any]:
+def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None = None) -> dict[str, Any]:
     """Ranked candidates for what set the movement off, with their evidence (see the module docstring)."""
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
               "after the takeoff, in excess of what the 48 h before predict at the movement's volume; posts made "
-              "more than 90 minutes after the takeoff cannot have set it off")
+              "after half of the takeoff hour's movement posts cannot have set it off")
     if takeoff is None:
         return {"status": "undetermined", "confidence": None, "reason": "no takeoff was found", "candidates": [],
                 "method": method}
     ws, we = takeoff - BEFORE, takeoff + AFTER
+    # responses to a post count until the end of the main stretch (the candidates are posts made by
+    # LATEST after the takeoff, so a later post cannot win by them); what names an account only near takeoff
+    wp = max(we, end) if end is not None else we
     bs = ws - BASELINE
     n_in = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=we) or 0)
+    n_long = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=wp) or 0) if wp > we else n_in
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
-    ev = _evidence(store, scope, ws, we)
-    # replies, reposts and quotes of the leading posts by anyone (hashtag or not)
-    lead = sorted(ev.post, key=lambda p: (-sum(len(v) for v in ev.post[p].values()), p))[:20]
-    lead = [p for p in lead if not p.startswith(("twitter:", "bluesky:", "mastodon:"))]
+    ev = _evidence(store, scope, ws, wp, we)
+    times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
+    # a Twitter post that is not stored (a link to it, a repost of it) still tells its time by its id
+    made = {p: t for p in ev.post if (t := times.get(p) or refs.twitter_id_time(p)) is not None}
+    latest = _latest(store, scope, takeoff)
+    # replies, reposts and quotes of the leading posts by anyone (hashtag or not); only posts that can
+    # be candidates (made by ``latest``) lead, or later posts with many responses crowd the call out
+    lead = sorted((p for p in ev.post if not p.startswith(("twitter:", "bluesky:", "mastodon:"))
+                   and (made.get(p) is None or made[p] <= latest)),
+                  key=lambda p: (-sum(len(v) for v in ev.post[p].values()), p))[:LEADING]
     if lead:
-        for r in sql.rows(store, DIRECT_SQL, ws=ws, we=we, ids=sql.Raw(sql.in_list(lead))):
+        for r in sql.rows(store, DIRECT_SQL, ws=ws, we=wp, ids=sql.Raw(sql.in_list(lead))):
             akey = ev.post_account.get(r["root"])
             if akey is not None and r["account"] is not None:
                 ev.add_post(r["root"], akey, r["kind"], str(r["account"]).lower())
     pre = _evidence(store, scope, bs, ws) if n_pre else _Evidence()
     scale = n_in / (n_pre + PRIOR_POSTS)
-    times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
-    latest = takeoff + LATEST
+    scale_post = n_long / (n_pre + PRIOR_POSTS)
     best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
     late: set[str] = set()
     for p in ev.post:
-        t = times.get(p)
+        t = made.get(p)
         if t is not None and t > latest:
             late.add(ev.post_account[p])
             continue
-        sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale)
+        sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale_post)
         a = ev.post_account[p]
         if sc > 0 and (a not in best_post or (sc, p) > best_post[a][:2]):
             best_post[a] = (sc, p, exp)
-    cands = []
+    cands: list[dict[str, Any]] = []
     for key in set(best_post) | set(ev.acct):
         psc, pid, pexp = best_post.get(key, (0.0, None, {}))
         asc, aexp = _score(ev.account_counts(key), pre.account_counts(key), scale)
@@ -451,7 +503,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
     cands.sort(key=lambda c: (-c["score"], c["key"]))
     top = cands[:CANDIDATES]
     out: dict[str, Any] = {"method": method, "window": {"start": sql.iso(ws), "end": sql.iso(we), "posts": n_in,
-                                                         "baseline_posts": n_pre,
+                                                         "responses_until": sql.iso(wp), "baseline_posts": n_pre,
                                                          "counts": "movement posts in the window"}}
     _fill_handles(store, ev, [c["key"] for c in top])
     for c in top:
@@ -494,6 +546,17 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None) -> dict[str, An
                 "cascade": sum(ev.post_counts(best["post_id"]).values()) if best["post_id"] else 0,
                 "responses": sum(best["evidence"].values())})
     return out
+
+
+def _latest(store: Any, scope: Scope, takeoff: datetime) -> datetime:
+    """The latest time a candidate may be made: the median movement post of the takeoff hour (by then
+    half of the hour's surge had happened), at most the end of the hour."""
+    end = takeoff + LATEST
+    n = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=takeoff, we=end) or 0)
+    if n == 0:
+        return end
+    rows = sql.rows(store, NTH_SQL, mv=scope.table, ws=takeoff, we=end, k=n // 2)
+    return min(end, rows[0]["created_at"]) if rows and rows[0]["created_at"] is not None else end
 
 
 def _time(store: Any, ids: list[str]) -> dict[str, datetime]:
@@ -540,9 +603,10 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
     """Takeoff, peak, first post, bursts and ignition (see the module docstring)."""
     first = sql.rows(store, FIRST_SQL, mv=scope.table)
     main = (coverage or {}).get("_main")
-    hours = hourly(store, scope, main)
+    hours = hourly(store, scope, main, (coverage or {}).get("_gaps")) \
+        if main is not None or not (coverage or {}).get("main_note") else []
     edges = (main[0], main[1]) if main else (None, None)
-    tp = takeoff_and_peak(hours, main, edges)
+    tp = takeoff_and_peak(hours, main, edges, (coverage or {}).get("main_note"))
     takeoff = tp["takeoff"]
     # burst levels of the requested interval's series, inside the main stretch only
     inside = [r for r in series if main is None or main[0] <= r["time"] < main[1]]
@@ -559,7 +623,7 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
         "baseline_per_hour": tp["baseline_per_hour"],
         "peak": tp["peak"],
         "first_post": _post(first[0] if first else None),
-        "ignition": ignition(store, scope, takeoff),
+        "ignition": ignition(store, scope, takeoff, main[1] if main else None),
         "bursts": bursts[:20],
     }
     return out

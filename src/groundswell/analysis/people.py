@@ -4,7 +4,9 @@ communities it travelled.
 * ``top_amplifiers``: PageRank (Brin & Page 1998; igraph) on the directed,
   weighted account graph of the movement's interactions: an edge from each
   account to the account it reposts, replies to, quotes or mentions, so rank
-  flows to the voices the movement amplified. ``top_reposters`` lists the
+  flows to the voices the movement amplified; listed are accounts with
+  movement posts of their own or posts the movement reposted, replied to or
+  quoted: an account that is only mentioned was addressed, not amplified. ``top_reposters`` lists the
   accounts that did the most reposting.
 * ``notable``: verified accounts that posted in the movement, with the time
   each joined and that post: its first movement post at or after the
@@ -16,10 +18,15 @@ communities it travelled.
 * ``new_participants``: accounts posting for the first time, per interval,
   and their running total.
 * ``communities``: Leiden (Traag, Waltman & van Eck 2019; igraph's
-  ``community_leiden``, modularity at resolution ``LEIDEN_RESOLUTION`` (1.5:
-  at 1, modularity's resolution limit lets two small communities of a few
-  hundred accounts merge, which puts a whole community inside or outside the
-  seed's), ``LEIDEN_ITERATIONS`` passes, the best partition of
+  ``community_leiden``, modularity at resolution ``resolution``, by default
+  ``LEIDEN_RESOLUTION`` = 1.5. That value was first picked on simulated
+  movements; it is not tuned further. How the results move with it is
+  measured instead (``scripts/sim_accuracy.py --leiden``, docs/simulate.md):
+  over the 100 development shapes, agreement with the true communities rises
+  from 0.5 to 1.5 and is flat above (NMI 0.79 / 0.84 / 0.85 / 0.85 / 0.86,
+  ARI 0.68 / 0.78 / 0.79 / 0.79 / 0.79 at 0.5 / 1 / 1.5 / 2 / 3), so no
+  conclusion hinges on the exact value; real archives carry no community
+  truth to check it against), ``LEIDEN_ITERATIONS`` passes, the best partition of
   ``LEIDEN_RUNS`` seeds on graphs of up to ``RUNS_MAX_EDGES`` edges; one run
   of ``LEIDEN_ITERATIONS_LARGE`` pass on larger graphs, where a second pass
   moved 1 of 275k accounts on a 3M-post simulated movement) on the
@@ -58,6 +65,8 @@ from groundswell.analysis.scope import Scope, bucket
 LEIDEN_ITERATIONS = 2
 LEIDEN_RUNS = 3  # on graphs of up to RUNS_MAX_EDGES edges; one run of LEIDEN_ITERATIONS_LARGE above
 LEIDEN_ITERATIONS_LARGE = 1
+MIN_KNOWN_POSTS = 30
+MIN_KNOWN_SHARE = 0.3  # below these, the outside-the-seed share is shown but not claimed
 RUNS_MAX_EDGES = 500_000
 LEIDEN_RESOLUTION = 1.5
 MIN_COMMUNITY = 3
@@ -75,7 +84,8 @@ links AS (
     (SELECT account, lower(unnest(mentions)) AS h FROM {mv} WHERE kind <> 'repost') x
     LEFT JOIN handles h ON h.h = x.h)
 SELECT src, dst, count(*) AS weight,
-       sum(CASE WHEN type = 'repost' THEN 1 ELSE 0 END) AS reposts
+       sum(CASE WHEN type = 'repost' THEN 1 ELSE 0 END) AS reposts,
+       sum(CASE WHEN type <> 'mention' THEN 1 ELSE 0 END) AS responses
 FROM links WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst
 """
 
@@ -162,7 +172,7 @@ def _simple(n: int, src: np.ndarray, dst: np.ndarray,
     del lo, hi
     if weight is None:
         uk, cnt = np.unique(key, return_counts=True)
-        w = cnt.astype(np.float64)
+        w: np.ndarray = cnt.astype(np.float64)
     else:
         uk, inv = np.unique(key, return_inverse=True)
         w = np.bincount(inv, weights=np.asarray(weight, dtype=np.float64)[keep], minlength=len(uk))
@@ -184,8 +194,9 @@ def _ident(account: str, who: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account: str | None,
            follows: sql.Raw | None = None, top: int = 10, seed: int = 0,
-           since: datetime | None = None) -> dict[str, Any]:
-    """``since``: the movement's start; a notable account joins at its first movement post from then on."""
+           since: datetime | None = None, resolution: float = LEIDEN_RESOLUTION) -> dict[str, Any]:
+    """``since``: the movement's start; a notable account joins at its first movement post from then on.
+    ``resolution``: Leiden's modularity resolution (see :func:`communities`)."""
     sql.materialize(store, "gs_edges", EDGES_SQL, mv=scope.table)
     sql.materialize(store, "gs_nodes", NODES_SQL, mv=scope.table, seed=seed_account)
     e = sql.run(store, INT_EDGES_SQL)
@@ -197,15 +208,20 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
         g = _graph(n, src, dst, True)
         pr = np.asarray(g.pagerank(weights=weight.tolist()))
         del g
-        best = np.argsort(-pr, kind="stable")[:top]
+        # the best-ranked participants: an account only mentioned, with no movement post, was addressed,
+        # not amplified
+        cand = np.argsort(-pr, kind="stable")[:top * 20]
         names = {r["node"]: r["account"] for r in sql.rows(
             store, "SELECT node, account FROM gs_nodes WHERE node IN {nodes}",
-            nodes=sql.Raw(sql.in_list(int(i) for i in best)))}
-        ids = [names[int(i)] for i in best]
+            nodes=sql.Raw(sql.in_list(int(i) for i in cand)))}
+        cand_ids = sql.Raw(sql.in_list(names[int(i)] for i in cand))
+        posts_by = {r["account"]: r["posts"] for r in sql.rows(store, POSTS_BY_SQL, mv=scope.table, ids=cand_ids)}
+        answered = {r["dst"] for r in sql.rows(store, "SELECT DISTINCT dst FROM gs_edges WHERE dst IN {ids} "
+                                                      "AND responses > 0", ids=cand_ids)}
+        best = [int(i) for i in cand if posts_by.get(names[int(i)], 0) > 0 or names[int(i)] in answered][:top]
+        ids = [names[i] for i in best]
         rep = sql.rows(store, REPOSTERS_SQL, top=top)
         who = _who(store, ids + [r["account"] for r in rep])
-        posts_by = {r["account"]: r["posts"] for r in sql.rows(store, POSTS_BY_SQL, mv=scope.table,
-                                                                 ids=sql.Raw(sql.in_list(ids)))}
         out["top_amplifiers"] = [{**_ident(a, who), "pagerank": round(float(pr[i]), 6),
                                   "posts": posts_by.get(a, 0)} for a, i in zip(ids, best)]
         out["top_reposters"] = [{**_ident(r["account"], who), "reposts": int(r["reposts"])} for r in rep]
@@ -226,15 +242,22 @@ def people(store: Any, scope: Scope, series: list[dict[str, Any]], seed_account:
     sql.drop(store, "gs_joined")
     out["new_participants"] = [{"time": sql.iso(r["time"]), "new": r["new_authors"],
                                 "total": r["participants"]} for r in series]
-    out["communities"] = communities(store, scope, n, src, dst, weight, seed_account, follows, seed)
+    out["communities"] = communities(store, scope, n, src, dst, weight, seed_account, follows, seed, resolution)
     for name in ("gs_edges", "gs_nodes"):
         sql.drop(store, name)
     return out
 
 
-def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
-                seed_account: str | None, follows: sql.Raw | None, seed: int) -> dict[str, Any]:
+def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None,
+                seed_account: str | None, follows: sql.Raw | None, seed: int,
+                resolution: float = LEIDEN_RESOLUTION) -> dict[str, Any]:
+    """Leiden communities of the participants (see the module docstring); leaves the account ->
+    community table ``gs_membership`` for the caller. ``resolution`` > 1 favours more, smaller
+    communities, < 1 fewer, larger ones."""
     import igraph as ig
+
+    if not resolution > 0:
+        raise ValueError(f"the Leiden resolution must be positive, got {resolution!r}")
 
     if follows is not None:
         fe = sql.run(store, FOLLOW_EDGES_SQL, follows=follows)
@@ -257,11 +280,12 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
         for run in range(runs):  # the best of a few seeds: one run may merge two small communities
             ig.set_random_number_generator(random.Random(seed * 1000 + run))
             p = g.community_leiden(objective_function="modularity", weights=weight,
-                                   resolution=LEIDEN_RESOLUTION, n_iterations=iterations)
+                                   resolution=resolution, n_iterations=iterations)
             if part is None or p.modularity > part.modularity:
                 part = p
     finally:
         ig.set_random_number_generator(random)
+    assert part is not None  # runs >= 1
     memb = np.asarray(part.membership, dtype=np.int64)
     sizes = np.bincount(memb)
     real = sizes >= MIN_COMMUNITY
@@ -271,13 +295,16 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
                                             "JOIN gs_nodes n ON n.node = m.node WHERE m.community IS NOT NULL")
     sql.drop(store, "gs_node_community")
     seed_c = None
+    seed_from = None
     if seed_account is not None:
         hit = sql.scalar(store, "SELECT community FROM gs_membership WHERE account = {a}", a=seed_account)
         seed_c = None if hit is None else int(hit)
+        seed_from = None if hit is None else "the ignition's account"
     if seed_c is None:
         first = sql.rows(store, "SELECT m.account, c.community FROM {mv} m JOIN gs_membership c "
                                 "ON c.account = m.account ORDER BY m.created_at, m.id LIMIT 1", mv=scope.table)
         seed_c = int(first[0]["community"]) if first else None
+        seed_from = "the first poster's account" if first else None
     rows = sql.rows(store, OUTSIDE_SQL, mv=scope.table, bucket=bucket(scope.interval),
                     seed=-1 if seed_c is None else seed_c)
     order = np.argsort(-sizes, kind="stable")
@@ -285,14 +312,28 @@ def communities(store: Any, scope: Scope, n: int, src: np.ndarray, dst: np.ndarr
     largest = [{"community": int(c), "accounts": int(sizes[c]), "seed": int(c) == seed_c} for c in order]
     known = sum(r["known"] for r in rows)
     outside = sum(r["outside"] or 0 for r in rows)
+    total = sum(r["posts"] for r in rows)
+    weak = []
+    if seed_from != "the ignition's account":
+        weak.append("the seed community is " + ("that of " + seed_from if seed_from else "unknown")
+                    + ", not the ignition's (undetermined)")
+    if total and (known < MIN_KNOWN_POSTS or known / total < MIN_KNOWN_SHARE):
+        weak.append(f"only {known:,} of {total:,} movement posts ({100 * known / total:.0f}%) have an author placed "
+                    f"in a community")
     return {
         "basis": basis,
-        "algorithm": f"leiden (modularity, resolution {LEIDEN_RESOLUTION}, {iterations} iteration{'s' if iterations != 1 else ''}, "
-                     f"best of {runs} seed(s))",
+        "resolution": resolution,
+        "algorithm": f"leiden (modularity, resolution {resolution:g}, "
+                     f"{iterations} iteration{'s' if iterations != 1 else ''}, best of {runs} seed(s))",
         "count": int(real.sum()),
         "modularity": round(float(part.modularity), 4) if part.modularity == part.modularity else None,
         "seed_community": seed_c, "seed_community_accounts": int(sizes[seed_c]) if seed_c is not None else 0,
+        "seed_from": seed_from,
         "outside_seed_share": round(outside / known, 4) if known else None,
+        "outside_seed_counts": "movement posts whose author is placed in a community (known); of them, those "
+                               "from outside the seed community",
+        "known_posts": known, "movement_posts": total,
+        "outside_seed_claimed": not weak, "outside_seed_note": "; ".join(weak) or None,
         "outside_seed": [{"time": sql.iso(r["t"]), "posts": r["posts"], "known": r["known"],
                           "outside": int(r["outside"] or 0),
                           "share": round((r["outside"] or 0) / r["known"], 4) if r["known"] else None}

@@ -7,7 +7,10 @@ or day) and materializes the movement's posts once, as the temporary table
 store. A post belongs to the movement when it carries any of the hashtags, or
 when it is a repost of a post that does: a repost shares its original's
 content, and platforms whose repost records carry no text or tags of their own
-(Bluesky's ``app.bsky.feed.repost``) would otherwise drop every repost.
+(Bluesky's ``app.bsky.feed.repost``) would otherwise drop every repost. Only *collected* posts count: a post seen
+only inside another record (``is_reference``: a retweeted original from two
+years before, a quoted post) is not part of the archive's movement; the
+analyses still find it as the parent or root of what was collected.
 
 Accounts are keyed by ``account`` = ``coalesce(author_id, author_handle)``
 (plain CSV archives give handles only); outputs keep ``account_id`` and
@@ -17,11 +20,14 @@ Accounts are keyed by ``account`` = ``coalesce(author_id, author_handle)``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from groundswell.analysis import sql
 from groundswell.errors import UsageError
+
+if TYPE_CHECKING:
+    from groundswell.analysis.conversations import Conversation
 
 STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
@@ -38,7 +44,7 @@ def parse_time(value: Any) -> datetime | None:
         except ValueError:
             raise UsageError(f"not an ISO 8601 time: {value!r} (try 2017-10-15T20:00:00Z)") from None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
 
 
@@ -63,6 +69,8 @@ class Scope:
     end: datetime | None
     interval: str
     table: sql.Raw = field(default_factory=lambda: sql.Raw("gs_movement"))
+    # conversations.conversation()'s result, computed once per scope: not part of the question
+    _gs_conversation: Conversation | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def step(self) -> timedelta:
@@ -91,10 +99,11 @@ _COLUMNS = """p.platform, p.id, coalesce(p.author_id, p.author_handle) AS accoun
 # the posts carrying a hashtag, and the reposts without one of a post carrying one.
 MOVEMENT_SQL = f"""
 SELECT {_COLUMNS} FROM posts p
-WHERE p.created_at IS NOT NULL AND {{window}} AND {{has_tag_p}}
+WHERE p.created_at IS NOT NULL AND NOT coalesce(p.is_reference, false) AND {{window}} AND {{has_tag_p}}
 UNION ALL
 SELECT {_COLUMNS} FROM posts p
-WHERE p.created_at IS NOT NULL AND {{window}} AND p.kind = 'repost' AND NOT coalesce({{has_tag_p}}, false)
+WHERE p.created_at IS NOT NULL AND NOT coalesce(p.is_reference, false) AND {{window}} AND p.kind = 'repost'
+  AND NOT coalesce({{has_tag_p}}, false)
   AND EXISTS (SELECT 1 FROM posts t WHERE t.platform = p.platform AND t.id = p.repost_of_id AND {{has_tag_t}})
 """
 
@@ -110,6 +119,9 @@ def movement_scope(store: Any, hashtags: Any, start: Any = None, end: Any = None
     if interval not in STEP:
         raise UsageError(f"--interval must be one of {', '.join(STEP)}, not {interval!r}")
     scope = Scope(normalize_tags(hashtags), parse_time(start), parse_time(end), interval)
+    if scope.start is not None and scope.end is not None and scope.start >= scope.end:
+        raise UsageError(f"--start {sql.iso(scope.start)} is not before --end {sql.iso(scope.end)}: "
+                         "give the earlier time as --start")
     sql.materialize(store, "gs_movement", MOVEMENT_SQL, has_tag_t=has_tag(scope.hashtags, "t.hashtags"),
                     has_tag_p=has_tag(scope.hashtags, "p.hashtags"), window=scope.window_sql("p.created_at"))
     return scope

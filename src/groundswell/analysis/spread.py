@@ -28,10 +28,10 @@ TOTALS_SQL = """
 SELECT count(*) AS posts,
        sum(CASE WHEN kind = 'repost' THEN 1 ELSE 0 END) AS reposts,
        sum(CASE WHEN kind = 'quote' THEN 1 ELSE 0 END) AS quotes,
-       sum(CASE WHEN kind <> 'repost' THEN coalesce(repost_count, 0) ELSE 0 END) AS reported_reposts,
-       sum(CASE WHEN kind <> 'repost' THEN coalesce(reply_count, 0) ELSE 0 END) AS reported_replies,
-       sum(CASE WHEN kind <> 'repost' THEN coalesce(quote_count, 0) ELSE 0 END) AS reported_quotes,
-       sum(CASE WHEN kind <> 'repost' THEN coalesce(like_count, 0) ELSE 0 END) AS reported_likes
+       sum(CASE WHEN kind <> 'repost' THEN repost_count END) AS reported_reposts,
+       sum(CASE WHEN kind <> 'repost' THEN reply_count END) AS reported_replies,
+       sum(CASE WHEN kind <> 'repost' THEN quote_count END) AS reported_quotes,
+       sum(CASE WHEN kind <> 'repost' THEN like_count END) AS reported_likes
 FROM {mv}
 """
 
@@ -75,19 +75,22 @@ COUNTED = {
     "quotes": "quotes carrying the hashtag",
     "replies": "replies in the movement's conversation: those carrying the hashtag (replies_tagged) and "
                "those without it that descend from a movement post or share its thread (replies_untagged)",
-    "reported": "the platform's counters summed over the movement's own posts (reposts excluded), as last observed",
+    "reported": "the platform's counters summed over the movement's own posts (reposts excluded), as last "
+                "observed; null where the archive's format carries no such counter (v1.1 tweets have no reply "
+                "or quote counts)",
     "coverage": "observed / reported; for replies, the observed replies whose parent is a movement post "
                 "(replies_to_movement_posts) / reported replies",
 }
 
 
-def _ratio(a: int, b: int) -> float | None:
+def _ratio(a: int, b: int | None) -> float | None:
     return round(a / b, 4) if b else None
 
 
 def spread(store: Any, scope: Scope, limit: int = 10) -> dict[str, Any]:
     t = sql.rows(store, TOTALS_SQL, mv=scope.table)[0]
-    t = {k: int(v or 0) for k, v in t.items()}
+    # a counter the platform never gave stays None ("not reported"), never 0
+    t = {k: (None if v is None and k.startswith("reported_") else int(v or 0)) for k, v in t.items()}
     conv = conversation(store, scope)
     direct = conv.direct
     observed = {"reposts": t["reposts"], "replies": conv.tagged + conv.untagged, "quotes": t["quotes"],

@@ -21,9 +21,10 @@ is recorded in :data:`ISSUED` so a test can check that it transpiles.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
 
@@ -44,7 +45,7 @@ def literal(value: Any) -> str:
         return repr(float(value))
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
     if isinstance(value, date):
         return f"TIMESTAMP '{value.isoformat()} 00:00:00'"
@@ -89,7 +90,7 @@ def con(store: Any) -> Any:
     c = getattr(store, "_gs_analysis_con", None)
     if c is None:
         c = store.con.cursor()
-        setattr(store, "_gs_analysis_con", c)
+        store._gs_analysis_con = c
     return c
 
 
@@ -100,7 +101,7 @@ def _fetch(store: Any, q: str) -> pa.Table:
         rel = con(store).sql(q)
         if rel is None:
             return pa.table({})
-        f = getattr(rel, "to_arrow_table", None) or getattr(rel, "arrow")
+        f = getattr(rel, "to_arrow_table", None) or rel.arrow
         out = f()
         return out if isinstance(out, pa.Table) else out.read_all()
     return store.sql(q)
@@ -162,7 +163,7 @@ def iso(t: datetime | None) -> str | None:
     if t is None:
         return None
     if t.tzinfo is not None:
-        t = t.astimezone(timezone.utc).replace(tzinfo=None)
+        t = t.astimezone(UTC).replace(tzinfo=None)
     return t.isoformat(timespec="milliseconds" if t.microsecond else "seconds") + "Z"
 
 

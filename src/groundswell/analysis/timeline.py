@@ -32,6 +32,7 @@ FROM per LEFT JOIN firsts ON per.t = firsts.t ORDER BY per.t
 """
 
 FIELDS = ("posts", "authors", "new_authors") + KINDS
+MAX_INTERVALS = 200_000  # a timeline longer than this (half a year of minutes) is refused, not written
 
 
 def series_times(first: datetime, last: datetime, scope: Scope) -> list[datetime]:
@@ -47,7 +48,15 @@ def timeline_rows(store: Any, scope: Scope) -> list[dict[str, Any]]:
     got = {r["t"]: r for r in sql.rows(store, TIMELINE_SQL, mv=scope.table, bucket=bucket(scope.interval))}
     if not got:
         return []
-    out = []
+    n = (max(got) - min(got)) // scope.step + 1
+    if n > MAX_INTERVALS:
+        from groundswell.errors import UsageError
+
+        coarser = {"minute": "hour", "hour": "day"}.get(scope.interval)
+        raise UsageError(f"the movement spans {n:,} {scope.interval}s ({sql.iso(min(got))} to {sql.iso(max(got))}): "
+                         + (f"use --interval {coarser}, or " if coarser else "")
+                         + "narrow it with --start and --end")
+    out: list[dict[str, Any]] = []
     for t in series_times(min(got), max(got), scope):
         r = got.get(t)
         out.append({"time": t, **{k: int(r[k]) if r else 0 for k in FIELDS}})

@@ -121,8 +121,8 @@ def _trend(rows: list[dict[str, Any]], scope: Scope, movement: list[str], series
     first10 = first1 = None
     best = None
     for j, t in enumerate(times):
-        r = [int(rk[i, j]) for i in mv if rk[i, j] > 0]
-        mr = min(r) if r else None
+        ranked = [int(rk[i, j]) for i in mv if rk[i, j] > 0]
+        mr = min(ranked) if ranked else None
         if mr is not None:
             best = mr if best is None else min(best, mr)
             if mr <= 10 and first10 is None:

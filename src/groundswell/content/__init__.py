@@ -15,4 +15,5 @@ from __future__ import annotations
 
 from .classify import LABELS, METOOMA, MODELS, MOVEMENT, classify_batch, classify_file, classify_store, classify_texts
 
-__all__ = ["LABELS", "METOOMA", "MODELS", "MOVEMENT", "classify_batch", "classify_file", "classify_store", "classify_texts"]
+__all__ = ["LABELS", "METOOMA", "MODELS", "MOVEMENT", "classify_batch", "classify_file", "classify_store",
+           "classify_texts"]

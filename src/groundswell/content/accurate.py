@@ -43,8 +43,9 @@ def _load() -> Any:
             from transformers.utils import logging as hf_logging
     except ImportError as e:
         raise MissingExtra("the accurate content model", "accurate") from e
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    # transformers (py.typed) leaves these two helpers unannotated
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)

@@ -70,7 +70,8 @@ def _logits(name: str, heads: LinearHeads, texts: Sequence[str]) -> np.ndarray:
         from .accurate import embed
 
         z = embed(texts) @ heads.W
-    return np.asarray(z) + heads.b
+    logits: np.ndarray = np.asarray(z) + heads.b
+    return logits
 
 
 @dataclass
@@ -118,7 +119,10 @@ def classify_batch(
     for i, t in enumerate(clean):
         if not t.strip():
             reason[i] = "empty text"
-        elif language[i] not in COVERED and language[i] != "und":
+        elif language[i] == "und":
+            reason[i] = (f"language undetermined (too short or mixed to tell; models cover: "
+                         f"{', '.join(sorted(COVERED))})")
+        elif language[i] not in COVERED:
             reason[i] = f"language {language[i]!r} is not covered (models cover: {', '.join(sorted(COVERED))})"
         else:
             covered[i] = True
@@ -146,8 +150,8 @@ def classify_batch(
                 scores[idx, col[name]] = p[:, 0]
                 labels[idx, col[name]] = dec
     senti: list[float | None] = [None] * n
-    for i, s in zip(idx, sentiment([clean[i] for i in idx])):
-        senti[i] = s
+    for at, s in zip(idx, sentiment([clean[i] for i in idx])):
+        senti[at] = s
     return Batch(scores, labels, senti, language, covered, reason)
 
 
@@ -201,7 +205,8 @@ def _rows(path: str | Path, text_column: str) -> Iterator[str | None]:
             if reader.fieldnames is None or text_column not in reader.fieldnames:
                 names = reader.fieldnames or []
                 # a headerless file would show a post as "column names": never print those
-                have = ", ".join(names) if all(len(c) <= 40 for c in names) else f"{len(names)} (the first line looks like data, not a header)"
+                have = (", ".join(names) if all(len(c) <= 40 for c in names)
+                        else f"{len(names)} (the first line looks like data, not a header)")
                 raise UsageError(f"{path}: no column {text_column!r}; columns: {have}; use --text-column")
             for rec in reader:
                 yield rec.get(text_column)
@@ -248,6 +253,7 @@ def classify_file(
 # ---------------------------------------------------------------- store
 
 _TABLE = "post_labels"
+_MODELS_TABLE = "content_models"  # which model file labelled the store, and its measured quality
 
 
 def _ddl() -> str:
@@ -258,23 +264,42 @@ def _ddl() -> str:
     return f"CREATE TABLE IF NOT EXISTS {_TABLE} ({', '.join(cols)}, PRIMARY KEY (platform, id, model))"
 
 
+def _record_model(con: Any, model: str, heads: LinearHeads) -> None:
+    """One row per model in ``content_models``: the file's sha256, the languages it covers and its
+    metadata (``evaluation``: recall and precision per label on held-out real texts), so that what
+    is said about the labels later is about the model that made them."""
+    import hashlib
+
+    path = MODELS_DIR / f"{model}.npz"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+    con.execute(f"CREATE TABLE IF NOT EXISTS {_MODELS_TABLE} (model VARCHAR PRIMARY KEY, file_sha256 VARCHAR, "
+                "languages VARCHAR[], meta VARCHAR, recorded_at TIMESTAMP)")
+    con.execute(f"INSERT OR REPLACE INTO {_MODELS_TABLE} VALUES (?, ?, ?, ?, CAST(current_timestamp AS TIMESTAMP))",
+                [model, digest, list(heads.meta.get("languages") or sorted(COVERED)),
+                 json.dumps(heads.meta, sort_keys=True)])
+
+
 def classify_store(store: Any, model: str = "fast", batch_size: int = 20000, only_new: bool = False,
                    on_progress: Any = None) -> int:
     """Label every post of the store into ``post_labels`` (one row per post and model).
 
     Idempotent: a post's row for the model is replaced. Deleted posts (text
     NULL) are labelled not covered ("empty text"). ``only_new`` labels only
-    posts that have no row for the model yet. Returns the number of posts labelled.
+    posts that have no row for the model yet. The model file's metadata
+    (languages covered, quality measured on held-out real texts) goes into
+    ``content_models``. Returns the number of posts labelled.
     ``on_progress(done, total)`` is called after each batch.
     """
     import pyarrow as pa
 
-    load_model(model)
+    heads = load_model(model)
     con = store.con
     con.execute(_ddl())
+    _record_model(con, model, heads)
     where = ""
     if only_new:
-        where = f" WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} l WHERE l.platform = p.platform AND l.id = p.id AND l.model = ?)"
+        where = (f" WHERE NOT EXISTS (SELECT 1 FROM {_TABLE} l"
+                 " WHERE l.platform = p.platform AND l.id = p.id AND l.model = ?)")
     cur = con.cursor()  # reads on its own cursor while batches are written on con
     cur.execute(
         f"SELECT platform, id, text, lang FROM posts p{where} ORDER BY platform, id", [model] if only_new else []

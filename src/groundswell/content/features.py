@@ -1,7 +1,10 @@
 """Hashed text features for the fast model, computed with numpy alone.
 
 Each text is lower-cased, links become the token ``httpurl`` and mentions the
-token ``@user`` (so no handle or link reaches a model). Three groups of features
+token ``@user`` (so no handle or link reaches a model), and the addressing a
+platform puts before a reply or a retweet (leading ``@user`` tokens, ``RT
+@user:``) is dropped: it says to whom, not what, and the same words must get
+the same labels whether they open a thread or answer in it. Three groups of features
 are hashed into one space of ``2**bits`` columns:
 
 * word unigrams and word bigrams (a word is a run of letters, digits, ``_``,
@@ -45,6 +48,7 @@ _TAG_CHAR = 0x165667B19E3779F9
 
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _MENTION = re.compile(r"@\w+")
+_ADDRESS = re.compile(r"^\s*(?:(?:rt\s+)?@user\s*:?\s*)+")  # "@a @b ..." or "rt @a: ..." at the start
 _ENTITIES = (("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("\x00", " "))
 
 # bytes that belong to words: a-z 0-9 _ # @ ' and every non-ASCII byte
@@ -62,7 +66,7 @@ def normalize(text: str | None) -> str:
     for a, b in _ENTITIES:
         t = t.replace(a, b)
     t = _URL.sub(" httpurl ", t.lower())
-    return _MENTION.sub(" @user ", t)
+    return _ADDRESS.sub("", _MENTION.sub(" @user ", t))
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -71,7 +75,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    mixed: np.ndarray = x ^ (x >> np.uint64(31))
+    return mixed
 
 
 def _powers(base: int, n: int) -> np.ndarray:
@@ -86,7 +91,8 @@ def _substring_hashes(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, prefix: np.ndarray, inv: np.ndarray
 ) -> np.ndarray:
     """Polynomial hash of buf[s:e] for each (s, e), independent of position."""
-    return (prefix[ends] - prefix[starts]) * inv[starts]
+    hashes: np.ndarray = (prefix[ends] - prefix[starts]) * inv[starts]
+    return hashes
 
 
 def _csr(docs: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_docs: int, dim: int) -> sp.csr_matrix:
@@ -105,7 +111,8 @@ def _bucket(h: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _scale(docs: np.ndarray, sign: np.ndarray, n_docs: int) -> np.ndarray:
     counts = np.bincount(docs, minlength=n_docs).astype(np.float32)
-    return sign / np.sqrt(np.maximum(counts, 1.0))[docs]
+    scaled: np.ndarray = sign / np.sqrt(np.maximum(counts, 1.0))[docs]
+    return scaled
 
 
 def feature_groups(texts: Sequence[str | None], bits: int = DEFAULT_BITS) -> list[sp.csr_matrix]:
@@ -142,7 +149,7 @@ def feature_groups(texts: Sequence[str | None], bits: int = DEFAULT_BITS) -> lis
         s = s[seps[s + k] == seps[s]]  # no separator inside
         h = _mix(_substring_hashes(c, s, s + k, prefix, inv) ^ np.uint64(_TAG_CHAR + k))
         chars.append((seps[s], h))
-    total = sum(np.bincount(d, minlength=n) for d, _ in chars).astype(np.float32)
+    total = np.sum([np.bincount(d, minlength=n) for d, _ in chars], axis=0).astype(np.float32)
     norm = 1.0 / np.sqrt(np.maximum(total, 1.0))
     for docs, h in chars:
         cols, sign = _bucket(h, bits)

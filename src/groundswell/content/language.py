@@ -5,8 +5,10 @@ languages from character n-grams; it runs offline at about 25,000 short texts a
 second here. On tweets it is unsure about short or hashtag-only texts, so a
 detected language counts only at a normalized probability of 0.9 or more;
 below that the language is ``und`` (undetermined). The content models are
-trained on English only: a text is *covered* when its language is ``en`` or
-``und``; a text confidently in another language is not labelled.
+trained on English only: a text is *covered* when its language is ``en``;
+a text confidently in another language, or whose language is undetermined,
+is not labelled (the privacy rules withhold such texts for the same reason:
+nothing has judged them).
 """
 
 from __future__ import annotations

@@ -16,16 +16,29 @@ What each head is trained on
   Support -> support, Oppose -> opposition, not relevant -> other -- and the
   weak rules of :mod:`groundswell.content.weak` on every other text (the 2017
   GetOldTweets scrapes, the first-day texts, the rest of MeTooMA and of the
-  antinetwork rows). Texts no rule fires on are not used. Also the English
-  texts of the project's simulator (``groundswell.simulate.texts``, written
-  for the project, each with its truth label): 150 per kind.
-* ``first_time``: positive for the simulator's first_time texts and where a
-  text labelled disclosure above matches the never-told rule; every other
-  movement text is a negative.
+  antinetwork rows). Texts no rule fires on are not used. Nothing comes from
+  the project's simulator: a model that learned the simulator's templates
+  would only be measured against itself.
+* ``first_time``: positive where a text labelled disclosure above matches the
+  never-told rule; every other movement text is a negative. No real text
+  carries a human first-time label, so this head is *not measured*: its
+  quality is unknown, and the model file says so.
+
+Only texts in a covered language (:data:`groundswell.content.language.COVERED`,
+or undetermined) are used: the model covers what it was trained on.
 
 Texts are deduplicated on a normalized key; the first label seen wins, human
 labels being read first. Keys in ``exclude`` (held-out evaluation rows) are
 dropped from every source, weak ones included.
+
+Held-out split
+--------------
+:func:`split_sources` keeps a fixed quarter of every source out of training
+(chosen by a hash of the text's normalized key, so copies of one text fall on
+the same side): the shipped models are trained on the rest, and
+:func:`evaluate_heads` measures them on that quarter, label by label, against
+the human labels (never on a training row). The figures go into the model
+file (``meta.evaluation``) and from there into ``analyze`` and the brief.
 """
 
 from __future__ import annotations
@@ -54,6 +67,9 @@ __all__ = [
     "load_sources",
     "metooma_targets",
     "movement_set",
+    "split_sources",
+    "evaluate_heads",
+    "held_out",
     "text_key",
     "train_heads",
 ]
@@ -78,6 +94,15 @@ def text_key(text: str) -> str:
     return _KEY.sub(" ", normalize(text)).strip()
 
 
+HELD_OUT_SHARE = 0.25
+
+
+def held_out(key: str) -> bool:
+    """Whether a text (by its :func:`text_key`) belongs to the held-out quarter (a fixed hash)."""
+    h = hashlib.sha256(("groundswell-content-split:" + key).encode()).digest()
+    return h[0] < int(256 * HELD_OUT_SHARE)
+
+
 @dataclass
 class Sources:
     metooma: list[dict[str, str]]
@@ -85,9 +110,32 @@ class Sources:
     over100: list[tuple[str, bool]]
     first_day: list[str]
     scraped: list[str]
-    simulated: list[tuple[str, str]] = field(default_factory=list)
     fingerprint: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    part: str = "all"  # all, train or held-out
+
+
+def split_sources(src: Sources, part: str) -> Sources:
+    """The ``train`` or ``held-out`` part of every source (see :func:`held_out`)."""
+    if part not in ("train", "held-out"):
+        raise ValueError(f"part is train or held-out, not {part!r}")
+    want = part == "held-out"
+
+    def keep(t: str | None) -> bool:
+        return bool(t) and held_out(text_key(t or "")) == want
+
+    out = Sources(
+        metooma=[r for r in src.metooma if keep(r.get("tweet"))],
+        testimony=[t for t in src.testimony if keep(t)],
+        over100=[(t, v) for t, v in src.over100 if keep(t)],
+        first_day=[t for t in src.first_day if keep(t)],
+        scraped=[t for t in src.scraped if keep(t)],
+        fingerprint=src.fingerprint,
+        part=part,
+    )
+    out.counts = {"metooma": len(out.metooma), "testimony": len(out.testimony), "over100": len(out.over100),
+                  "first_day": len(out.first_day), "scraped": len(out.scraped)}
+    return out
 
 
 def _read_csv(path: Path, **kw: Any) -> list[dict[str, str]]:
@@ -100,39 +148,16 @@ def _read_jsonl_texts(path: Path) -> list[str]:
         return [json.loads(line)["text"] for line in f if line.strip()]
 
 
-SIM_KINDS = ("disclosure", "first_time", "support", "news", "opposition", "other")
+def _covered(texts: list[str]) -> list[bool]:
+    """Whether each text is in a covered language (or undetermined), as classification decides."""
+    from .language import COVERED, detect
+
+    return [lang in COVERED or lang == "und" for lang in detect(texts)]
 
 
-def simulated_texts(per_kind: int, seed: int = 2017, templates: dict[str, list[str]] | None = None) -> list[tuple[str, str]]:
-    """English texts of the simulator's templates (``groundswell.simulate``), with their kind.
-
-    ``templates`` (kind -> template list) replaces the simulator's own, so the
-    benchmark can train on some templates and score on the others.
-    """
-    import random
-
-    from ..simulate import texts as sim
-
-    rnd = random.Random(seed)
-    tags = [["MeToo"], ["metoo"], [], ["MeToo", "TimesUp"]]
-    saved = sim._T["en"]
-    if templates is not None:
-        sim._T["en"] = {**saved, **templates}
-    try:
-        return [
-            (sim.compose(rnd, "en", kind, rnd.choice(tags), tags_first=rnd.random() < 0.2)[0], kind)
-            for kind in SIM_KINDS
-            for _ in range(per_kind)
-        ]
-    finally:
-        sim._T["en"] = saved
-
-
-def load_sources(
-    data_dir: Path, limit: int | None = None, simulated: int = 150, templates: dict[str, list[str]] | None = None
-) -> Sources:
+def load_sources(data_dir: Path, limit: int | None = None, covered_only: bool = True) -> Sources:
     """Read the training sources; ``limit`` keeps the first N rows of each (tiny runs);
-    ``simulated`` texts per movement kind come from the simulator's templates."""
+    ``covered_only`` drops texts in a language the models do not cover (counted in ``counts``)."""
     d = Path(data_dir)
     files = {
         "metooma": d / "metooma-bigmm" / "train_shared.csv",
@@ -149,22 +174,31 @@ def load_sources(
     cut = slice(None, limit)
     metooma = _read_csv(files["metooma"])[cut]
     testimony = _read_jsonl_texts(files["testimony"])[cut]
-    over100 = [(r["text"], r["story"].strip().upper() == "TRUE") for r in _read_csv(files["over100"], delimiter="\t")][cut]
+    over100 = [(r["text"], r["story"].strip().upper() == "TRUE")
+               for r in _read_csv(files["over100"], delimiter="\t")][cut]
     first_day = _read_jsonl_texts(files["first_day"])[cut]
     scraped = [r["text"] for r in _read_csv(files["scraped_day"])][cut] + [
         r["text"] for r in _read_csv(files["scraped_sample"])
     ][cut]
-    sim = simulated_texts(simulated if limit is None else min(simulated, limit), templates=templates) if simulated else []
-    sha.update(json.dumps(sim).encode())
+    n_before = len(metooma) + len(testimony) + len(over100) + len(first_day) + len(scraped)
+    if covered_only:
+        # an empty MeTooMA text has no language: it stays (training leaves empty texts out anyway)
+        metooma = [r for r, c in zip(metooma, _covered([r.get("tweet") or "" for r in metooma]))
+                   if c or not (r.get("tweet") or "").strip()]
+        testimony = [t for t, c in zip(testimony, _covered(testimony)) if c]
+        over100 = [x for x, c in zip(over100, _covered([t for t, _ in over100])) if c]
+        first_day = [t for t, c in zip(first_day, _covered(first_day)) if c]
+        scraped = [t for t, c in zip(scraped, _covered(scraped)) if c]
     counts = {
-        "simulated": len(sim),
         "metooma": len(metooma),
         "testimony": len(testimony),
         "over100": len(over100),
         "first_day": len(first_day),
         "scraped": len(scraped),
     }
-    return Sources(metooma, testimony, over100, first_day, scraped, sim, sha.hexdigest() + (f":limit={limit}" if limit else ""), counts)
+    counts["language_not_covered"] = n_before - sum(counts.values())
+    return Sources(metooma, testimony, over100, first_day, scraped,
+                   sha.hexdigest() + (f":limit={limit}" if limit else ""), counts)
 
 
 def metooma_targets(
@@ -174,7 +208,8 @@ def metooma_targets(
     and their stance (0 neither, 1 support, 2 oppose)."""
     keep = [r for r in rows if keep_empty or (r.get("tweet") or "").strip()]
     texts = [r.get("tweet") or "" for r in keep]
-    y = {name: np.array([float(r[col] or 0) >= 0.5 for r in keep], dtype=np.int8) for name, col in METOOMA_BINARY.items()}
+    y = {name: np.array([float(r[col] or 0) >= 0.5 for r in keep], dtype=np.int8)
+         for name, col in METOOMA_BINARY.items()}
     stance = np.array(
         [1 if float(r["Support"] or 0) >= 0.5 else 2 if float(r["Oppose"] or 0) >= 0.5 else 0 for r in keep],
         dtype=np.int8,
@@ -182,13 +217,15 @@ def metooma_targets(
     return texts, y, stance
 
 
-def movement_set(src: Sources, exclude: frozenset[str] = frozenset()) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
-    """Texts, movement class index, first_time flag and how many came from humans, the simulator, rules."""
+def movement_set(
+    src: Sources, exclude: frozenset[str] = frozenset()
+) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
+    """Texts, movement class index, first_time flag and how many labels came from humans and from rules."""
     seen: set[str] = set(exclude)
     texts: list[str] = []
     ys: list[int] = []
     fts: list[bool] = []
-    origin = {"human": 0, "simulator": 0, "rule": 0}
+    origin = {"human": 0, "rule": 0}
     cls = {c: i for i, c in enumerate(MOVEMENT_CLASSES)}
 
     def add(t: str, label: str | None, how: str, first_time: bool | None = None) -> None:
@@ -205,8 +242,6 @@ def movement_set(src: Sources, exclude: frozenset[str] = frozenset()) -> tuple[l
 
     for t in src.testimony:
         add(t, "disclosure", "human")
-    for t, kind in src.simulated:
-        add(t, "disclosure" if kind == "first_time" else kind, "simulator", kind == "first_time")
     for t, story in src.over100:
         if story:
             add(t, "disclosure", "human")
@@ -355,11 +390,16 @@ def train_heads(
 
     W = np.concatenate(cols, axis=1).astype(dtype)
     b = np.concatenate(bias).astype(np.float32)
+    from .language import COVERED
+
     meta = {
         "name": name,
         "features": features,
         "format": 1,
         "C": C,
+        "languages": sorted(COVERED),
+        "trained_on_part": src.part,
+        "simulator_texts": 0,
         "sources_sha256": src.fingerprint,
         "source_rows": src.counts,
         "trained_on": {
@@ -372,3 +412,89 @@ def train_heads(
         "sklearn": sklearn.__version__,
     }
     return LinearHeads(W=W, b=b, heads=heads, meta=meta)
+
+
+# ---------------------------------------------------------------- evaluation
+
+MEASURED_ON = {
+    "disclosure": "held-out #WhyIDidntReport testimony and antinetwork story rows (human: a first-person "
+                  "account) against held-out antinetwork rows the authors judged not to be one",
+    "support": "held-out MeTooMA rows, human label Support",
+    "opposition": "held-out MeTooMA rows, human label Oppose",
+    "other": "held-out MeTooMA rows, human label not relevant (Text_Only_Informative = 0)",
+    "relevant": "held-out MeTooMA rows, human label Text_Only_Informative",
+    "metooma_support": "held-out MeTooMA rows, human label Support",
+    "metooma_oppose": "held-out MeTooMA rows, human label Oppose",
+    **{k: f"held-out MeTooMA rows, human label {v}" for k, v in METOOMA_BINARY.items() if k != "relevant"},
+}
+NOT_MEASURED = {
+    "news": "no real text carries a human news label (the head learns from a rule)",
+    "first_time": "no real text carries a human first-time label (the head learns from the never-told rule); "
+                  "its recall and precision are unknown",
+}
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> list[float] | None:
+    import math
+
+    if n <= 0:
+        return None
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return [round(max(0.0, c - h), 4), round(min(1.0, c + h), 4)]
+
+
+def binary_scores(truth: np.ndarray, pred: np.ndarray, on: str) -> dict[str, Any]:
+    """Recall and precision (with 95% Wilson intervals) of ``pred`` against ``truth``, and the
+    always-positive baseline (recall 1, precision = prevalence)."""
+    truth = np.asarray(truth, dtype=bool)
+    pred = np.asarray(pred, dtype=bool)
+    n, pos, got = len(truth), int(truth.sum()), int(pred.sum())
+    tp = int((truth & pred).sum())
+    return {
+        "measured": True, "on": on, "texts": n, "positives": pos, "predicted": got, "true_positives": tp,
+        "recall": round(tp / pos, 4) if pos else None, "recall_ci": _wilson(tp, pos),
+        "precision": round(tp / got, 4) if got else None, "precision_ci": _wilson(tp, got),
+        "f1": round(2 * tp / (pos + got), 4) if pos + got else None,
+        "always_positive": {"recall": 1.0 if pos else None, "precision": round(pos / n, 4) if n else None,
+                            "f1": round(2 * pos / (pos + n), 4) if n else None},
+    }
+
+
+def evaluate_heads(heads: LinearHeads, featurize: Callable[[list[str]], Any], test: Sources) -> dict[str, Any]:
+    """Per label, recall and precision of ``heads`` on the held-out part ``test`` against the human
+    labels (see :data:`MEASURED_ON`); labels without human truth say why (:data:`NOT_MEASURED`)."""
+    W = heads.W.astype(np.float32)  # as the shipped file is loaded (float16 weights widened)
+
+    def predict(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return heads.predict(np.asarray(featurize(texts) @ W) + heads.b)
+
+    out: dict[str, Any] = {}
+    names = heads.head("movement").classes if any(h.name == "movement" for h in heads.heads) else []
+    # disclosure: testimony and story rows against the antinetwork rows judged not to be a story
+    items = [(t, True) for t in test.testimony] + list(test.over100)
+    if items and names:
+        dec = predict([t for t, _ in items])["movement"][1]
+        out["disclosure"] = binary_scores(np.array([v for _, v in items]), dec == names.index("disclosure"),
+                                          MEASURED_ON["disclosure"])
+    rows = [r for r in test.metooma if (r.get("tweet") or "").strip()]
+    if rows:
+        texts, y, stance = metooma_targets(rows)
+        res = predict(texts)
+        if names:
+            dec = res["movement"][1]
+            out["support"] = binary_scores(stance == 1, dec == names.index("support"), MEASURED_ON["support"])
+            out["opposition"] = binary_scores(stance == 2, dec == names.index("opposition"), MEASURED_ON["opposition"])
+            out["other"] = binary_scores(y["relevant"] == 0, dec == names.index("other"), MEASURED_ON["other"])
+        if "stance" in res:
+            sdec = res["stance"][1]
+            out["metooma_support"] = binary_scores(stance == 1, sdec == 1, MEASURED_ON["metooma_support"])
+            out["metooma_oppose"] = binary_scores(stance == 2, sdec == 2, MEASURED_ON["metooma_oppose"])
+        for label in METOOMA_BINARY:
+            if label in res:
+                out[label] = binary_scores(y[label] == 1, res[label][1], MEASURED_ON[label])
+    for label, why in NOT_MEASURED.items():
+        out[label] = {"measured": False, "why": why}
+    return out

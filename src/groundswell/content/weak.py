@@ -36,34 +36,47 @@ _PEOPLE = (
 
 _DISCLOSURE = [
     re.compile(rf"\b(?:{_PEOPLE}) (?:\w+ )?(?:{_ACTS}) me\b", _FLAGS),
-    re.compile(rf"\b(?:i was|i've been|i have been|i got|i was being|i'd been) (?:\w+ )?(?:{_ACTS}|sexually \w+)\b", _FLAGS),
-    re.compile(r"\bhappened to me\b|\bdone to me\b|\bmy (?:rapist|abuser|attacker|harasser|assaulter|assault|rape|abuse)\b", _FLAGS),
-    re.compile(r"\bwhen i was (?:\d+|young|little|a (?:child|kid|teen\w*|girl|boy|student)|in (?:high school|college|middle school|grade))\b", _FLAGS),
-    re.compile(r"\bi (?:didn'?t|did not|never) report(?:ed)?\b|\bi (?:reported it|told (?:my|the|a) \w+) and\b", _FLAGS),
+    re.compile(rf"\b(?:i was|i've been|i have been|i got|i was being|i'd been) (?:\w+ )?(?:{_ACTS}|sexually \w+)\b",
+               _FLAGS),
+    re.compile(r"\bhappened to me\b|\bdone to me\b"
+               r"|\bmy (?:rapist|abuser|attacker|harasser|assaulter|assault|rape|abuse)\b", _FLAGS),
+    re.compile(r"\bwhen i was (?:\d+|young|little|a (?:child|kid|teen\w*|girl|boy|student)"
+               r"|in (?:high school|college|middle school|grade))\b", _FLAGS),
+    re.compile(r"\bi (?:didn'?t|did not|never) report(?:ed)?\b|\bi (?:reported it|told (?:my|the|a) \w+) and\b",
+               _FLAGS),
     re.compile(r"\b(?:me too|#?metoo)[.,:!]* i (?:was|have been|got)\b", _FLAGS),
     re.compile(r"\b(?:i was|i am|i'm) a (?:survivor|victim)\b", _FLAGS),
 ]
 
 _FIRST_TIME = [
-    re.compile(r"\b(?:never|not|haven'?t|didn'?t|have not|did not) (?:ever )?(?:told|tell|said|say|spoken|spoke|talked|shared|admitted|mentioned)\b(?: (?:this|it|that|anyone|anybody|a soul|about))?", _FLAGS),
-    re.compile(r"\bfirst time (?:i(?:'ve| have)? )?(?:ever )?(?:said|say|saying|shar\w*|talk\w*|spoke|speak\w*|admit\w*|told|tell\w*|post\w*|writ\w*)\b", _FLAGS),
+    re.compile(r"\b(?:never|not|haven'?t|didn'?t|have not|did not) (?:ever )?"
+               r"(?:told|tell|said|say|spoken|spoke|talked|shared|admitted|mentioned)\b"
+               r"(?: (?:this|it|that|anyone|anybody|a soul|about))?", _FLAGS),
+    re.compile(r"\bfirst time (?:i(?:'ve| have)? )?(?:ever )?"
+               r"(?:said|say|saying|shar\w*|talk\w*|spoke|speak\w*|admit\w*|told|tell\w*|post\w*|writ\w*)\b", _FLAGS),
     re.compile(r"\bno ?one (?:knows|knew)\b|\bnever told (?:anyone|anybody|a soul)\b|\buntil (?:now|today)\b", _FLAGS),
 ]
 
 _SUPPORT = [
     re.compile(r"\bi believe (?:you|her|him|them|survivors|women|victims)\b|#ibelieve\w+", _FLAGS),
-    re.compile(r"\bstand(?:s|ing)? (?:with|by) (?:you|her|them|survivors|women|victims|all)\b|\bsolidarity\b", _FLAGS),
-    re.compile(r"\byou(?: are|'re) not alone\b|\bso brave\b|\bcourage\b|\bproud of (?:you|her|them|all)\b", _FLAGS),
-    re.compile(r"\bthank(?:s| you) (?:for|to) (?:sharing|speaking|everyone|all)\b|\bsending (?:love|hugs|strength)\b", _FLAGS),
-    re.compile(r"\bsupport(?:ing)? (?:all )?(?:the )?(?:survivors|victims|women|#?metoo|movement)\b|#timesup\b", _FLAGS),
+    re.compile(r"\bstand(?:s|ing)? (?:with|by) (?:you|her|them|survivors|women|victims|all)\b|\bsolidarity\b",
+               _FLAGS),
+    re.compile(r"\byou(?: are|'re) not alone\b|\bso brave\b|\bcourage\b|\bproud of (?:you|her|them|all)\b",
+               _FLAGS),
+    re.compile(r"\bthank(?:s| you) (?:for|to) (?:sharing|speaking|everyone|all)\b|\bsending (?:love|hugs|strength)\b",
+               _FLAGS),
+    re.compile(r"\bsupport(?:ing)? (?:all )?(?:the )?(?:survivors|victims|women|#?metoo|movement)\b|#timesup\b",
+               _FLAGS),
 ]
 
 _OPPOSITION = [
     re.compile(r"\bwitch ?-?hunts?\b|#himtoo\b|#mentoo\b|\bhoax\b|\bfeminazis?\b|\bgold ?diggers?\b", _FLAGS),
     re.compile(r"\bfalse(?:ly)? (?:accus\w*|allegations?|claims?|cases?)\b|\battention[- ]seek\w*", _FLAGS),
     re.compile(r"\b(?:ruin\w*|destroy\w*) (?:men|lives|careers|his (?:life|career)|innocent)\b", _FLAGS),
-    re.compile(r"\b(?:gone|going|went) too far\b|\bmob justice\b|\btrial by (?:media|twitter|social media)\b|\bdue process\b", _FLAGS),
-    re.compile(r"\b(?:why (?:now|after \d+ years|did she wait))\b|\bmisuse of #?metoo\b|\bmetoo is (?:a )?(?:joke|fake|scam)\b", _FLAGS),
+    re.compile(r"\b(?:gone|going|went) too far\b|\bmob justice\b|\btrial by (?:media|twitter|social media)\b"
+               r"|\bdue process\b", _FLAGS),
+    re.compile(r"\b(?:why (?:now|after \d+ years|did she wait))\b|\bmisuse of #?metoo\b"
+               r"|\bmetoo is (?:a )?(?:joke|fake|scam)\b", _FLAGS),
 ]
 
 _NEWS = re.compile(

@@ -22,7 +22,7 @@ objects (use :func:`iso_time` / :func:`twitter_v1_time`). Ids are ``str``.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
@@ -89,7 +89,7 @@ class ListSink:
         self.rejects.append(reason)
 
 
-_UTC = timezone.utc
+_UTC = UTC
 
 # a post record holding this key (true) is a new version of the whole post (a
 # Bluesky edit): it replaces the stored post instead of merging into it

@@ -15,8 +15,10 @@ What becomes what
   ``at://{did}/app.bsky.feed.post/{rkey}``; ``author_id`` is the DID.
   ``createdAt`` (as the client declared it) is ``created_at``; when it is
   missing or unreadable, the event time (``time_us``) is used instead.
-  ``lang`` is ``langs[0]``. Rich-text facets are the only source of entities:
-  ``#tag`` facets give hashtags, ``#mention`` facets give ``mention_ids``
+  ``lang`` is ``langs[0]``. Rich-text facets (and ``tags``) are the only source of entities:
+  ``#tag`` facets give hashtags, then ``record.tags`` (the extra hashtags the
+  app lets an author add outside the text) those not already among them,
+  ``#mention`` facets give ``mention_ids``
   (DIDs) and ``mentions`` (the handle as written in the text), ``#link`` facets
   give urls. A '#word' in the text without a tag facet is NOT a hashtag: the
   Bluesky app shows it as plain text, so we do not invent one.
@@ -209,6 +211,7 @@ def _post(
     urls: list[str] = []
     media: list[str] = []
     _facets(record.get("facets"), text or "", hashtags, hashtags_raw, mentions, mention_ids, urls, sink)
+    _extra_tags(record.get("tags"), hashtags, hashtags_raw, sink)
 
     reply_to_id = reply_to_author = None
     conversation_id: str | None = uri
@@ -301,6 +304,27 @@ def _facets(
                     urls.append(link)
                 else:
                     sink.reject("link facet without a uri")
+
+
+def _extra_tags(tags: Any, hashtags: list[str], hashtags_raw: list[str], sink: Sink) -> None:
+    """``record.tags``: hashtags the author added outside the text (the app's extra tags,
+    up to 8). Each one not already a tag facet of the post is added after them."""
+    if tags is None:
+        return
+    if not isinstance(tags, list):
+        sink.reject("tags is not a list")
+        return
+    have = set(hashtags)
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.lstrip("#").strip():
+            sink.reject("a tag of record.tags is not a name")
+            continue
+        tag = tag.lstrip("#").strip()
+        key = fold_tag(tag)
+        if key not in have:
+            have.add(key)
+            hashtags.append(key)
+            hashtags_raw.append(tag)
 
 
 def _slice(encoded: bytes, index: Any) -> str | None:

@@ -9,7 +9,7 @@ What becomes what
 * A ``postView`` (``searchPosts``, ``getPosts``, ``getQuotes``, each post of a
   ``getPostThread`` tree, a feed item's post) -> a post made from its
   ``record`` by the Jetstream reader's own rules (:mod:`groundswell.formats.bluesky`):
-  the same id (the at:// URI), author (the DID), hashtags (tag facets only),
+  the same id (the at:// URI), author (the DID), hashtags (tag facets and ``record.tags``),
   links, mentions, reply and quote links, kind and media as the post's
   Jetstream event gives. On top, the view adds ``author_handle``, the counts
   (``replyCount``, ``repostCount``, ``likeCount``, ``quoteCount``) with
@@ -33,9 +33,11 @@ What becomes what
   as above) and the reposted post becomes a reference, as a Mastodon reblog's
   does; a reply's ``parent`` and ``root`` views are references.
 * Accounts: the author of every view, reposters, likers and follow lists are
-  observations at an unknown time (``observed_at`` NULL, as Mastodon's), so
-  they never hide a dated profile; ``getProfile``/``getProfiles`` views
-  (with follower, follow and post counts) are observed at ``fetched_at``.
+  observations at an unknown time (``observed_at`` None: the store keeps the
+  epoch, its mark for "unknown", and exports write NULL), so they never hide
+  a dated profile (a view's author carries no counts); ``getProfile``/
+  ``getProfiles`` views (with follower, follow and post counts) are observed
+  at ``fetched_at``.
 * ``getFollows`` (``{subject, follows}``) -> follows ``subject`` -> each;
   ``getFollowers`` (``{subject, followers}``) -> each -> ``subject``.
 * ``getLikes`` -> the likers as accounts (likes are not in the model).

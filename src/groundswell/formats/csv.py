@@ -81,10 +81,11 @@ import ast
 import codecs
 import csv as _csv
 import re
-from collections import Counter
 import sys
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
-from typing import IO, Any, Callable
+from typing import IO
 
 import orjson
 
@@ -510,7 +511,8 @@ def _list(value: str | None, *, whitespace_only: bool = False) -> list[str]:
             out = []
             for it in items:
                 if isinstance(it, dict):
-                    it = it.get("tag") or it.get("text") or it.get("username") or it.get("expanded_url") or it.get("url")
+                    it = (it.get("tag") or it.get("text") or it.get("username") or it.get("expanded_url")
+                          or it.get("url"))
                 if isinstance(it, str) and it:
                     out.append(it)
             return out

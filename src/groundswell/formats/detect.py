@@ -15,6 +15,7 @@ from typing import Any
 _JSON_FORMATS: list[tuple[str, str, str | None]] = [
     ("twitter-compliance", "groundswell.formats.twitter_compliance", None),
     ("twitter-v2", "groundswell.formats.twitter_v2", None),
+    ("twitter-lists", "groundswell.formats.twitter_lists", None),
     ("twitter-v2-flat", "groundswell.formats.twitter_v2_flat", None),
     ("twitter-v1", "groundswell.formats.twitter_v1", None),
     ("bluesky", "groundswell.formats.bluesky", None),
@@ -24,8 +25,27 @@ _JSON_FORMATS: list[tuple[str, str, str | None]] = [
 ]
 CSV_FORMAT = "csv"
 FOLLOWS_FORMAT = "follows"
+VOLUME_CSV_FORMAT = "volume-csv"  # only with --format: a header of a time and a number says too little
+# the CSV formats, and the module of each that reads it (``read(text, sink, ...)``)
+CSV_READERS: dict[str, str] = {CSV_FORMAT: "groundswell.formats.csv", FOLLOWS_FORMAT: "groundswell.formats.follows",
+                               VOLUME_CSV_FORMAT: "groundswell.formats.volume_csv"}
 
-FORMAT_NAMES: tuple[str, ...] = tuple(n for n, _, _ in _JSON_FORMATS) + (CSV_FORMAT, FOLLOWS_FORMAT)
+FORMAT_NAMES: tuple[str, ...] = tuple(n for n, _, _ in _JSON_FORMATS) + tuple(CSV_READERS)
+
+
+def csv_reader(name: str) -> Any:
+    """The module reading the CSV format ``name``."""
+    return importlib.import_module(CSV_READERS[name])
+
+
+def nothing_stored(name: str | None) -> str | None:
+    """What to say of a file read as ``name`` when that format stores nothing by design, or None."""
+    if name is None or name not in FORMAT_NAMES or name in CSV_READERS:
+        return None
+    try:
+        return getattr(json_format(name), "NOTHING_STORED", None)
+    except (ImportError, KeyError):
+        return None
 
 _cache: dict[str, Any] = {}
 

@@ -16,7 +16,8 @@ a Twitter id that went through a float (``9.19365304114929e+17``,
 from __future__ import annotations
 
 import csv
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from groundswell.formats.base import Sink, id_problem
 

@@ -27,10 +27,17 @@ Identifiers (chosen for platform-wide uniqueness)
   So a reply and its parent fetched from the same server link up whenever the
   parent is local there. Otherwise ``reply_to_id`` is the server-scoped address
   ``https://{server}/api/v1/statuses/{n}`` (server: ``_server``, else the host
-  of a local author's profile), which names the parent unambiguously and can
-  be resolved later, but is not a post id; without any server it is NULL.
-  Either way the kind is 'reply'. ``conversation_id`` is not given by the API
-  and stays NULL.
+  of a local author's profile), which names the parent unambiguously; the
+  store turns it into the parent's URI as soon as it holds the parent, in this
+  file or any other, before or after (:mod:`groundswell.addresses`). Without
+  any server it is NULL. Either way the kind is 'reply'. ``conversation_id`` is
+  not given by the API and stays NULL.
+* The server that answered: a status' ``_server`` (collect's envelope, our
+  collectors), else, for the statuses of one response (a list, a timeline
+  page, a thread context), the one host its *local* statuses share (a status
+  whose ``id`` is the number its URI or url ends with is local to that host);
+  that server is written into each status' ``_server`` (so into ``raw``).
+  A list whose local statuses name two hosts gets none.
 
 Content
 -------
@@ -43,7 +50,10 @@ is used as is. ``tags`` give ``hashtags`` (folded names); ``hashtags_raw`` is
 the spelling found in the text ('#MeToo') or the tag name. Links in the
 content (not mentions or hashtags) and the card url give ``urls``;
 ``media_attachments`` give ``media`` ('type:remote_url-or-url').
-Counts come from reblogs/replies/favourites/quotes_count. The API does not
+Counts come from reblogs/replies/favourites/quotes_count. Accounts are never
+``verified``: Mastodon has no platform verification (a profile field with
+``verified_at`` only proves a link to the person's own web page, and makes
+nobody a public figure). The API does not
 say when they were observed, so ``metrics_observed_at`` (and the author's
 ``observed_at``) is the latest time known to precede the observation: the
 creation time of the status embedding this one (a reblog, a quote), else the
@@ -71,6 +81,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from groundswell.addresses import status_address
 from groundswell.formats.base import (
     HASHTAG_RE,
     RecordError,
@@ -86,6 +97,7 @@ NAME = "mastodon"
 
 _STATUS_KEYS = ("uri", "account", "created_at")
 _LOCAL_URI = re.compile(r"^(?P<base>https?://[^/]+)(?P<ap>/ap)?/users/(?P<who>[^/]+)/statuses/(?P<n>[^/]+)$")
+_LOCAL_URL = re.compile(r"^(?P<base>https?://[^/]+)/@(?P<who>[^/@]+)/(?P<n>[0-9]+)$")
 
 
 def sniff(obj: Any) -> bool:
@@ -114,6 +126,7 @@ def _is_status(obj: Any) -> bool:
 def parse(obj: Any, sink: Sink) -> None:
     """Parse a status, a list of statuses, a context or a streaming event."""
     if isinstance(obj, list):
+        obj = with_server(obj)
         for i, item in enumerate(obj):
             try:
                 parse(item, sink)
@@ -125,14 +138,52 @@ def parse(obj: Any, sink: Sink) -> None:
     if "event" in obj and "payload" in obj:
         _event(obj, sink)
     elif "ancestors" in obj and "descendants" in obj:
-        for part in ("ancestors", "descendants"):
-            items = obj.get(part)
+        parts = {part: obj.get(part) for part in ("ancestors", "descendants")}
+        both = [x for v in parts.values() if isinstance(v, list) for x in v]
+        server = answering_server(both)
+        for part, items in parts.items():
             if not isinstance(items, list):
                 sink.reject(f"context {part} is not a list")
                 continue
-            parse(items, sink)
+            parse(with_server(items, server), sink)
     else:
         _status(obj, sink, is_reference=False)
+
+
+def _local_host(s: Any) -> str | None:
+    """The host a status is local to, when its URI (or url) says the answering server is its
+    home: the status' own ``id`` is the number at the end of its URI."""
+    if not isinstance(s, dict):
+        return None
+    own = s.get("id")
+    if not isinstance(own, (str, int)) or isinstance(own, bool):
+        return None
+    for key, pattern in (("uri", _LOCAL_URI), ("url", _LOCAL_URL)):
+        v = s.get(key)
+        m = pattern.match(v) if isinstance(v, str) else None
+        if m is not None and m.group("n") == str(own):
+            return urlsplit(m.group("base")).netloc.lower() or None
+    return None
+
+
+def answering_server(statuses: list[Any]) -> str | None:
+    """The server that gave one response (a timeline page, a context): the one host its local
+    statuses share (a local status' ``id`` ends its URI), or None when none is local or two
+    hosts are (a list made of several servers' answers says nothing)."""
+    hosts = {h for h in map(_local_host, statuses) if h is not None}
+    return hosts.pop() if len(hosts) == 1 else None
+
+
+def with_server(statuses: list[Any], server: str | None = None) -> list[Any]:
+    """The statuses of one response, each with ``_server`` (the server that gave it): the one
+    they carry, else ``server``, else :func:`answering_server`. Their ``id`` and
+    ``in_reply_to_id`` are that server's numbers, so replies can name their parents."""
+    if all(isinstance(x, dict) and x.get("_server") for x in statuses):
+        return statuses
+    server = server or answering_server(statuses)
+    if not server:
+        return statuses
+    return [{**x, "_server": server} if isinstance(x, dict) and not x.get("_server") else x for x in statuses]
 
 
 def _event(obj: dict[str, Any], sink: Sink) -> None:
@@ -143,7 +194,7 @@ def _event(obj: dict[str, Any], sink: Sink) -> None:
             raise RecordError("delete event without an id")
         server = obj.get("_server")
         # only the server-local number is known: use the server-scoped address
-        sid = f"https://{server}/api/v1/statuses/{local}" if isinstance(server, str) and server else local
+        sid = status_address(server, local) if isinstance(server, str) and server else local
         sink.deletion({"platform": NAME, "id": sid, "reason": "mastodon-delete"})
         return
     if event not in ("update", "status.update"):
@@ -283,14 +334,6 @@ def _full_acct(acct: str, url: Any) -> str:
     return f"{acct}@{host}" if host else acct
 
 
-def _verified(fields: Any) -> bool | None:
-    """Mastodon has no verified badge: an account that proved a profile link
-    (rel=me, a field with ``verified_at``) counts as verified."""
-    if not isinstance(fields, list):
-        return None
-    return any(isinstance(f, dict) and f.get("verified_at") for f in fields)
-
-
 def _account(account: dict[str, Any], author_id: str, handle: str | None, server: str | None,
              observed: datetime | None) -> dict[str, Any]:
     note = account.get("note")
@@ -312,7 +355,9 @@ def _account(account: dict[str, Any], author_id: str, handle: str | None, server
         "followers": _count(account.get("followers_count")),
         "following": _count(account.get("following_count")),
         "posts_count": _count(account.get("statuses_count")),
-        "verified": _verified(account.get("fields")),
+        # Mastodon verifies nobody: a profile link proved with rel=me (a field with
+        # ``verified_at``) says the person owns a web page, not that they are notable
+        "verified": False,
         "created_at": created,
         "description": html_to_text(note) if isinstance(note, str) else None,
         "raw": raw_json(raw),
@@ -407,8 +452,7 @@ def _parent(
         server = host or None
     if server is None:
         return parent_author, None
-    base = server if "://" in server else f"https://{server}"
-    return parent_author, f"{base}/api/v1/statuses/{parent_local}"
+    return parent_author, status_address(server, parent_local)
 
 
 def _quote(q: Any, sink: Sink, server: str | None, seen: datetime | None) -> str | None:
@@ -426,8 +470,7 @@ def _quote(q: Any, sink: Sink, server: str | None, seen: datetime | None) -> str
     local = q.get("quoted_status_id")
     if q.get("state") == "accepted" and isinstance(local, (str, int)) and not isinstance(local, bool) and server:
         # a shallow quote (nested quotes): only the server-local id is given
-        base = server if "://" in server else f"https://{server}"
-        return f"{base}/api/v1/statuses/{local}"
+        return status_address(server, str(local))
     return None  # pending, rejected or revoked quotes
 
 

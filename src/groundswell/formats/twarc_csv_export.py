@@ -41,7 +41,7 @@ from collections import ChainMap
 from datetime import datetime
 from typing import Any
 
-__all__ = ["COLUMNS", "row", "batch_rows", "row_from_post", "cell"]
+__all__ = ["COLUMNS", "BATCH_LINES", "Expander", "row", "batch_of", "batch_rows", "row_from_post", "cell"]
 
 COLUMNS: list[str] = [
     "id", "conversation_id", "referenced_tweets.replied_to.id", "referenced_tweets.retweeted.id",
@@ -69,6 +69,8 @@ COLUMNS: list[str] = [
     "geo.place_type", "matching_rules", "__twarc.retrieved_at", "__twarc.url", "__twarc.version",
 ]  # fmt: skip
 
+
+BATCH_LINES = 100  # twarc-csv reads its input 100 lines at a time: one pandas frame, one float rule
 
 # ----------------------------------------------------------------------------- cells
 
@@ -101,7 +103,7 @@ def _normalize(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- flatten
 
 
-class _Expander:
+class Expander:
     """twarc's ``expand_payload`` over one page's expansions."""
 
     def __init__(
@@ -235,7 +237,7 @@ def _format(tweet: dict[str, Any]) -> dict[str, Any]:
 
 def _values(
     tweet: dict[str, Any],
-    exp: _Expander,
+    exp: Expander,
     twarc: dict[str, Any] | None,
     matching_rules: list[Any] | None,
 ) -> dict[str, Any]:
@@ -267,7 +269,7 @@ def row(
     other includes, ``twarc`` the page's ``__twarc`` and ``matching_rules`` the
     streaming rules, when there are any.
     """
-    exp = _Expander(users, tweets, media or {}, polls or {}, places or {})
+    exp = Expander(users, tweets, media or {}, polls or {}, places or {})
     flat = _values(tweet, exp, twarc, matching_rules)
     return [cell(flat.get(c)) for c in COLUMNS]
 
@@ -286,15 +288,17 @@ def batch_rows(pages: list[dict[str, Any]]) -> list[list[str]]:
     pandas does.
     """
     seen: set[str] = set()
-    flats: list[dict[str, Any]] = []
+    items: list[tuple[dict[str, Any], Expander, Any, Any]] = []
     for page in pages:
         data = page.get("data")
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list) or not data:
             continue
-        inc = page.get("includes") if isinstance(page.get("includes"), dict) else {}
-        exp = _Expander(
+        inc = page.get("includes")
+        if not isinstance(inc, dict):
+            inc = {}
+        exp = Expander(
             _by(inc.get("users")),
             _by(inc.get("tweets")),
             _by(inc.get("media"), "media_key"),
@@ -305,7 +309,15 @@ def batch_rows(pages: list[dict[str, Any]]) -> list[list[str]]:
             if not isinstance(t, dict) or "id" not in t or t["id"] in seen:
                 continue
             seen.add(t["id"])
-            flats.append(_values(t, exp, page.get("__twarc"), page.get("matching_rules")))
+            items.append((t, exp, page.get("__twarc"), page.get("matching_rules")))
+    return batch_of(items)
+
+
+def batch_of(items: list[tuple[dict[str, Any], Expander, Any, Any]]) -> list[list[str]]:
+    """twarc-csv's rows for the tweets of one batch, each given with the expander of its page,
+    the page's ``__twarc`` and ``matching_rules``: integer columns with a gap anywhere in the
+    batch are written as floats (``12.0``), as pandas does."""
+    flats = [_values(t, exp, twarc, rules) for t, exp, twarc, rules in items]
     floats = []
     for c in COLUMNS:
         vals = [f.get(c) for f in flats]
@@ -324,7 +336,7 @@ def batch_rows(pages: list[dict[str, Any]]) -> list[list[str]]:
 _TAG_RE = re.compile(r"<[^>]*>")
 
 
-def _v2_time(value: Any) -> str | None:
+def _v2_time(value: datetime | str | None) -> str | None:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
     return value

@@ -339,7 +339,8 @@ def _parse_counts(obj: dict[str, Any], data: list[Any], sink: Sink) -> None:
 
 
 def _emit_users(
-    items: list[Any], where: str, observed: datetime | None, seen_at: dict[str, datetime], fallback: datetime | None, sink: Sink
+    items: list[Any], where: str, observed: datetime | None, seen_at: dict[str, datetime], fallback: datetime | None,
+    sink: Sink
 ) -> None:
     for i, u in enumerate(items):
         try:

@@ -271,7 +271,7 @@ FROM _gs_handles WHERE username IS NOT NULL GROUP BY line, k
                    f"(el.type NOT IN ('{q}retweeted{q}', '{q}replied_to{q}', '{q}quoted{q}') OR "
                    f"(starts_with(el.id, '{q}') AND el.id <> '{q}{q}'))")
     mks_ok = _all("t.attachments.media_keys", f"el IS NOT NULL AND starts_with(el, '{q}')")
-    ids_ok = " AND ".join(f"(v IS NULL OR regexp_full_match(v, '[0-9]{{1,20}}'))".replace("v", c)
+    ids_ok = " AND ".join("(v IS NULL OR regexp_full_match(v, '[0-9]{1,20}'))".replace("v", c)
                           for c in ("repost_of_id", "reply_to_id", "quote_of_id"))
     tweets = f"""
 WITH s AS (

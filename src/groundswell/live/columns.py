@@ -30,12 +30,14 @@ Same rows, by construction and by test (``tests/live/test_columns.py``):
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 
 from groundswell import model
-from groundswell.ingest import BatchSink, bool_default
+from groundswell.ingest import BatchSink
+from groundswell.store.records import bool_default
 
 __all__ = ["ColumnarBatch", "PostColumns"]
 
@@ -75,7 +77,7 @@ class PostColumns:
         self._lists = [(name, self._values[name], self._offsets[name]) for name in _LISTS]
 
     # -- the mapping BatchSink.post uses ------------------------------------------------
-    def get(self, key: Key, default: Any = None) -> dict[str, Any] | None:
+    def get(self, key: Key, default: dict[str, Any] | None = None) -> dict[str, Any] | None:
         row = self._rows.get(key)
         if row is not None:
             return self._record(row)

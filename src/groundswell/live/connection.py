@@ -27,7 +27,7 @@ import asyncio
 import random
 import socket
 import ssl
-from typing import Callable
+from collections.abc import Callable
 
 from groundswell.errors import SourceError
 

@@ -57,10 +57,11 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 
@@ -160,12 +161,12 @@ class _Parser:
         self.tagged = _Bounded(200_000)  # post id -> hashtags (a tuple), for reposts/replies/quotes of them
 
     def begin(self, use: Callable[[float, Any, Any], None] | None = None,
-              budget: int | None = None) -> "_LiveSink":
+              budget: int | None = None) -> _LiveSink:
         """A new batch; ``use(t, author, hashtags)`` feeds trending (default: kept in ``.uses``);
         at most ``budget`` posts are stored in it (None: no limit)."""
         return _LiveSink(ColumnarBatch(self.label, self.platform), self, use, budget)
 
-    def feed(self, live: "_LiveSink", frame: Frame) -> None:
+    def feed(self, live: _LiveSink, frame: Frame) -> None:
         """Parse one frame into the batch (a malformed one becomes a reject)."""
         frame_no, nbytes, raw, obj, t, reason = frame
         batch = live.batch
@@ -187,7 +188,7 @@ class _Parser:
         except (KeyError, TypeError, AttributeError, ValueError, IndexError, OverflowError) as e:
             live.reject(f"{self.platform}: {type(e).__name__}")  # never echo values
 
-    def tables(self, live: "_LiveSink") -> dict[str, Any]:
+    def tables(self, live: _LiveSink) -> dict[str, Any]:
         """The batch as Arrow tables (``live.counts["rejected"]`` counts what converting rejects)."""
         batch = live.batch
         try:
@@ -210,7 +211,7 @@ class _Parser:
             used += 1
         return {"tables": self.tables(live), "uses": live.uses, "counts": live.counts, "used": used}
 
-    def _one_by_one(self, batch: BatchSink, live: "_LiveSink") -> dict[str, Any]:
+    def _one_by_one(self, batch: BatchSink, live: _LiveSink) -> dict[str, Any]:
         good = BatchSink(batch.source_file, batch.format)
         for name in ("posts", "accounts", "volumes", "deletions", "rejects"):
             for key, rec in getattr(batch, name).items():
@@ -395,7 +396,7 @@ class Follower:
         """A DuckDB cursor on the live store for this process (sees every committed batch)."""
         return self.store.con.cursor()
 
-    def start(self) -> "Follower":
+    def start(self) -> Follower:
         """Follow in a background thread (returns at once)."""
         if self._thread is not None:
             raise UsageError("this follower is already running")
@@ -585,7 +586,7 @@ class Follower:
             space.clear()
             await space.wait()
 
-    def _seal(self) -> "_Open":
+    def _seal(self) -> _Open:
         """Close the open batch (the reader may go on into a new one)."""
         o = self._open
         assert o is not None
@@ -634,7 +635,7 @@ class Follower:
             elif self.idle_exit is not None and self._open is None and loop.time() - last_frame > self.idle_exit:
                 self.request_stop("idle")
 
-    async def _commit(self, o: "_Open") -> None:
+    async def _commit(self, o: _Open) -> None:
         """Count a sealed batch and start its write (after the one in flight)."""
         st = self.stats
         if o.live is None:

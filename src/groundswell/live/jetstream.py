@@ -43,9 +43,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -342,8 +343,7 @@ class JetstreamSource:
                         await emit(Item(t, obj, n, None, t / 1e6 if t is not None else None, now, raw))
             except asyncio.CancelledError:
                 raise
-            except (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, asyncio.TimeoutError,
-                    TimeoutError, EOFError) as e:
+            except (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, TimeoutError, EOFError) as e:
                 self.disconnects += 1
                 reason = describe(e)
                 if getattr(getattr(e, "sent", None), "code", None) == 1009:
@@ -388,7 +388,7 @@ def post_uri(rec: dict[str, Any], authors: dict[str, str], pid: str | None = Non
 def _iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
-    return dt.replace(tzinfo=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _ref(uri: str) -> dict[str, str]:
@@ -407,7 +407,7 @@ def encode_post(rec: dict[str, Any], time_us: int, authors: dict[str, str]) -> d
     did = _did(platform, rec.get("author_id"))
     own = post_uri(rec, authors)
     rkey = own.rsplit("/", 1)[1]
-    created = _iso(rec.get("created_at")) or _iso(datetime.fromtimestamp(time_us / 1e6, timezone.utc)
+    created = _iso(rec.get("created_at")) or _iso(datetime.fromtimestamp(time_us / 1e6, UTC)
                                                   .replace(tzinfo=None))
     if rec.get("kind") == "repost" and rec.get("repost_of_id"):
         target = rec["repost_of_id"]
@@ -451,7 +451,7 @@ def encode_identity(platform: str | None, author: str, handle: str, time_us: int
     did = _did(platform, author)
     return {"did": did, "time_us": time_us, "kind": "identity",
             "identity": {"did": did, "handle": handle, "seq": time_us,
-                         "time": _iso(datetime.fromtimestamp(time_us / 1e6, timezone.utc).replace(tzinfo=None))}}
+                         "time": _iso(datetime.fromtimestamp(time_us / 1e6, UTC).replace(tzinfo=None))}}
 
 
 def encode_deletion(rec: dict[str, Any], time_us: int, authors: dict[str, str]) -> dict[str, Any]:

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Union
 from urllib.parse import urlencode, urlsplit
 
 import orjson
@@ -151,8 +151,7 @@ class MastodonSource:
                 raise
             except UsageError:
                 raise
-            except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.TimeoutError, TimeoutError,
-                    ValueError, _Retry) as e:
+            except (OSError, EOFError, asyncio.IncompleteReadError, TimeoutError, ValueError, _Retry) as e:
                 self.disconnects += 1
                 reason = str(e) if isinstance(e, _Retry) else describe(e)
             except Exception as e:  # noqa: BLE001 - websockets' ConnectionClosed and handshake errors
@@ -305,7 +304,7 @@ class TooLong:
     limit: int
 
 
-async def split_lines(pieces: AsyncIterator[bytes], limit: int) -> AsyncIterator[Union[bytes, TooLong]]:
+async def split_lines(pieces: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes | TooLong]:
     """Lines (with their newline) from byte pieces; a line over ``limit`` bytes becomes a :class:`TooLong`.
 
     A long line is never held: once it passes the limit its bytes are counted
@@ -340,7 +339,7 @@ async def split_lines(pieces: AsyncIterator[bytes], limit: int) -> AsyncIterator
         yield bytes(buf)
 
 
-async def sse_events(lines: AsyncIterator[Union[bytes, TooLong]]) -> AsyncIterator[tuple[str | None, str]]:
+async def sse_events(lines: AsyncIterator[bytes | TooLong]) -> AsyncIterator[tuple[str | None, str]]:
     """Server-sent events from lines: (event name, data); comments (heartbeats) skipped.
 
     An event with a line over the limit is (None, the reason it was rejected)."""

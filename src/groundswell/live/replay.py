@@ -55,17 +55,18 @@ import io
 import random
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any, Iterable
+from typing import IO, Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from groundswell.errors import UsageError
 from groundswell.formats import bluesky
-from groundswell.live import jetstream
 from groundswell.hosts import HostCheck
+from groundswell.live import jetstream
 from groundswell.live.background import LoopThread
 
 __all__ = ["Recording", "ReplayServer", "load", "synthetic_events"]
@@ -84,12 +85,12 @@ class Recording:
 
     times: list[int] = field(default_factory=list)
     collections: list[str | None] = field(default_factory=list)
-    payloads: list[bytes] = field(default_factory=list)
+    payloads: list[bytes | bytearray] = field(default_factory=list)  # a bytearray: sent as a binary frame
 
     def __len__(self) -> int:
         return len(self.times)
 
-    def add(self, time_us: int, collection: str | None, payload: bytes) -> None:
+    def add(self, time_us: int, collection: str | None, payload: bytes | bytearray) -> None:
         self.times.append(time_us)
         self.collections.append(collection)
         self.payloads.append(payload)
@@ -101,7 +102,7 @@ class Recording:
             self.collections = [self.collections[i] for i in order]
             self.payloads = [self.payloads[i] for i in order]
 
-    def extend(self, other: "Recording") -> None:
+    def extend(self, other: Recording) -> None:
         self.times += other.times
         self.collections += other.collections
         self.payloads += other.payloads
@@ -123,7 +124,7 @@ def _open(path: str) -> IO[bytes]:
     if magic == b"\x28\xb5\x2f\xfd":
         import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f))  # type: ignore[arg-type]
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f))
     return f
 
 
@@ -153,11 +154,12 @@ def _load_jetstream(path: str) -> Recording:
             try:
                 obj = orjson.loads(line)
             except orjson.JSONDecodeError:
+                frame: bytes | bytearray = line
                 try:
                     line.decode("utf-8")
                 except UnicodeDecodeError:
-                    line = bytearray(line)  # not text: sent as a binary frame
-                rec.add(last, None, line)  # served as the malformed frame it is
+                    frame = bytearray(line)  # not text: sent as a binary frame
+                rec.add(last, None, frame)  # served as the malformed frame it is
                 continue
             t = bluesky.time_us(obj)
             if t is None:
@@ -395,9 +397,11 @@ class ReplayServer:
     async def serve(self, ready: threading.Event | None = None) -> None:
         """Serve until cancelled."""
         from websockets.asyncio.server import serve
+        from websockets.typing import Origin
 
         async with serve(self._handler, HOST, self.port, compression=None, max_size=1 << 20,
-                         ping_interval=20, ping_timeout=60, origins=self.origins,
+                         ping_interval=20, ping_timeout=60,
+                         origins=[None if o is None else Origin(o) for o in self.origins],
                          process_request=self._check_host) as server:
             self._server = server
             self.port = server.sockets[0].getsockname()[1]
@@ -407,7 +411,7 @@ class ReplayServer:
             await asyncio.Future()
 
     # -- in a background thread (tests, embedding) ------------------------------
-    def start(self) -> "ReplayServer":
+    def start(self) -> ReplayServer:
         """Serve in a background thread; returns once listening (``.url`` is set)."""
         self._bg = LoopThread("replay")
         if not self._bg.start(lambda: self.serve(self._ready), self._ready) or self._bg.error is not None:
@@ -419,7 +423,7 @@ class ReplayServer:
             self._bg.stop()
             self._bg = None
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -92,7 +92,7 @@ class StatusServer:
                     self.streams.give_back()
             else:
                 await self._json(writer, {"error": "not found", "paths": ["/stats", "/trending", "/events"]}, 404)
-        except (ConnectionError, asyncio.TimeoutError, TimeoutError, ValueError, asyncio.IncompleteReadError):
+        except (ConnectionError, TimeoutError, ValueError, asyncio.IncompleteReadError):
             pass  # a client gone, silent, or sending a line over the reader's limit
         finally:
             writer.close()
@@ -132,7 +132,7 @@ class StatusServer:
         async with server:
             await asyncio.Future()
 
-    def start(self) -> "StatusServer":
+    def start(self) -> StatusServer:
         self._bg = LoopThread("groundswell-status")
         self._bg.start(self._serve, self._ready)
         if self._bg.error is not None:

@@ -44,8 +44,9 @@ accounts out of the board, so a quiet stream does not alert on noise.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = ["Alert", "Trending"]
 

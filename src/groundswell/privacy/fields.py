@@ -32,7 +32,7 @@ ROLES: dict[str, str] = {
     "handle": "a handle: the account's pseudonym unless it is a public figure",
     "post": "a post id: a post label unless its author is a public figure",
     "text": "what a person wrote: shown only as withholding allows (its author's rule; a repost's is the "
-            "original author's), with mentions and links of private people rewritten, then redacted",
+            "original author's), with mentions, links and ids of private people rewritten, then redacted",
     "text_derived": "derived from the text (annotations, topics, poll options): kept only when the text "
                     "itself is shown",
     "profile": "the owner's profile (display name, bio, profile links and picture, account creation): "
@@ -40,7 +40,9 @@ ROLES: dict[str, str] = {
     "location": "where the owner was (place, country, coordinates, profile location): kept only for "
                 "public figures",
     "urls": "links: links to accounts and posts (twitter.com/x.com, bsky.app, at://, Mastodon and other "
-            "/@name addresses) rewritten with pseudonyms and post labels",
+            "/@name addresses) rewritten with pseudonyms and post labels; on any other site, what the link "
+            "carries of a private person (a link inside it, a DID, the id of a stored Twitter post or account) "
+            "rewritten the same way",
     "media": "the owner's media: the kind kept, addresses and keys only for public figures",
     "client": "the app a post was made with: kept for public figures, and for others only when at least "
               "CLIENT_MIN_ACCOUNTS accounts in the store used it (a custom app can be named after its owner)",
@@ -159,7 +161,8 @@ TWARC_CSV = Layout("twarc-csv", {
     "author.entities.description.cashtags": Field("profile"), "author.entities.description.hashtags": Field("profile"),
     "author.entities.description.mentions": Field("profile"), "author.entities.description.urls": Field("profile"),
     "author.entities.url.urls": Field("profile"), "author.url": Field("profile"), "author.location": Field("location"),
-    "author.pinned_tweet_id": Field("post", own=True), "author.profile_image_url": Field("profile"), "author.protected": _N,
+    "author.pinned_tweet_id": Field("post", own=True), "author.profile_image_url": Field("profile"),
+    "author.protected": _N,
     "author.public_metrics.followers_count": _N, "author.public_metrics.following_count": _N,
     "author.public_metrics.listed_count": _N, "author.public_metrics.tweet_count": _N,
     "author.verified": _N, "author.verified_type": _N,

@@ -12,9 +12,10 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import IO, Any, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
@@ -135,7 +136,7 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
         resolved.extend((p, i) for i in loose if i not in got for p in plats)
     resolved.extend((p, i) for p, i in keys if p is not None)
     resolved = sorted(set(resolved))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     dels = pa.table({
         "platform": pa.array([p for p, _ in resolved], pa.string()),
         "id": pa.array([i for _, i in resolved], pa.string()),
@@ -398,7 +399,7 @@ def apply_deletions(store: Store) -> ForgetResult:
             keys += [k for p, h in back_h for k in con.execute(
                 "SELECT platform, id FROM posts WHERE platform = ? AND author_id IS NULL AND lower(author_handle) = ?",
                 [p, h]).fetchall()]
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            now = datetime.now(UTC).replace(tzinfo=None)
             for p, i in keys:
                 con.execute("INSERT INTO deletions VALUES (?, ?, NULL, ?, 'forget', 'forget', 0) ON CONFLICT DO NOTHING",
                             [p, i, now])
@@ -547,7 +548,7 @@ def _scrub_derived(store: Store, words: Sequence[str] = ()) -> ForgetResult:
             for k in range(0, len(words), 50):
                 chunk = list(words[k:k + 50])
                 if typ.endswith("[]"):
-                    hit = " OR ".join(f"contains(x, ?)" for _ in chunk)
+                    hit = " OR ".join("contains(x, ?)" for _ in chunk)
                     n = con.execute(f'UPDATE "{t}" SET "{c}" = list_filter("{c}", lambda x: x IS NULL OR NOT ({hit})) '
                                     f'WHERE len(list_filter("{c}", lambda x: {hit})) > 0', chunk + chunk
                                     ).fetchone()[0]  # type: ignore[index]

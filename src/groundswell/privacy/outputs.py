@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Any, Callable
+from collections.abc import Callable
+from typing import IO, Any
 
 import pyarrow as pa
 
@@ -169,12 +170,19 @@ class Shareable:
             common = self.common_clients()
             return [v if pub or v in common else None for v, pub in zip(vals, owner_public)]
         if role == "media":
-            return [v if pub else _media_kind(v, f.encoding) for v, pub in zip(vals, owner_public)]
+            # twarc-csv writes {} for an attachment its page did not include: its key (the next
+            # column) still says the kind
+            keys = col.get("attachments.media_keys") if c == "attachments.media" else None
+            return [_media_filled(v, f.encoding, keys[k] if keys else None) if pub
+                    else _media_kind(v, f.encoding, keys[k] if keys else None)
+                    for k, (v, pub) in enumerate(zip(vals, owner_public))]
         if role == "account":
             # the owner's id (wherever it stands) takes the owner's verdict; any other account its own
-            return [_map(v, f, lambda s, p=p, i=i, pub=pub: (s if pub else ps.label(p, s)) if s == i
-                         else (s if ps.is_public(p, s) else ps.label(p, s)))
-                    for p, v, i, pub in zip(plats, vals, owner_ids, owner_public)]
+            def account(p: str | None, i: Any, pub: bool) -> Callable[[str], str]:
+                return lambda s: ((s if pub else ps.label(p, s)) if s == i
+                                  else (s if ps.is_public(p, s) else ps.label(p, s)))
+
+            return [_map(v, f, account(p, i, pub)) for p, v, i, pub in zip(plats, vals, owner_ids, owner_public)]
         if role == "handle":
             if c == lay.owner_handle:
                 return [None if h is None else (h if pub else ps.label(p, i, h))
@@ -182,30 +190,42 @@ class Shareable:
             for p in set(plats):
                 ps._resolve_handles(p, [s for v, q in zip(vals, plats) if q == p for s in _strings(v, f)])
             owner_h = col.get(lay.owner_handle or "", [None] * len(vals))
-            return [_map(v, f, lambda s, p=p, i=i, h=h, pub=pub:
-                         (s if pub else ps.label(p, i, s)) if h is not None and s.lower() == str(h).lower()
-                         else (s if ps.is_public(p, None, s) else ps.label(p, None, s)))
+
+            def handle(p: str | None, i: Any, h: Any, pub: bool) -> Callable[[str], str]:
+                return lambda s: ((s if pub else ps.label(p, i, s)) if h is not None and s.lower() == str(h).lower()
+                                  else (s if ps.is_public(p, None, s) else ps.label(p, None, s)))
+
+            return [_map(v, f, handle(p, i, h, pub))
                     for p, v, i, h, pub in zip(plats, vals, owner_ids, owner_h, owner_public)]
         if role == "post":
             if c == lay.own_post or f.own:
-                return [_map(v, f, lambda s, p=p, pub=pub: s if pub else ps.post_label(p, s))
-                        for p, v, pub in zip(plats, vals, owner_public)]
+                def own_post(p: str | None, pub: bool) -> Callable[[str], str]:
+                    return lambda s: s if pub else ps.post_label(p, s)
+
+                return [_map(v, f, own_post(p, pub)) for p, v, pub in zip(plats, vals, owner_public)]
             # someone's post: public only when its author (in this table or the store) is
             authors = self._authors(lay, col, plats, [(p, s) for p, v in zip(plats, vals) for s in _strings(v, f)])
-            return [_map(v, f, lambda s, p=p: s if (authors.get((p, s)) is not None and ps.is_public(p, authors[(p, s)]))
-                         else ps.post_label(p, s)) for p, v in zip(plats, vals)]
+
+            def post(p: str | None) -> Callable[[str], str]:
+                return lambda s: (s if (authors.get((p, s)) is not None and ps.is_public(p, authors[(p, s)]))
+                                  else ps.post_label(p, s))
+
+            return [_map(v, f, post(p)) for p, v in zip(plats, vals)]
         if role == "urls":
             ps.prefetch_links([s for v in vals for s in _strings(v, f)])
             return [_map(v, f, ps.link) for v in vals]
         if role == "query":
-            return [_map(v, f, lambda s, p=p: ps.query(s, p) or s, deep=True) for p, v in zip(plats, vals)]
+            def query(p: str | None) -> Callable[[str], str]:
+                return lambda s: ps.query(s, p) or s
+
+            return [_map(v, f, query(p), deep=True) for p, v in zip(plats, vals)]
         raise AssertionError(f"role {role!r} not handled")
 
     def _authors(self, lay: Layout, col: dict[str, list[Any]], plats: list[str | None],
                  want: list[tuple[Any, Any]]) -> dict[tuple[Any, Any], Any]:
         out: dict[tuple[Any, Any], Any] = {}
         if lay.own_post in col and lay.owner_id in col:
-            for p, i, a in zip(plats, col[lay.own_post], col[lay.owner_id]):  # type: ignore[index]
+            for p, i, a in zip(plats, col[lay.own_post], col[lay.owner_id]):
                 out[(p, i)] = a
         missing: dict[Any, list[str]] = {}
         for p, s in want:
@@ -385,8 +405,52 @@ def _map(v: Any, f: Field, fn: Callable[[str], str], deep: bool = False) -> Any:
     return fn(v) if isinstance(v, str) else v
 
 
-def _media_kind(v: Any, encoding: str) -> Any:
-    """Media of a private person: the kind of each attachment, no address or key."""
+def _kind(media: dict[str, Any]) -> str:
+    """The kind of one media object: its ``type``, else what its key's prefix says (a page that did
+    not include the object: twarc-csv writes ``{}``), else 'unknown'; never an empty object."""
+    t = media.get("type")
+    if isinstance(t, str) and t:
+        return t
+    key = media.get("media_key")
+    if isinstance(key, str) and "_" in key:
+        from groundswell.formats.twitter_v2 import media_type
+
+        return media_type(key)
+    return "unknown"
+
+
+def _keys_for(d: list[Any], keys: Any) -> list[Any]:
+    try:
+        ks = json.loads(keys) if isinstance(keys, str) and keys else []
+    except ValueError:
+        ks = []
+    return ks if isinstance(ks, list) and len(ks) == len(d) else [None] * len(d)
+
+
+def _media_filled(v: Any, encoding: str, keys: Any = None) -> Any:
+    """A public figure's media as they are, except that an attachment the page did not include
+    (twarc-csv's ``{}``) says its key and kind."""
+    if encoding != "json" or not isinstance(v, str) or "{}" not in v:
+        return v
+    try:
+        d = json.loads(v)
+    except ValueError:
+        return v
+    if not isinstance(d, list) or not all(isinstance(x, dict) for x in d):
+        return v
+    out = []
+    for x, k in zip(d, _keys_for(d, keys)):
+        if not x and isinstance(k, str):
+            x = {"media_key": k, "type": _kind({"media_key": k})}
+        elif not x:
+            x = {"type": "unknown"}
+        out.append(x)
+    return json.dumps(out)
+
+
+def _media_kind(v: Any, encoding: str, keys: Any = None) -> Any:
+    """Media of a private person: the kind of each attachment, no address or key (``keys``: the
+    row's media keys, JSON, in the attachments' order, for objects that lack their type)."""
     if v is None:
         return None
     if encoding == "list":
@@ -397,7 +461,9 @@ def _media_kind(v: Any, encoding: str) -> Any:
         except ValueError:
             return None
         if isinstance(d, list) and all(isinstance(x, dict) for x in d):
-            return json.dumps([{"type": x.get("type")} for x in d if x.get("type")]) if d else v
+            ks = _keys_for(d, keys)
+            return json.dumps([{"type": _kind(x if x.get("media_key") or not isinstance(k, str)
+                                             else {**x, "media_key": k})} for x, k in zip(d, ks)]) if d else v
         return None
     return None
 
@@ -466,8 +532,11 @@ def export_safely(store: Store, fmt: str, output: str, *, table: str = "posts", 
     log = sys.stderr if log is None else log
     plain = pol.identify and not pol.redact and pol.show_disclosure_text and pol.private
     sh = None if plain else Shareable(store, pol)
+    notes: list[str] = []
     n = ex.export(store, fmt, output, table=table, platform=platform, include_referenced=include_referenced,
-                  raw=raw, transform=None if sh is None else export_transform(store, pol, sh))
+                  raw=raw, transform=None if sh is None else export_transform(store, pol, sh), notes=notes)
+    for note in notes:
+        print(f"note: {note}", file=log)
     header = sh.header() if sh is not None else privacy_header(pol)
     print(f"privacy: {header['notice']}", file=log)
     return n

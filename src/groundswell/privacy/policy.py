@@ -41,7 +41,7 @@ class Policy:
     private: bool = False
 
     @classmethod
-    def from_store(cls, store: Store, **overrides: Any) -> "Policy":
+    def from_store(cls, store: Store, **overrides: Any) -> Policy:
         """The store's settings (``privacy.*`` in ``meta``), then ``overrides`` (None ones ignored)."""
         kw: dict[str, Any] = {}
         v = store.meta(_META + "verified")

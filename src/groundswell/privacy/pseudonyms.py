@@ -15,8 +15,10 @@ accounts unlikely below some ten million accounts (about 0.2 % at one
 million); analyses count by the real ids inside the store, so a collision can
 only make two people share a label on a page.
 
-A *public figure* is an account that is verified (``privacy.verified``, on by
-default), or has had at least ``privacy.min_followers`` followers (10,000 by
+A *public figure* is an account that is verified by its platform
+(``privacy.verified``, on by default; Twitter's flags, Bluesky's verification;
+Mastodon verifies nobody, so a ``verified`` Mastodon account in a store made
+before that rule counts for nothing), or has had at least ``privacy.min_followers`` followers (10,000 by
 default) in any observation, or is on the allowlist (``privacy.allowlist``:
 ``@handle``, ``id`` or ``platform:id``). Public figures appear under their
 handle. ``identify=True`` (the CLI's ``--identify``) shows everybody's handle,
@@ -29,7 +31,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 
@@ -46,6 +50,9 @@ LABEL_HEX = 12
 ACCOUNT_PREFIX = "user-"
 POST_PREFIX = "post-"
 PLATFORMS = ("twitter", "bluesky", "mastodon")
+# platforms without verification: a 'verified' flag there is not the platform's word (older
+# Mastodon stores took a rel=me-proved profile link for one) and makes nobody public
+UNVERIFIED_PLATFORMS = ("mastodon",)
 
 _SEP = "\x1f"
 _META = META
@@ -125,6 +132,8 @@ class Pseudonymizer:
         self._public_handles: set[str] = set()  # platform\x1fhandle
         self._handle_ids: dict[str, str | None] = {}
         self._post_authors: dict[str, str | None] = {}
+        self._accounts_known: dict[str, bool] = {}  # twitter\x1fid -> a stored account (runs of digits)
+        self._known_posts: dict[str, bool] = {}  # digit runs that are stored Twitter posts
         self._allow_ids: set[str] = set()
         self._allow_any_ids: set[str] = set()
         self._allow_handles: set[str] = set()
@@ -182,8 +191,9 @@ class Pseudonymizer:
             rows = _rows(self.store,
                 "SELECT platform, id, list(DISTINCT lower(handle)) FILTER (WHERE handle IS NOT NULL) "
                 "FROM accounts GROUP BY platform, id "
-                "HAVING (? AND bool_or(coalesce(verified, false))) OR (? AND max(followers) >= ?)",
-                [pol.verified, pol.min_followers is not None, pol.min_followers or 0])
+                "HAVING (? AND bool_or(coalesce(verified, false) AND platform NOT IN "
+                "(SELECT unnest(?::VARCHAR[])))) OR (? AND max(followers) >= ?)",
+                [pol.verified, list(UNVERIFIED_PLATFORMS), pol.min_followers is not None, pol.min_followers or 0])
             for p, i, handles in rows:
                 pub.add(p + _SEP + i)
                 for h in handles or ():
@@ -192,7 +202,8 @@ class Pseudonymizer:
             rows = _rows(self.store,
                 "SELECT DISTINCT platform, id, lower(handle) FROM accounts WHERE lower(handle) IN "
                 "(SELECT unnest(?::VARCHAR[])) OR id IN (SELECT unnest(?::VARCHAR[]))",
-                [sorted(self._allow_handles), sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})])
+                [sorted(self._allow_handles),
+                 sorted(self._allow_any_ids | {k.split(_SEP, 1)[1] for k in self._allow_ids})])
             for p, i, h in rows:
                 if (h is not None and _norm_handle(h) in self._allow_handles) or i in self._allow_any_ids \
                         or p + _SEP + i in self._allow_ids:
@@ -205,7 +216,7 @@ class Pseudonymizer:
     def is_public(self, platform: str | None, account_id: str | None = None, handle: str | None = None,
                   verified: bool | None = None, followers: int | None = None) -> bool:
         pol = self.policy
-        if pol.verified and verified:
+        if pol.verified and verified and platform not in UNVERIFIED_PLATFORMS:
             return True
         if pol.min_followers is not None and followers is not None and followers >= pol.min_followers:
             return True
@@ -283,9 +294,18 @@ class Pseudonymizer:
         if not self.policy.identify:
             out = self._links_in_text(out, platform)
             out = self._mentions_in_text(out, platform)
+            out = self._ids_in_text(out)
         if self.policy.redact if redacted is None else redacted:
             out = [redact(t) if t else t for t in out]
         return out
+
+    def _ids_in_text(self, texts: list[str | None]) -> list[str | None]:
+        """Bare ids in text (a tweet id written out, a link the text has lost its scheme of)."""
+        cand = [t for t in texts if t and _ID_RUN.search(t)]
+        if not cand:
+            return texts
+        self.prefetch_ids(cand)
+        return [self._ids_in(t) if t else t for t in texts]
 
     def _mentions_in_text(self, texts: list[str | None], platform: str | None) -> list[str | None]:
         found: set[str] = set()
@@ -367,11 +387,74 @@ class Pseudonymizer:
 
         Recognized: ``twitter.com``/``x.com`` status and profile links (and ``/i/web/status/ID``),
         ``bsky.app/profile/ACTOR[/post/RKEY]``, ``at://ACTOR/COLLECTION/RKEY``, and on any host
-        ``/@name[@domain][/ID]`` and ``/users/name[/statuses/ID]`` (Mastodon and others); other links
-        are returned as they are.
+        ``/@name[@domain][/ID]`` and ``/users/name[/statuses/ID]`` (Mastodon and others).
+        Then, on any site (a thread unroller, an archive, a viewer), what the link carries of
+        someone who is not a public figure (:meth:`_carried`): a link inside it (percent-encoded
+        or not) is rewritten the same way, a DID gets the account's pseudonym, and a run of 15 to
+        20 digits that is the id of a stored Twitter post or account gets its label.
         """
         if self.policy.identify:
             return url
+        return self._carried(self._link_shape(url))
+
+    def _carried(self, url: str) -> str:
+        """The ids a link carries on any site, rewritten (see :meth:`link`)."""
+        if _NEEDS_DECODING.search(url):
+            decoded = unquote(url)
+            if decoded != url and _INNER_URL.search(decoded, 1):
+                url = decoded  # an encoded link inside: shown decoded, rewritten
+        if len(url) > 1 and (m := _INNER_URL.search(url, 1)) is not None:
+            url = url[:m.start()] + _INNER_URL.sub(lambda x: self.link(x.group(0)), url[m.start():])
+        if "did" in url:
+            url = _DID_ANYWHERE.sub(lambda x: self._did(x.group(0)), url)
+        return self._ids_in(url)
+
+    def _ids_in(self, s: str) -> str:
+        """Runs of 15-20 digits that are stored Twitter post ids (or account ids) of people who
+        are not public figures, replaced by their post label (or pseudonym)."""
+        if not _ID_RUN.search(s):
+            return s
+
+        def sub(m: re.Match[str]) -> str:
+            i = m.group(0)
+            if "twitter" + _SEP + i not in self._accounts_known:
+                self.prefetch_ids([i])
+            if self._known_posts.get(i):  # a stored post: its label unless its author is public
+                author = self._post_authors.get("twitter" + _SEP + i)
+                return i if (author is not None and self.is_public("twitter", author)) else \
+                    self.post_label("twitter", i)
+            if self._accounts_known.get("twitter" + _SEP + i) and not self.is_public("twitter", i):
+                return self.label("twitter", i)
+            return i
+
+        return _ID_RUN.sub(sub, s)
+
+    def prefetch_ids(self, strings: Iterable[str | None]) -> None:
+        """Look up at once the stored Twitter posts (with their authors) and accounts that the
+        15-20 digit runs of ``strings`` name (:meth:`_ids_in`)."""
+        runs = {m.group(0) for t in strings if t and any(c.isdigit() for c in t) for m in _ID_RUN.finditer(t)}
+        want = sorted(r for r in runs if "twitter" + _SEP + r not in self._accounts_known)
+        if not want:
+            return
+        for r in want:
+            self._accounts_known["twitter" + _SEP + r] = False
+        if self.store is None:
+            return
+        for kind, i, author in _rows(self.store,
+                "SELECT 'p', id, author_id FROM posts WHERE platform = 'twitter' AND id IN "
+                "(SELECT unnest(?::VARCHAR[])) "
+                "UNION ALL SELECT DISTINCT 'a', id, NULL FROM accounts WHERE platform = 'twitter' AND id IN "
+                "(SELECT unnest(?::VARCHAR[])) "
+                "UNION ALL SELECT DISTINCT 'a', author_id, NULL FROM posts WHERE platform = 'twitter' AND "
+                "author_id IN (SELECT unnest(?::VARCHAR[]))", [want, want, want]):
+            if kind == "p":
+                self._known_posts[i] = True
+                self._post_authors["twitter" + _SEP + i] = author
+            else:
+                self._accounts_known["twitter" + _SEP + i] = True
+
+    def _link_shape(self, url: str) -> str:
+        """:meth:`link` for the shapes of links it knows (the first step)."""
         m = _TW_STATUS.match(url)
         if m:
             pid, handle = m.group("id"), m.group("handle")
@@ -460,9 +543,10 @@ class Pseudonymizer:
         return handle is None or self.is_public(platform, None, handle)
 
     def prefetch_links(self, urls: Iterable[str]) -> None:
-        """Resolve at once the handles and post authors that a batch of links names."""
+        """Resolve at once the handles, post authors and ids that a batch of links names."""
         if self.store is None:
             return
+        urls = list(urls)
         handles: dict[str, set[str]] = {}
         posts: set[str] = set()
         for u in urls:
@@ -481,6 +565,7 @@ class Pseudonymizer:
         for plat, hs in handles.items():
             self._resolve_handles(plat, hs)
         self.prefetch_post_authors("twitter", posts)
+        self.prefetch_ids(urls if isinstance(urls, list) else list(urls))
 
     # -- post authors -------------------------------------------------------------
     def post_author(self, platform: str | None, post_id: str) -> str | None:
@@ -509,7 +594,8 @@ class Pseudonymizer:
         They do not apply the public-figure rule: join :meth:`public_table` for that."""
         if self.store is None:
             raise UsageError("sql_macros needs a store")
-        k = self.secret.ljust(64, b"\0") if len(self.secret) <= 64 else hashlib.sha256(self.secret).digest().ljust(64, b"\0")
+        k = (self.secret.ljust(64, b"\0") if len(self.secret) <= 64
+             else hashlib.sha256(self.secret).digest().ljust(64, b"\0"))
         ipad = bytes(b ^ 0x36 for b in k).hex()
         opad = bytes(b ^ 0x5C for b in k).hex()
         hm = (f"sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || encode(MSG))))")
@@ -622,7 +708,8 @@ _COMMON_WORDS = frozenset(
     "for with by from as up down out about here there now today tonight tomorrow yesterday".split())
 _TW_HOST = r"(?P<host>(?:www\.|mobile\.|m\.)?(?:twitter|x)\.com)"
 _TW_STATUS = re.compile(r"^(?P<scheme>https?://)" + _TW_HOST +
-                        r"/(?P<handle>[A-Za-z0-9_]{1,50}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?P<rest>[/?#].*)?$", re.I)
+                        r"/(?P<handle>[A-Za-z0-9_]{1,50}|i/web|i)/status(?:es)?/(?P<id>\d{1,25})(?P<rest>[/?#].*)?$",
+                        re.I)
 _TW_PROFILE = re.compile(r"^(?P<scheme>https?://)" + _TW_HOST +
                          r"/(?P<handle>[A-Za-z0-9_]{1,50})(?P<rest>(?:/[A-Za-z_]*)?/?(?:[?#].*)?)$", re.I)
 _TW_RESERVED = frozenset({"i", "home", "search", "hashtag", "explore", "intent", "share", "settings", "notifications",
@@ -640,3 +727,9 @@ _USERS_RE = re.compile(r"^(?P<uri>(?P<scheme>https?://)(?P<host>[A-Za-z0-9.-]+\.
 _QUERY_OP = re.compile(r"(?P<op>\b(?:from|to|retweets_of)(?::|%3A))(?P<name>[A-Za-z0-9_.@-]{1,80})", re.I)
 _API_USER = re.compile(r"(?P<path>/users/(?P<by>by/username/)?)(?P<value>[A-Za-z0-9_]{1,50})")
 _DID_RE = re.compile(r"(?<![\w:/])did:(?:plc|web):[A-Za-z0-9._:%-]+[A-Za-z0-9]")
+# what a link on any site may carry: a Twitter id (15-20 digits: every tweet id since 2012, and
+# the accounts made since 2013), a DID anywhere (after a slash or '='), a link inside the link
+_ID_RUN = re.compile(r"(?<![0-9])[0-9]{15,20}(?![0-9])")
+_DID_ANYWHERE = re.compile(r"(?<![A-Za-z0-9])did:(?:plc|web):[A-Za-z0-9._-]+[A-Za-z0-9]")
+_INNER_URL = re.compile(r"(?:https?|at)://[^\s<>\"'\\&]+", re.I)
+_NEEDS_DECODING = re.compile(r"%3A|%2F", re.I)

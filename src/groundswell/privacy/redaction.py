@@ -115,7 +115,8 @@ def redact_posts_table(table: pa.Table) -> pa.Table:
     if "raw" in table.column_names:
         j = table.column_names.index("raw")
         raw = table.column("raw")
-        table = table.set_column(j, table.field(j), pc.if_else(pa.array(changed), pa.nulls(len(changed), pa.string()), raw))
+        table = table.set_column(j, table.field(j),
+                                 pc.if_else(pa.array(changed), pa.nulls(len(changed), pa.string()), raw))
     return table
 
 

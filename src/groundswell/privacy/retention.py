@@ -7,7 +7,7 @@ once the date has passed.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from groundswell.errors import UsageError
@@ -46,7 +46,7 @@ def check_retention(store: Store, today: date | None = None) -> str | None:
     except ValueError:
         return f"warning: the store's expiry date {v!r} is unreadable; set it again with " \
                f"'groundswell privacy --db {store.path} --expires YYYY-MM-DD'"
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     if today > exp:
         days = (today - exp).days
         return (f"warning: this store expired on {exp.isoformat()} ({days} day{'s' if days != 1 else ''} ago): "

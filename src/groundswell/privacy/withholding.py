@@ -27,8 +27,9 @@ decides for a batch and counts what it withheld, by reason, for the notice.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -80,7 +81,7 @@ class Tally:
         if reason == "language":
             self.languages[language or "und"] += 1
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         self.counts.update(other.counts)
         self.languages.update(other.languages)
         self.shown += other.shown
@@ -224,9 +225,9 @@ class Withholder:
             if texts[k] is None:
                 continue
             foreign = own[k] not in ("und", None) and own[k] not in self.covered
-            mine = [(keys[k][0] or "", keys[k][1])] + ([(originals[k][0] or "", originals[k][1])]  # type: ignore[index]
-                                                      if originals[k] is not None else [])
-            vs = [stored.get(x) for x in mine if x[1] is not None]  # type: ignore[misc]
+            orig = originals[k]
+            mine = [(keys[k][0] or "", keys[k][1])] + ([(orig[0] or "", orig[1])] if orig is not None else [])
+            vs = [stored.get((p, i)) for p, i in mine if i is not None]
             if known and any(x in known for x in mine):
                 out[k] = Verdict("disclosure")
             elif any(v is not None and v.reason == "disclosure" for v in vs):

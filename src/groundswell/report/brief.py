@@ -12,8 +12,9 @@ is text, never markup or HTML.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from groundswell.report.views import parse_iso
 
@@ -103,7 +104,8 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
             s += f": {on['ignition_reason']}"
         if cands:
             s += "; the leading candidates were " + "; ".join(
-                f"{_acct(c['author'])} ({_evidence(c.get('evidence') or {}, 'their posts', 'them') or 'little evidence'})"
+                f"{_acct(c['author'])} "
+                f"({_evidence(c.get('evidence') or {}, 'their posts', 'them') or 'little evidence'})"
                 for c in cands)
         out.append(s + ".")
     if on.get("first_post") and parse_iso(on["first_post"].get("time")) and _acct(on["first_post"].get("author")) \
@@ -150,33 +152,57 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
         out.append(s + ".")
     c = v.get("content")
     if c and c.get("overall", {}).get("disclosure") is not None and c.get("posts"):
-        s = (f"{_pct(c['overall']['disclosure'])} of the {_n(c['posts'])} posts that were not reposts "
-             f"were first-person disclosures")
+        cov = c.get("coverage") or {}
+        ci = (c.get("intervals") or {}).get("disclosure")
+        dq = (c.get("quality") or {}).get("disclosure") or {}
+        s = (f"The content model labelled {_pct(c['overall']['disclosure'])}"
+             + (f" (95% interval {_pct(ci[0])} to {_pct(ci[1])})" if ci else "")
+             + f" of the {_n(c['posts'])} posts it could read as first-person disclosures")
+        if cov.get("posts"):
+            s += (f"; it reads English only, so {_n(cov['posts'] - cov.get('covered', 0))} of the "
+                  f"{_n(cov['posts'])} posts that were not reposts (other or undetermined languages, empty texts) "
+                  f"were not labelled")
+        if dq.get("recall") is not None and dq.get("precision") is not None:
+            s += (f"; on held-out real texts it finds {_pct(dq['recall'])} of disclosures and "
+                  f"{_pct(dq['precision'])} of those it names are")
         ft = c.get("first_time_per_day")
-        if ft is not None and "first_time_share" in c and c["first_time_share"] is not None:
+        fq = c.get("first_time_quality") or {}  # measured on held-out real texts, or nothing is said
+        if ft is not None and c.get("first_time_share") is not None and fq.get("recall") is not None \
+                and fq.get("precision") is not None:
             q = sum(r["posts"] for r in ft)
-            s += f", {_n(q)} of them first-time"
+            s += (f", {_n(q)} of them first-time (on held-out real texts the model finds {_pct(fq['recall'])} of "
+                  f"first-time disclosures, and {_pct(fq['precision'])} of those it names are)")
         out.append(s + f" (content model '{c.get('model')}').")
     cm = v.get("communities") or {}
     day0 = t_ign or parse_iso((on.get("first_post") or {}).get("time"))
-    if day0 and cm.get("outside_seed"):
+    if day0 and cm.get("outside_seed") and cm.get("claimed", True):
         d3 = (day0.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=2)).date()
         rows = [r for r in cm["outside_seed"] if (parse_iso(r["time"]) or day0).date() == d3]
         known = sum(r.get("known") or 0 for r in rows)
-        if known:
+        if known >= 30:
             outside = sum(r.get("outside") or 0 for r in rows)
             out.append(f"By day 3 ({_day(datetime.combine(d3, datetime.min.time()))}), {_pct(outside / known)} of "
-                       f"posts came from outside the first community.")
+                       f"the {_n(known)} posts whose author could be placed in a community came from outside the "
+                       f"first community.")
     tot = v["totals"]
     t0, t1, peak = parse_iso(tot.get("first")), parse_iso(tot.get("last")), parse_iso(tot.get("peak"))
     if tot.get("posts") and t0 and t1:
         s = (f"In all, {_pl(tot['posts'], 'movement post')} (posts carrying {tag} and reposts of them) by "
              f"{_pl(tot['authors'], 'account')} were collected "
              + (f"on {_day(t0)}" if t0.date() == t1.date() else f"between {_day(t0)} and {_day(t1)}"))
-        if peak:
+        hp = on.get("peak") or {}
+        hpeak = parse_iso(hp.get("time"))
+        if hpeak:
+            s += f"; the busiest hour began {_when(hpeak)}"
+            if hp.get("at_collection_edge"):
+                cov = v.get("coverage") or {}
+                ends = (cov.get("main") or {}).get("end")
+                whole = not ends or not cov.get("last") or parse_iso(ends) >= parse_iso(cov["last"])  # type: ignore[operator]
+                s += (", the last hour collected" if whole else
+                      ", the last hour before collection stopped or changed") + \
+                    ", so the true peak may have come later"
+        elif peak:
             s += f"; the busiest {v['movement'].get('interval', 'hour')} began {_when(peak)}"
-            if tot.get("peak_at_collection_edge"):
-                s += ", the last collected, so the true peak may have come later"
         out.append(s + ".")
     for note in (v.get("coverage") or {}).get("notes") or []:
         if "searching for" not in note or tr.get("meaningful") is not False:
@@ -195,7 +221,8 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
     langs = v["reach"]["languages"]["totals"]
     if langs and tot.get("posts"):
         top = langs[0]
-        s = f"Posts came in {_pl(len(langs), 'language')}, most of them in {top['value']} ({_pct(top['posts'] / tot['posts'])})"
+        s = (f"Posts came in {_pl(len(langs), 'language')}, "
+             f"most of them in {top['value']} ({_pct(top['posts'] / tot['posts'])})")
         ctr = v["reach"]["countries"]["totals"]
         if ctr:
             s += f"; those with a place came from {_pl(len(ctr), 'country', 'countries')}, led by {ctr[0]['value']}"

@@ -9,7 +9,8 @@ draws them is vega-embed (see :mod:`.assets`). Times are UTC.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 WIDTH = "container"
@@ -134,7 +135,8 @@ def amplifiers(v: Mapping[str, Any]) -> dict[str, Any] | None:
     if not rows:
         return None
     return _spec(rows, max(120, 22 * len(rows)), mark={"type": "bar", "color": BLUE},
-                 encoding={"x": {"field": "pagerank", "type": "quantitative", "title": "PageRank in the interaction graph"},
+                 encoding={"x": {"field": "pagerank", "type": "quantitative",
+                                 "title": "PageRank in the interaction graph"},
                            "y": {"field": "account", "type": "nominal", "sort": "-x", "title": None},
                            "tooltip": [{"field": "account"}, {"field": "pagerank", "format": ".4f"},
                                        {"field": "posts"}]})

@@ -27,8 +27,9 @@ def run(args: argparse.Namespace) -> int:
         views = html.write(store, args.hashtag, args.output, brief_path=args.brief, start=args.start, end=args.end,
                            interval=args.interval, identify=args.identify, followers=args.followers)
     size = os.path.getsize(args.output)
-    print(f"wrote {args.output} ({size / 1e6:.1f} MB)" + (f" and {args.brief}" if args.brief else ""),
-          file=sys.stderr)
+    if not args.quiet:
+        print(f"wrote {args.output} ({size / 1e6:.1f} MB)" + (f" and {args.brief}" if args.brief else ""),
+              file=sys.stderr)
     print(f"privacy: {views['privacy']['notice']}", file=sys.stderr)
     if not args.quiet:
         sys.stdout.write(os.path.abspath(args.output) + "\n\n" + brief.markdown(views))

@@ -14,7 +14,7 @@ import base64
 import functools
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def _need(module: str) -> Any:
 def runtime() -> str:
     """The Vega, Vega-Lite and vega-embed runtime as one script (window.vegaEmbed), safe to inline."""
     vlc = _need("vl_convert")
-    js = vlc.javascript_bundle()
+    js: str = vlc.javascript_bundle()
     # an inline script ends at the first '</script' whatever the JS means: break the sequence
     return js.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 
@@ -95,11 +95,12 @@ def render_views(views: dict[str, Any], db: str = "") -> str:
            "style-src 'unsafe-inline'; img-src data:; font-src data:; connect-src 'none'; "
            "form-action 'none'; base-uri 'none'")
     tpl = environment().get_template("report.html.j2")
-    return tpl.render(v=views, specs=specs, missing=charts.missing(views), specs_json=script_json(specs),
-                      brief=brief.sentences(views), title=brief.title(views), css=asset("style.css"),
-                      runtime=js, init=init, csp=csp, version=__version__, vl_version=vl_version(),
-                      db=Path(db).name if db else "",
-                      generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    page: str = tpl.render(v=views, specs=specs, missing=charts.missing(views), specs_json=script_json(specs),
+                           brief=brief.sentences(views), title=brief.title(views), css=asset("style.css"),
+                           runtime=js, init=init, csp=csp, version=__version__, vl_version=vl_version(),
+                           db=Path(db).name if db else "",
+                           generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return page
 
 
 def render(store: Any, hashtags: Any, start: Any = None, end: Any = None, interval: str = "hour",

@@ -19,8 +19,9 @@ posts, laid out with igraph), and the co-hashtag graph of the movement.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from groundswell.analysis import sql
 
@@ -35,7 +36,7 @@ CONTENT_LABELS = ("disclosure", "support", "news", "opposition", "other")
 def parse_iso(s: str | None) -> datetime | None:
     if not s:
         return None
-    return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
 
 def iso(t: datetime | None) -> str | None:
@@ -86,7 +87,7 @@ class Presenter:
         self.policy = policy if policy is not None else privacy.Policy.from_store(store, identify=identify)
         self.output = privacy.Shareable(store, self.policy)
         self.ps = self.output.ps
-        self.platforms = [r[0] for r in store.con.execute(
+        self.platforms: list[str] = [r[0] for r in store.con.execute(  # part of the posts key: never NULL
             "SELECT DISTINCT platform FROM posts ORDER BY 1").fetchall()]
         self._plat: dict[str, str | None] = {}
 
@@ -330,7 +331,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     if result.get("basis") == "platform counts":
         from groundswell.errors import UsageError
 
-        raise UsageError(f"the store holds only the platform's counts for #{' #'.join(result['movement']['hashtags'])}, "
+        raise UsageError("the store holds only the platform's counts for "
+                         f"#{' #'.join(result['movement']['hashtags'])}, "
                          "no posts: 'groundswell analyze' shows their timeline, bursts, takeoff and peak; the report "
                          "needs posts (ingest them, e.g. twarc2 search output)")
     pr = presenter or Presenter(store)
@@ -344,7 +346,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                       "authors": r["authors"]} for r in tl["rows"]]
     ign = on.get("ignition") or {}
     determined = ign.get("status") == "determined"
-    v["coverage"] = {k: result.get("coverage", {}).get(k) for k in ("first", "last", "posts", "search", "main", "notes")}
+    v["coverage"] = {k: result.get("coverage", {}).get(k)
+                     for k in ("first", "last", "posts", "search", "main", "notes")}
     v["totals"]["peak_at_collection_edge"] = tl.get("peak_at_collection_edge")
     v["onset"] = {"takeoff": on.get("takeoff"), "takeoff_posts": on.get("takeoff_posts"),
                   "takeoff_status": on.get("takeoff_status"), "takeoff_note": on.get("takeoff_note"),
@@ -369,7 +372,9 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                    "most_shared": [{"ref": pr.post_ref(m["post_id"], m.get("account_id"), handle=m.get("handle")),
                                     "author": pr.account(m), "time": m.get("time"),
                                     "reposts": m["observed"]["reposts"], "quotes": m["observed"]["quotes"],
-                                    "replies": m["observed"]["replies"]} for m in sp.get("most_shared", [])[:10]]}
+                                    "replies": m["observed"]["replies"]}
+                                   for m in sp.get("most_shared", [])
+                                   if m["observed"]["reposts"] + m["observed"]["quotes"] > 0][:10]}
     trees = []
     if determined and ign.get("post_id"):
         t = cascade_tree(store, pr, ign["post_id"], ign)
@@ -400,6 +405,8 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     v["reposters"] = [{"account": pr.account(a), "reposts": a.get("reposts")} for a in pe.get("top_reposters", [])]
     cm = pe.get("communities", {})
     v["communities"] = {"count": cm.get("count"), "outside_seed_share": cm.get("outside_seed_share"),
+                        "claimed": cm.get("outside_seed_claimed", True), "note": cm.get("outside_seed_note"),
+                        "known_posts": cm.get("known_posts"), "basis": cm.get("basis"),
                         "seed_accounts": cm.get("seed_community_accounts"),
                         "outside_seed": cm.get("outside_seed", []), "algorithm": cm.get("algorithm")}
     reach = result.get("reach", {})
@@ -434,7 +441,12 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                         "posts": overall.get("posts"), "overall": {k: overall.get("shares", {}).get(k) for k in labels},
                         "first_time_share": overall.get("shares", {}).get("first_time"),
                         "per_day": _daily(content.get("over_time", []), labels),
-                        "first_time_per_day": content.get("first_time_disclosures_per_day")}
+                        "first_time_per_day": content.get("first_time_disclosures_per_day"),
+                        "first_time_quality": content.get("first_time_quality"),
+                        "intervals": overall.get("intervals", {}), "coverage": content.get("coverage"),
+                        "quality": {k: {m: q.get(m) for m in ("recall", "precision", "measured", "on")}
+                                    for k, q in ((content.get("quality") or {}).get("labels") or {}).items()
+                                    if k in labels}}
     else:
         v["content"] = None
     v["privacy"] = pr.header  # last: it counts what the views withheld

@@ -8,12 +8,13 @@ described by its ``SimConfig`` (written into ``truth.json`` as ``config``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from groundswell.errors import UsageError
 
-FORMATS = ("twitter-v2", "twitter-v1", "bluesky", "mastodon", "csv")
+FORMATS = ("twitter-v2", "twitter-v1", "bluesky", "mastodon", "csv", "csv-scraped")
+COLLECTIONS = ("stream", "search")
 LABELS = ("disclosure", "support", "news", "opposition", "other")
 COMPRESSIONS = (None, "gz", "zst")
 
@@ -38,8 +39,8 @@ def _utc(text: str) -> datetime:
     except (TypeError, ValueError):
         raise UsageError(f"unreadable time {text!r}: use ISO 8601, e.g. 2017-10-15T20:21:00Z") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 @dataclass
@@ -73,7 +74,24 @@ class SimConfig:
     coordinated: int = 0
     deletions: float = 0.02
     branching: float = 0.8  # mean offspring per movement post (subcritical Hawkes)
-    takeoff_factor: float = 10.0
+    # the call to action's engagement, per kind, as a multiple of an ordinary movement post's
+    call_reposts: float = 12.0
+    call_replies: float = 25.0
+    call_quotes: float = 1.0
+    call_adopts: float = 1.0
+    notable_boost: float = 4.0  # notables' and news posts' reposts and replies, same way
+    seed_rank: int = 0  # the notable who posts the call (0: the most followed)
+    reply_hashtag_share: float = 0.93  # replies in the movement that carry the hashtag
+    call_mention_share: float = 0.0  # movement posts after the onset that mention the call's author
+    call_link_share: float = 0.0  # ... that link to the call (a status URL in the text, not a quote)
+    ramp_hours: float = 4.0  # the outside rate of movement posts rises as 1 - exp(-t / ramp)
+    decay_hours: float = 6.0  # ... and decays as 1 / (1 + t / decay)
+    decoys: int = 0  # accounts mentioned steadily by every kind of post (brands, platforms)
+    decoy_mention_share: float = 0.05  # posts (not reposts) that mention one of them
+    collection: str = "stream"  # stream: every post; search: only posts carrying the hashtag
+    gaps: list[tuple[str, str]] = field(default_factory=list)  # [start, end): nothing collected
+    sampled: list[tuple[str, str, float]] = field(default_factory=list)  # [start, end, kept share)
+    scraped_retweet_share: float = 0.05  # csv-scraped: reposts written as "RT @ name:" rows
     compress: str | None = None
     quiet: bool = True
 
@@ -109,6 +127,29 @@ class SimConfig:
             raise UsageError("--onset must fall inside the simulated window")
         if self.accounts is not None and self.accounts < 50:
             raise UsageError("--accounts must be at least 50")
+        for name in ("call_reposts", "call_replies", "call_quotes", "call_adopts", "notable_boost"):
+            if not 0 < getattr(self, name) <= 1000:
+                raise UsageError(f"--{name.replace('_', '-')} is a multiplier in (0, 1000]")
+        if not 0 <= self.seed_rank < self.notables:
+            raise UsageError("--seed-rank must be in [0, --notables)")
+        for name in ("reply_hashtag_share", "call_mention_share", "call_link_share", "decoy_mention_share",
+                     "scraped_retweet_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise UsageError(f"--{name.replace('_', '-').removesuffix('-share')} is a fraction in [0, 1]")
+        if not (self.ramp_hours > 0 and self.decay_hours > 0):
+            raise UsageError("--ramp-hours and --decay-hours must be positive")
+        if self.decoys < 0:
+            raise UsageError("--decoys must be >= 0")
+        if self.collection not in COLLECTIONS:
+            raise UsageError(f"--collection must be one of {', '.join(COLLECTIONS)}")
+        for a, b in self.gaps:
+            if not _utc(a) < _utc(b):
+                raise UsageError(f"--gap {a}/{b}: the start must come before the end")
+        for a, b, share in self.sampled:
+            if not _utc(a) < _utc(b):
+                raise UsageError(f"--sampled {a}/{b}/{share}: the start must come before the end")
+            if not 0 < share <= 1:
+                raise UsageError(f"--sampled {a}/{b}/{share}: the kept share must be in (0, 1]")
 
     @property
     def start_dt(self) -> datetime:
@@ -129,10 +170,18 @@ class SimConfig:
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("quiet")
+        d["gaps"] = [list(g) for g in self.gaps]
+        d["sampled"] = [list(x) for x in self.sampled]
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SimConfig:
+        """The config of a truth.json's ``config`` (lists back to tuples)."""
+        d = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        d["gaps"] = [tuple(g) for g in d.get("gaps") or []]
+        d["sampled"] = [(a, b, float(x)) for a, b, x in d.get("sampled") or []]
+        return cls(**d)
 
-def _days(d: float):  # noqa: ANN202 - a timedelta
-    from datetime import timedelta
 
+def _days(d: float) -> timedelta:
     return timedelta(days=d)

@@ -54,7 +54,7 @@ class Network:
     activity: np.ndarray  # float64, how often an account posts
     created_ms: np.ndarray  # int64, account creation (ms since epoch), strictly increasing
     verified: np.ndarray  # bool
-    notables: list[int]  # the seed (call to action) first, then the others by join order
+    notables: list[int]  # the seed (call to action) first, then the others by join order (by followers)
     seed_account: int
     coordinated: list[int]  # leader first
     community_members: list[np.ndarray]
@@ -79,12 +79,23 @@ class Network:
     def pick_in_community(self, rng: np.random.Generator, c: int, k: int) -> np.ndarray:
         cum = self.community_cumact[c]
         idx = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        return self.community_members[c][np.minimum(idx, len(cum) - 1)]
+        picked: np.ndarray = self.community_members[c][np.minimum(idx, len(cum) - 1)]
+        return picked
 
     def pick_any(self, rng: np.random.Generator, k: int) -> np.ndarray:
         cum = self.all_cumact
         idx = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        return np.minimum(idx, self.n - 1)
+        picked: np.ndarray = np.minimum(idx, self.n - 1)
+        return picked
+
+    def decoys(self, k: int) -> list[int]:
+        """``k`` accounts that everyone mentions now and then (brands, the platform's own accounts):
+        the most followed accounts that are neither notables nor in the coordinated group."""
+        if k <= 0:
+            return []
+        skip = set(self.notables) | set(self.coordinated)
+        order = np.argsort(-self.n_followers, kind="stable")
+        return [int(a) for a in order if int(a) not in skip][:k]
 
     def mean_follower_followers(self) -> float:
         """Mean follower count of a random follower: the offspring multiplier."""
@@ -138,7 +149,10 @@ def build_network(cfg: SimConfig, rng: np.random.Generator) -> Network:
     top = float(attract.max())
     for rank, a in enumerate(notables):
         attract[a] = top * (1.5 - 0.08 * rank)  # inflated: they have big followings
-    seed_account = notables[0]
+    # the call to action comes from the origin community's notable of rank ``seed_rank`` (0: the
+    # most followed); it is listed first, the others keep their order
+    seed_account = inside[min(cfg.seed_rank, len(inside) - 1)]
+    notables = [seed_account] + [a for a in notables if a != seed_account]
 
     # coordinated group: a leader and members, outside the notables
     coordinated: list[int] = []
@@ -163,9 +177,9 @@ def build_network(cfg: SimConfig, rng: np.random.Generator) -> Network:
         dst = src.copy()  # an empty community: self-loops, dropped below
         for c, mem in enumerate(members):
             sel = np.flatnonzero(tgt_comm == c)
-            if len(sel) == 0 or len(mem) == 0:
+            cum = cum_attract[c]  # None for an empty community
+            if len(sel) == 0 or cum is None:
                 continue
-            cum = cum_attract[c]
             idx = np.searchsorted(cum, rng.random(len(sel)) * cum[-1], side="right")
             dst[sel] = mem[np.minimum(idx, len(mem) - 1)]
         del tgt_comm

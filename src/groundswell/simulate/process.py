@@ -22,7 +22,18 @@ vary in time, and every post has *offspring*, drawn when it is made.
   (background: 0.45/F, 60/30/10/0), where ``F`` is the mean follower count of a
   random follower, so the mean offspring per post is ``branching`` (< 1:
   subcritical). Replies expose their followers with weight 0.3. The seed's
-  call to action draws 12x the reposts and 25x the replies, notables 4x.
+  call to action draws ``call_reposts`` x the reposts, ``call_replies`` x the
+  replies, ``call_quotes`` x the quotes and ``call_adopts`` x the adoptions
+  of an ordinary post (defaults 12, 25, 1, 1; the shapes of
+  :mod:`.shapes` draw each from a wide range), notables and news posts
+  ``notable_boost`` x the reposts and replies. Replies carry the hashtag with
+  probability ``reply_hashtag_share`` (other movement posts 0.93).
+* Mentions and links: a post (not a repost) mentions one of the ``decoys``
+  (steadily mentioned accounts: brands, platforms) with probability
+  ``decoy_mention_share``, before and after the onset alike; a movement post
+  after the onset mentions the call's author with probability
+  ``call_mention_share`` and links to the call with ``call_link_share``. These
+  draws come from a generator of their own, so they leave the movement as it was.
   Because the chance of being engaged scales with followers and follower
   counts are heavy-tailed, cascade sizes are heavy-tailed too, and
   their structural virality (Goel et al. 2016) ranges from broadcasts (one
@@ -53,7 +64,7 @@ import heapq
 import math
 import random
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -81,6 +92,7 @@ class Post:
         "i", "kind", "t", "author", "parent", "seen", "topic", "origin", "label",
         "first_time", "text", "tags", "lang", "n_repost", "n_reply", "n_quote",
         "n_like", "deleted_at", "coord", "id", "conv", "cascade", "depth", "x", "frag",
+        "mentions", "link", "collected",
     )
 
     def __init__(self, kind: str, t: int, author: int, topic: str, origin: str,
@@ -107,6 +119,9 @@ class Post:
         self.depth = 0
         self.x: object = None  # writer-specific extra (e.g. mastodon's numeric id)
         self.frag: object = None  # the writer's serialized form, reused when embedded
+        self.mentions: tuple[int, ...] = ()  # accounts mentioned in the text (beyond a reply's parent)
+        self.link: Post | None = None  # a post linked in the text by its URL (not a quote)
+        self.collected = True  # whether the collection kept it (written to the files)
 
 
 _NO_TAGS: list[tuple[str, int, int]] = []  # shared, never mutated (compose returns new lists)
@@ -116,13 +131,14 @@ class Delete:
     """A post's deletion at ``t``: only what the writers and the truth need of the
     post (its id, creation time and author), so the post itself is not kept."""
 
-    __slots__ = ("id", "created", "author", "t")
+    __slots__ = ("id", "created", "author", "t", "collected")
 
     def __init__(self, post: Post, t: int) -> None:
         self.id = post.id
         self.created = post.t
         self.author = post.author
         self.t = t
+        self.collected = post.collected  # a deletion is seen only for a post in the collection
 
 
 _BUCKET_MS = 60_000
@@ -172,7 +188,7 @@ class _Queue:
         return self.n
 
 
-def _ms(dt) -> int:  # noqa: ANN001
+def _ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
@@ -184,6 +200,7 @@ class Simulation:
         self.net = net
         self.rnd = random.Random(cfg.seed * 7919 + 17)
         self.gen = np.random.default_rng([cfg.seed, 2])
+        self.xrnd = random.Random(cfg.seed * 7919 + 29)  # mentions and links only
         self.start = _ms(cfg.start_dt)
         self.onset = _ms(cfg.onset_dt)
         self.end = _ms(cfg.start_dt + timedelta(days=cfg.days))
@@ -197,6 +214,12 @@ class Simulation:
         self.coord_members = set(net.coordinated[1:])
         self.joined = np.full(net.n, -1, dtype=np.int64)  # first hashtag post from the onset on
         self.notable_set = set(net.notables)
+        self.call_mult = {"repost": cfg.call_reposts, "reply": cfg.call_replies, "quote": cfg.call_quotes,
+                          "adopt": cfg.call_adopts}
+        self.notable_mult = {"repost": cfg.notable_boost, "reply": cfg.notable_boost, "quote": 1.0, "adopt": 1.0}
+        self.decoys = net.decoys(cfg.decoys)
+        self.decoy_mentions = [0] * len(self.decoys)
+        self.seed_post: Post | None = None
         self.waves: list[int] = []
         self.notable_plan: dict[int, int] = {}
         self._plan()
@@ -213,8 +236,9 @@ class Simulation:
         w = sum(s * _EXPOSE["reply" if k == "reply" else "original"] for k, s in shares.items())
         return 1.0 / (1.0 - branching * w)
 
-    def _expected_tree(self, author: int, boost: float) -> float:
-        direct = min(1.0, self.p_move * boost) * self.net.n_followers[author]
+    def _expected_tree(self, author: int, mult: dict[str, float]) -> float:
+        direct: float = (sum(min(0.5, self.p_move * _MOVE[k] * m) for k, m in mult.items())
+                         * self.net.n_followers[author])
         return (1.0 + direct * self.q_move) * _MOVE_EFF
 
     def _plan(self) -> None:
@@ -231,8 +255,9 @@ class Simulation:
 
         # the call to action
         seed = Post("original", self.onset, net.seed_account, "movement", "seed")
+        self.seed_post = seed
         self._push(seed.t, seed)
-        move_budget -= self._expected_tree(net.seed_account, 12.0)
+        move_budget -= self._expected_tree(net.seed_account, self.call_mult)
 
         # notables join over days (the seed is notables[0])
         for k, a in enumerate(net.notables[1:]):
@@ -240,7 +265,7 @@ class Simulation:
             self.notable_plan[a] = t
             if t < self.end:
                 self._push(t, Post("original", t, a, "movement", "notable"))
-                move_budget -= self._expected_tree(a, 4.0)
+                move_budget -= self._expected_tree(a, self.notable_mult)
 
         # news waves: a news account posts, and the exogenous rate bumps
         news = [int(a) for a in net.community_members[1][np.argsort(-net.n_followers[net.community_members[1]])]]
@@ -253,7 +278,7 @@ class Simulation:
             self.waves.append(t)
             a = news[k % len(news)]
             self._push(t, Post("original", t, a, "movement", "wave"))
-            move_budget -= self._expected_tree(a, 4.0)
+            move_budget -= self._expected_tree(a, self.notable_mult)
 
         # the coordinated group's leader, every ~8 hours from half a day after the onset
         if net.coordinated:
@@ -273,7 +298,7 @@ class Simulation:
 
         # exogenous movement posts: shape normalised over the window
         hours = np.arange(self.onset // HOUR_MS, self.end // HOUR_MS + 1)
-        shape = np.array([self._shape((h * HOUR_MS + HOUR_MS // 2)) for h in hours])
+        shape = np.array([self._shape(h * HOUR_MS + HOUR_MS // 2) for h in hours.tolist()])
         self.exo_norm = max(0.0, move_budget) / e_move / max(1e-9, shape.sum())
         self._push(self.start - self.start % HOUR_MS, "tick")
 
@@ -281,7 +306,7 @@ class Simulation:
         if t < self.onset:
             return 0.0
         dt_h = (t - self.onset) / HOUR_MS
-        s = (1 - math.exp(-dt_h / 4.0)) / (1 + dt_h / 6.0)
+        s = (1 - math.exp(-dt_h / self.cfg.ramp_hours)) / (1 + dt_h / self.cfg.decay_hours)
         for w in self.waves:
             if t > w:
                 s += 0.6 * math.exp(-(t - w) / (12.0 * HOUR_MS)) / (1 + (w - self.onset) / (6.0 * HOUR_MS)) * 3
@@ -353,7 +378,7 @@ class Simulation:
             elif p.origin in ("notable", "wave", "coordinated", "baseline"):
                 has_tag = True
             else:
-                has_tag = rnd.random() < 0.93
+                has_tag = rnd.random() < (cfg.reply_hashtag_share if p.kind == "reply" else 0.93)
             if has_tag:
                 u = rnd.random()
                 tags.append(self.hashtag if u < 0.85 else self.hashtag.lower() if u < 0.95 else self.hashtag.upper())
@@ -363,9 +388,28 @@ class Simulation:
                     tags.append(cfg.related_hashtag)
         p.text, p.tags = compose(rnd, p.lang, kind, tags, tags_first=rnd.random() < 0.2)
         p.conv = p.parent.conv if p.kind == "reply" and p.parent is not None else p.id
+        self._refer(p)
         self._engage(p)
         if cfg.deletions > 0 and p.origin != "seed" and rnd.random() < cfg.deletions:
             p.deleted_at = self._last_child + int(rnd.lognormvariate(math.log(DAY_MS), 1.0))
+
+    def _refer(self, p: Post) -> None:
+        """Mentions of decoys and of the call's author, links to the call (own generator)."""
+        cfg, x = self.cfg, self.xrnd
+        mentions: list[int] = []
+        if self.decoys and x.random() < cfg.decoy_mention_share:
+            k = x.randrange(len(self.decoys))
+            if self.decoys[k] != p.author:
+                mentions.append(self.decoys[k])
+                self.decoy_mentions[k] += 1
+        call = self.seed_post
+        if p.topic == "movement" and p.origin in ("exogenous", "child") and call is not None and p.t > call.t:
+            if x.random() < cfg.call_mention_share and call.author != p.author and call.author not in mentions:
+                mentions.append(call.author)
+            if x.random() < cfg.call_link_share and p.parent is not call:
+                p.link = call
+        if mentions:
+            p.mentions = tuple(mentions)
 
     def _label(self) -> str:
         u = self.rnd.random()
@@ -385,7 +429,7 @@ class Simulation:
         c_rep = shares["repost"]
         c_reply = c_rep + shares["reply"]
         c_quote = c_reply + shares["quote"]
-        boost = {"seed": 12.0, "notable": 4.0, "wave": 4.0}.get(x.origin, 1.0)
+        mult = self.call_mult if x.origin == "seed" else self.notable_mult if x.origin in ("notable", "wave") else None
         nodes = [x]
         reposters = {x.author}
         indptr, followers = net.indptr, net.followers
@@ -400,14 +444,11 @@ class Simulation:
             if f == 0:
                 continue
             p = base * _EXPOSE[v.kind]
-            if j == 1 and boost != 1.0:
-                # a call to action asks for replies: boost replies most
-                k_rep = int(gen.binomial(f, min(0.5, p * c_rep * boost)))
-                k_reply = int(gen.binomial(f, min(0.5, p * shares["reply"] * boost * (25.0 / 12.0 if x.origin == "seed" else 1.0))))
-                k_other = int(gen.binomial(f, min(0.5, p * (1 - c_reply))))
-                kinds = ["repost"] * k_rep + ["reply"] * k_reply
-                for _ in range(k_other):
-                    kinds.append("quote" if rnd.random() * (1 - c_reply) < shares["quote"] else "adopt")
+            if j == 1 and mult is not None:
+                # the call (and notables' posts) draw each kind of response at its own multiple
+                kinds = []
+                for kind in ("repost", "reply", "quote", "adopt"):
+                    kinds += [kind] * int(gen.binomial(f, min(0.5, p * shares[kind] * mult[kind])))
             else:
                 k = int(gen.binomial(f, min(1.0, p)))
                 if k == 0:
@@ -415,7 +456,8 @@ class Simulation:
                 kinds = []
                 for _ in range(k):
                     r = rnd.random()
-                    kinds.append("repost" if r < c_rep else "reply" if r < c_reply else "quote" if r < c_quote else "adopt")
+                    kinds.append("repost" if r < c_rep else "reply" if r < c_reply
+                                 else "quote" if r < c_quote else "adopt")
             for kind in kinds:
                 a = int(followers[lo + rnd.randrange(f)])
                 med, sig = _DELAY[kind]
@@ -446,16 +488,20 @@ class Simulation:
                 x.n_repost += 1
                 last = max(last, t)
                 self._push(t, c)
-        x.n_like = x.n_repost * rnd.randint(1, 4) + x.n_reply // 2 + int(gen.poisson(0.3 + 0.002 * net.n_followers[x.author]))
+        x.n_like = (x.n_repost * rnd.randint(1, 4) + x.n_reply // 2
+                    + int(gen.poisson(0.3 + 0.002 * net.n_followers[x.author])))
         self._last_child = last
 
     # ---- the stream ---------------------------------------------------------
 
-    def events(self, assign_id: Callable[[Post], None]) -> Iterator[Post | Delete]:
+    def events(self, assign_id: Callable[[Post], None],
+               keep: Callable[[Post], bool] | None = None) -> Iterator[Post | Delete]:
         """Posts and deletions in time order, ``posts`` posts in all.
 
         ``assign_id`` gives each post its platform id as it is made (before its
-        offspring are drawn, since they refer to it).
+        offspring are drawn, since they refer to it). ``keep`` decides whether
+        the collection keeps a post (``Post.collected``; a deletion of a post
+        not kept carries ``collected`` False).
         """
         n = 0
         queue = self.queue
@@ -473,8 +519,6 @@ class Simulation:
             assign_id(p)
             if p.kind != "repost":
                 self._materialize(p)
-                if p.deleted_at is not None:
-                    self._push(p.deleted_at, Delete(p, p.deleted_at))
             seen = p.seen
             p.cascade = seen.cascade if seen is not None else p.id
             p.depth = seen.depth + 1 if seen is not None else 0
@@ -482,6 +526,11 @@ class Simulation:
                 x = p.parent
                 assert x is not None
                 p.label, p.first_time, p.text, p.tags, p.lang = x.label, x.first_time, x.text, x.tags, x.lang
+                p.mentions, p.link = x.mentions, x.link
+            if keep is not None:
+                p.collected = keep(p)
+            if p.deleted_at is not None:
+                self._push(p.deleted_at, Delete(p, p.deleted_at))
             if p.t >= self.onset and p.topic == "movement" and self.joined[p.author] < 0 and any(
                 tg[0].casefold() == self.tag_fold for tg in p.tags
             ):

@@ -17,27 +17,34 @@ from typing import Any
 import numpy as np
 
 from groundswell.errors import UsageError
+from groundswell.simulate.collection import Collection
 from groundswell.simulate.config import SimConfig
 from groundswell.simulate.network import build_network
 from groundswell.simulate.process import Delete, Simulation
-from groundswell.simulate.truth import TruthRecorder
+from groundswell.simulate.truth import TRUTH_DIR, TRUTH_FILES, TruthRecorder
 from groundswell.simulate.writers import WRITERS, write_follows
 
-
-_OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "truth.json", "follows.csv",
-                      "truth_posts.parquet", "truth_accounts.parquet"})
+_OUTPUTS = frozenset({"posts.jsonl", "posts.csv", "compliance.jsonl", "follows.csv"})
+# files of runs from before the truth moved into TRUTH_DIR (ingest reads them no longer)
+_OLD_TRUTH = frozenset(TRUTH_FILES)
 
 
 @dataclass
 class SimResult:
-    """What a run wrote: the directory, the files, and the summary truth (truth.json's
+    """What a run wrote: the directory, the data files, and the summary truth (truth.json's
     content; its ``deleted`` list is a :class:`~groundswell.simulate.truth.DeletedList`,
-    read back from truth.json when used)."""
+    read back from truth.json when used). The truth files are in :attr:`truth_dir`."""
 
     out: Path
     files: list[Path]
     truth: dict[str, Any] = field(repr=False)
     seconds: float = 0.0
+
+    @property
+    def truth_dir(self) -> Path:
+        """``out/.truth``: truth.json, truth_posts.parquet, truth_accounts.parquet (hidden, so ingest
+        of ``out`` skips them)."""
+        return self.out / TRUTH_DIR
 
     @property
     def posts(self) -> int:
@@ -46,9 +53,11 @@ class SimResult:
     def summary(self) -> str:
         t = self.truth
         rate = self.posts / self.seconds if self.seconds > 0 else 0.0
+        kept = t.get("collection", {}).get("posts_collected", self.posts)
         return (
             f"simulated {self.posts} {t['format']} posts of #{t['hashtag']} "
-            f"({t['counts']['by_topic'].get('movement', 0)} in the movement, onset {t['onset']}, "
+            + (f"({kept} collected) " if kept != self.posts else "")
+            + f"({t['counts']['by_topic'].get('movement', 0)} in the movement, onset {t['onset']}, "
             f"takeoff {t['takeoff']['at']}) in {self.seconds:.1f} s ({rate:,.0f} posts/s) -> {self.out}"
         )
 
@@ -69,8 +78,13 @@ def simulate(cfg: SimConfig | None = None, out: str | Path = ".", **options: Any
         raise UsageError(f"cannot create --out {out}: {e.strerror}") from None
     for old in out.iterdir():  # a previous run's files would be read with this one's
         base = old.name.removesuffix(".gz").removesuffix(".zst")
-        if old.is_file() and base in _OUTPUTS:
+        if old.is_file() and (base in _OUTPUTS or base in _OLD_TRUTH):
             old.unlink()
+    truth_dir = out / TRUTH_DIR
+    if truth_dir.is_dir():
+        for old in truth_dir.iterdir():
+            if old.is_file() and (old.name in TRUTH_FILES or old.name.startswith("tmp")):
+                old.unlink()
     # The run makes no reference cycles (only its ~400 setup objects are cyclic), but
     # the collector would walk every post in flight again and again: at 10M posts
     # that was a quarter of the time, growing with posts per hour. Off for the run.
@@ -91,19 +105,23 @@ def _run(cfg: SimConfig, out: Path) -> SimResult:
     net = build_network(cfg, np.random.default_rng([cfg.seed, 1]))
     sim = Simulation(cfg, net)
     writer = WRITERS[cfg.format](out, cfg, net, sim.end)
-    rec = TruthRecorder(out, cfg, net, sim, writer)
+    coll = Collection(cfg)
+    rec = TruthRecorder(out, cfg, net, sim, writer, coll)
     step = max(10_000, cfg.posts // 20)
-    for ev in sim.events(writer.assign):
+    for ev in sim.events(writer.assign, coll.keep):
         if isinstance(ev, Delete):
-            writer.delete(ev)
-            rec.delete(ev)
+            if ev.collected:  # a deletion is seen only for a post the archive holds
+                writer.delete(ev)
+                rec.delete(ev)
             continue
-        writer.post(ev)
+        if ev.collected:
+            writer.post(ev)
         rec.post(ev)
         if progress and (ev.i + 1) % step == 0:
             el = time.perf_counter() - t0
             print(f"simulate: {ev.i + 1:,}/{cfg.posts:,} posts, {(ev.i + 1) / el:,.0f}/s", file=sys.stderr)
     writer.close(rec.last_ms)
-    writer.files.append(write_follows(out, net, writer))
+    if writer.writes_follows:
+        writer.files.append(write_follows(out, net, writer))
     truth = rec.close(writer.files)
     return SimResult(out=out, files=list(writer.files), truth=truth, seconds=time.perf_counter() - t0)

@@ -112,7 +112,8 @@ _T: dict[str, dict[str, list[str]]] = {
         "opposition": ["Une accusation n'est pas une preuve.", "Ce mouvement va trop loin."],
         "other": ["Ce mot-clé est partout aujourd'hui.", "Que se passe-t-il ce soir ?"],
         "call": ["Si toutes celles qui ont été harcelées répondaient par deux mots, on verrait l'ampleur du problème."],
-        "chatter": ["Quel match hier soir.", "Le café d'abord.", "Nouvel épisode ce soir.", "Rien de prévu ce week-end."],
+        "chatter": ["Quel match hier soir.", "Le café d'abord.", "Nouvel épisode ce soir.",
+                    "Rien de prévu ce week-end."],
     },
     "es": {
         "disclosure": ["Yo también, {when}. {who}, {where}.", "Me pasó {where}, {when}."],
@@ -122,7 +123,8 @@ _T: dict[str, dict[str, list[str]]] = {
         "opposition": ["Una acusación no es una prueba.", "Esta campaña ya se pasó de la raya."],
         "other": ["Esta etiqueta está en todas partes hoy.", "¿Qué está pasando esta noche?"],
         "call": ["Si todas las personas acosadas respondieran con dos palabras, veríamos el tamaño del problema."],
-        "chatter": ["Qué partido anoche.", "Primero el café.", "Nuevo episodio esta noche.", "Nada de planes este finde."],
+        "chatter": ["Qué partido anoche.", "Primero el café.", "Nuevo episodio esta noche.",
+                    "Nada de planes este finde."],
     },
     "de": {
         "disclosure": ["Ich auch, {when}. {who}, {where}.", "Mir ist es {where} passiert, {when}."],
@@ -132,7 +134,8 @@ _T: dict[str, dict[str, list[str]]] = {
         "opposition": ["Eine Anschuldigung ist kein Beweis.", "Diese Kampagne geht zu weit."],
         "other": ["Dieser Hashtag ist heute überall.", "Was ist heute Abend los?"],
         "call": ["Wenn alle Betroffenen mit zwei Worten antworten würden, sähe man das Ausmaß."],
-        "chatter": ["Was für ein Spiel gestern.", "Erst mal Kaffee.", "Neue Folge heute Abend.", "Keine Pläne am Wochenende."],
+        "chatter": ["Was für ein Spiel gestern.", "Erst mal Kaffee.", "Neue Folge heute Abend.",
+                    "Keine Pläne am Wochenende."],
     },
 }
 

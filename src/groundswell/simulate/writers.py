@@ -29,6 +29,21 @@ read them:
                 country, hashtags, reply_to_id, reply_to_author_id,
                 repost_of_id, quote_of_id, conversation_id and counts. Deleted
                 posts are in the file; the truth lists them.
+``csv-scraped`` ``posts.csv`` as the GetOldTweets scrapes of 2017 were saved
+                (the columns of ``metoo-getoldtweets-2017``): tweet_id,
+                created_at_utc, date_as_scraped (US Eastern), username,
+                text, retweets, favorites, mentions, hashtags, geo,
+                permalink. No reference columns and no user ids: a reply is
+                its leading "@ name", a repost an "RT @ name:" row, a quote
+                or link the status URL in the text; GetOldTweets' quirks are
+                kept ("# MeToo" and "@ name" detached in the text, bare '#'
+                and '@' marks in the hashtags and mentions columns, the
+                replied-to name after the author's in username). No
+                follows.csv (a scrape has no follower graph).
+
+Mentions and links (:mod:`.process`) are written into the text after the
+post's own words, with the entities/facets each platform gives them (Twitter:
+``t.co`` links with the status URL as ``expanded_url``).
 
 Everything written is a pure function of the simulation, so the same
 arguments give byte-identical files (gzip is written with mtime 0).
@@ -39,10 +54,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from datetime import datetime, timezone
+import re
+from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import orjson
@@ -52,7 +68,7 @@ from groundswell.simulate.config import COMMUNITIES, SimConfig
 from groundswell.simulate.network import Network
 from groundswell.simulate.process import HOUR_MS, Delete, Post
 
-_UTC = timezone.utc
+_UTC = UTC
 _SOURCES = ("Twitter for iPhone", "Twitter for Android", "Twitter Web App", "TweetDeck")
 _SOURCE_URLS = (
     "http://twitter.com/download/iphone",
@@ -84,7 +100,8 @@ def open_out(path: Path, compress: str | None) -> tuple[IO[bytes], Path]:
         raw = open(path, "wb")  # noqa: SIM115 - closed with the gzip stream below
         gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
         gz._gs_raw = raw  # type: ignore[attr-defined]
-        return gz, path
+        # a GzipFile is a binary file (io.BufferedIOBase), though not nominally a typing.IO
+        return cast(IO[bytes], gz), path
     if compress == "zst":
         import zstandard
 
@@ -115,11 +132,18 @@ def v1_time(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, _UTC).strftime("%a %b %d %H:%M:%S +0000 %Y")
 
 
+def _tco(url: str) -> str:
+    """A t.co-style short link for ``url`` (Twitter shows every link so)."""
+    return "https://t.co/" + ids.cid(url)[7:17]
+
+
 class Writer:
     """Base: account ids and handles, collection time, output files."""
 
     name = ""
     platform = "twitter"  # the platform ingest stores the posts under
+    writes_follows = True  # follows.csv beside the posts
+    short_links = False  # links in the text as t.co (expanded in the entities)
 
     def __init__(self, out: Path, cfg: SimConfig, net: Network, window_end_ms: int) -> None:
         self.out = out
@@ -146,6 +170,33 @@ class Writer:
     def assign(self, p: Post) -> None:
         self.counter += 1
         p.id = ids.snowflake(p.t, self.counter)
+
+    def mention_name(self, a: int) -> str:
+        """How a mention of ``a`` is written after the '@'."""
+        return self.net.handle(a)
+
+    def status_url(self, x: Post) -> str:
+        """The public URL of post ``x`` (what a link to it looks like)."""
+        return f"https://twitter.com/{self.net.handle(x.author)}/status/{x.id}"
+
+    def full_text(self, p: Post) -> tuple[str, list[tuple[int, int, int]], list[tuple[str, str, int, int]]]:
+        """``p.text`` with its mentions and link appended: (text, [(account, start, end)],
+        [(url, as shown, start, end)]); the hashtag spans of ``p.tags`` stay valid."""
+        text = p.text
+        mentions = []
+        for a in p.mentions:
+            tok = "@" + self.mention_name(a)
+            text += " "
+            mentions.append((a, len(text), len(text) + len(tok)))
+            text += tok
+        urls = []
+        if p.link is not None:
+            url = self.status_url(p.link)
+            shown = _tco(url) if self.short_links else url
+            text += " "
+            urls.append((url, shown, len(text), len(text) + len(shown)))
+            text += shown
+        return text, mentions, urls
 
     def post(self, p: Post) -> None:
         raise NotImplementedError
@@ -198,6 +249,7 @@ class _ComplianceMixin:
 
 class TwitterV2Writer(_ComplianceMixin, Writer):
     name = "twitter-v2"
+    short_links = True
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
@@ -272,13 +324,19 @@ class TwitterV2Writer(_ComplianceMixin, Writer):
             elif p.kind == "quote":
                 assert p.parent is not None
                 refs.append({"type": "quoted", "id": p.parent.id})
-        t["text"] = prefix + p.text
+        body, extra, urls = self.full_text(p)
+        t["text"] = prefix + body
+        off = len(prefix)
+        mentions += [{"start": s + off, "end": e + off, "username": net.handle(a), "id": self.account_id(a)}
+                     for a, s, e in extra]
         ents: dict[str, Any] = {}
         if p.tags:
-            off = len(prefix)
             ents["hashtags"] = [{"start": s + off, "end": e + off, "tag": tag} for tag, s, e in p.tags]
         if mentions:
             ents["mentions"] = mentions
+        if urls:
+            ents["urls"] = [{"start": s + off, "end": e + off, "url": shown, "expanded_url": url,
+                             "display_url": url.split("://", 1)[1][:26] + "…"} for url, shown, s, e in urls]
         if ents:
             t["entities"] = ents
         t["public_metrics"] = metrics
@@ -306,7 +364,7 @@ class TwitterV2Writer(_ComplianceMixin, Writer):
         self.pages += 1
         newest = self.page[-1]
         retrieved = max(self.collected_ms, newest.t + HOUR_MS)
-        page = {
+        page: dict[str, Any] = {
             "data": data,
             "includes": {
                 "users": [self._user(a) for a in users],
@@ -344,6 +402,7 @@ class TwitterV2Writer(_ComplianceMixin, Writer):
 
 class TwitterV1Writer(_ComplianceMixin, Writer):
     name = "twitter-v1"
+    short_links = True
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
@@ -404,7 +463,9 @@ class TwitterV1Writer(_ComplianceMixin, Writer):
             prefix = f"@{h} "
             mentions.append(self._mention(x.author, 0))
         off = len(prefix)
-        text = prefix + p.text
+        body, extra, urls = self.full_text(p)
+        text = prefix + body
+        mentions += [self._mention(a, s + off) for a, s, _ in extra]
         t: dict[str, Any] = {
             "created_at": v1_time(p.t),
             "id": int(p.id),
@@ -416,7 +477,8 @@ class TwitterV1Writer(_ComplianceMixin, Writer):
                 "hashtags": [{"text": tag, "indices": [s + off, e + off]} for tag, s, e in p.tags],
                 "symbols": [],
                 "user_mentions": mentions,
-                "urls": [],
+                "urls": [{"url": shown, "expanded_url": url, "display_url": url.split("://", 1)[1][:26] + "…",
+                          "indices": [s + off, e + off]} for url, shown, s, e in urls],
             },
             "source": f'<a href="{_SOURCE_URLS[src]}" rel="nofollow">{_SOURCES[src]}</a>',
             "in_reply_to_status_id": int(x.id) if p.kind == "reply" and x else None,
@@ -494,6 +556,12 @@ class BlueskyWriter(Writer):
     def account_handle(self, a: int) -> str:
         return f"{self.net.handle(a).lower()}.bsky.social"
 
+    def mention_name(self, a: int) -> str:
+        return self.account_handle(a)
+
+    def status_url(self, x: Post) -> str:
+        return f"https://bsky.app/profile/{self.account_handle(x.author)}/post/{x.id.rsplit('/', 1)[1]}"
+
     def assign(self, p: Post) -> None:
         self.counter += 1
         coll = self.REPOST if p.kind == "repost" else self.POST
@@ -535,13 +603,17 @@ class BlueskyWriter(Writer):
             record = {"$type": self.POST, "createdAt": iso_ms(p.t)}
             if p.kind == "quote" and p.parent is not None:
                 record["embed"] = {"$type": "app.bsky.embed.record", "record": self._ref(p.parent)}
-            if p.tags:
-                text = p.text
+            text, extra, urls = self.full_text(p)
+            spans = [(s, e, {"$type": "app.bsky.richtext.facet#tag", "tag": tag}) for tag, s, e in p.tags]
+            spans += [(s, e, {"$type": "app.bsky.richtext.facet#mention", "did": self.account_id(a)})
+                      for a, s, e in extra]
+            spans += [(s, e, {"$type": "app.bsky.richtext.facet#link", "uri": url}) for url, _, s, e in urls]
+            if spans:
                 facets = []
-                for tag, s, e in p.tags:
+                for s, e, feature in spans:
                     bs = len(text[:s].encode())
                     facets.append({
-                        "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": tag}],
+                        "features": [feature],
                         "index": {"byteEnd": bs + len(text[s:e].encode()), "byteStart": bs},
                     })
                 record["facets"] = facets
@@ -552,7 +624,7 @@ class BlueskyWriter(Writer):
                     "parent": self._ref(p.parent),
                     "root": {"cid": ids.cid(root), "uri": root},
                 }
-            record["text"] = p.text
+            record["text"] = text
         ev = {
             "did": did,
             "time_us": time_us,
@@ -586,7 +658,8 @@ class BlueskyWriter(Writer):
 
 
 def _html_escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#39;"))
 
 
 class MastodonWriter(Writer):
@@ -610,6 +683,9 @@ class MastodonWriter(Writer):
 
     def local_account_id(self, a: int) -> str:
         return ids.mastodon_id(int(self.net.created_ms[a]), a)
+
+    def status_url(self, x: Post) -> str:
+        return f"https://{self.domain(x.author)}/@{self.net.handle(x.author)}/{x.x}"
 
     def assign(self, p: Post) -> None:
         """``p.id`` is the status uri (its ActivityPub id); ``p.x`` the server's numeric id."""
@@ -659,21 +735,37 @@ class MastodonWriter(Writer):
             "fields": self._fields(a, created),
         }
 
+    def _mention(self, a: int) -> tuple[str, dict[str, Any]]:
+        h = self.net.handle(a)
+        url = f"https://{self.domain(a)}/@{h}"
+        html = f'<span class="h-card" translate="no"><a href="{url}" class="u-url mention">@<span>{h}</span></a></span>'
+        return html, {"id": self.local_account_id(a), "username": h, "url": url, "acct": h}
+
     def _content(self, p: Post) -> tuple[str, list[dict[str, Any]]]:
-        net = self.net
         parts = ["<p>"]
         mentions = []
         if p.kind == "reply" and p.parent is not None:
-            a = p.parent.author
-            h = net.handle(a)
-            url = f"https://{self.domain(a)}/@{h}"
-            parts.append(f'<span class="h-card" translate="no"><a href="{url}" class="u-url mention">@<span>{h}</span></a></span> ')
-            mentions.append({"id": self.local_account_id(a), "username": h, "url": url, "acct": h})
-        text = p.text
-        pos = 0
+            html, m = self._mention(p.parent.author)
+            parts.append(html + " ")
+            mentions.append(m)
+        text, extra, urls = self.full_text(p)
+        spans: list[tuple[int, int, str]] = []
         for tag, s, e in p.tags:
+            spans.append((s, e, f'<a href="https://{MASTODON_HOME}/tags/{tag}" class="mention hashtag" '
+                                f'rel="tag">#<span>{tag}</span></a>'))
+        for a, s, e in extra:
+            html, m = self._mention(a)
+            spans.append((s, e, html))
+            mentions.append(m)
+        for url, _, s, e in urls:
+            scheme, rest = url.split("://", 1)
+            spans.append((s, e, f'<a href="{url}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
+                                f'<span class="invisible">{scheme}://</span>'
+                                f'<span class="">{_html_escape(rest)}</span></a>'))
+        pos = 0
+        for s, e, html in sorted(spans):
             parts.append(_html_escape(text[pos:s]))
-            parts.append(f'<a href="https://{MASTODON_HOME}/tags/{tag}" class="mention hashtag" rel="tag">#<span>{tag}</span></a>')
+            parts.append(html)
             pos = e
         parts.append(_html_escape(text[pos:]))
         parts.append("</p>")
@@ -709,7 +801,8 @@ class MastodonWriter(Writer):
             "muted": False, "bookmarked": False, "content": content, "filtered": [], "reblog": None,
             "application": {"name": "Web", "website": None} if d == MASTODON_HOME else None,
             "account": self._acct(p.author), "media_attachments": [], "mentions": mentions,
-            "tags": [{"name": tag.lower(), "url": f"https://{MASTODON_HOME}/tags/{tag.lower()}"} for tag, _, _ in p.tags],
+            "tags": [{"name": tag.lower(), "url": f"https://{MASTODON_HOME}/tags/{tag.lower()}"}
+                     for tag, _, _ in p.tags],
             "emojis": [],
             "quote": {"state": "accepted", "quoted_status": self._frag(x)} if p.kind == "quote" and x else None,
             "card": None, "poll": None,
@@ -742,7 +835,7 @@ class CsvWriter(Writer):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self.raw = self._open("posts.csv")
-        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)  # type: ignore[arg-type]
+        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)
         self.w = csv.writer(self.fh, lineterminator="\n")
         self.w.writerow(CSV_COLUMNS)
 
@@ -750,7 +843,7 @@ class CsvWriter(Writer):
         x = p.parent
         src = x if p.kind == "repost" and x is not None else p
         self.w.writerow((
-            p.id, self.net.handle(p.author), self.account_id(p.author), iso_ms(p.t), p.text, p.lang,
+            p.id, self.net.handle(p.author), self.account_id(p.author), iso_ms(p.t), self.full_text(p)[0], p.lang,
             self.net.country[p.author], " ".join(t for t, _, _ in p.tags),
             x.id if p.kind == "reply" and x else "",
             self.account_id(x.author) if p.kind == "reply" and x else "",
@@ -759,6 +852,74 @@ class CsvWriter(Writer):
             p.conv if p.kind == "reply" else p.id,
             src.n_repost, 0 if p.kind == "repost" else p.n_reply,
             0 if p.kind == "repost" else p.n_like, 0 if p.kind == "repost" else p.n_quote,
+        ))
+
+    def close(self, last_ms: int) -> None:
+        self.fh.flush()
+        self.fh.detach()
+        close_out(self.raw)
+
+
+# ---------------------------------------------------------------------------
+# GetOldTweets-like scrape (the layout of shared/data/metoo-getoldtweets-2017)
+
+SCRAPED_COLUMNS = ("tweet_id", "created_at_utc", "date_as_scraped", "username", "text", "retweets", "favorites",
+                   "mentions", "hashtags", "geo", "permalink")
+_DETACH = re.compile(r"(?<![\w/])([#@])(?=\w)")
+
+
+def _eastern(ms: int) -> str:
+    """US Eastern local time, as GetOldTweets stored its dates."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        tz: Any = ZoneInfo("America/New_York")
+    except Exception:  # noqa: BLE001 - no time zone data: EST all year
+        from datetime import timedelta
+
+        tz = timezone(timedelta(hours=-5))
+    return datetime.fromtimestamp(ms // 1000, _UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class ScrapedCsvWriter(Writer):
+    """Search results as GetOldTweets scraped them: no reference columns, no user ids."""
+
+    name = "csv-scraped"
+    writes_follows = False
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.raw = self._open("posts.csv")
+        self.fh = io.TextIOWrapper(self.raw, encoding="utf-8", newline="", write_through=False)
+        self.w = csv.writer(self.fh, lineterminator="\n")
+        self.w.writerow(SCRAPED_COLUMNS)
+
+    def _make_account_id(self, a: int) -> str:
+        """What ingest stores without a user-id column: the lower-cased handle."""
+        return self.net.handle(a).lower()
+
+    def post(self, p: Post) -> None:
+        net, x = self.net, p.parent
+        h = net.handle(p.author)
+        body, extra, urls = self.full_text(p)
+        n_mentions = len(extra)
+        username = h
+        if p.kind == "repost" and x is not None:
+            body = f"RT @{net.handle(x.author)}: {body}"
+            n_mentions += 1
+        elif p.kind == "reply" and x is not None:
+            body = f"@{net.handle(x.author)} {body}"
+            n_mentions += 1
+            username = f"{h} {net.handle(x.author)}"  # GetOldTweets: several names, the author's first
+        elif p.kind == "quote" and x is not None:
+            body = f"{body} {self.status_url(x)}"  # a quote shows as the quoted tweet's URL
+        text = _DETACH.sub(r"\1 ", body)
+        rep = p.kind == "repost"
+        self.w.writerow((
+            p.id, iso_ms(p.t), _eastern(p.t), username, text,
+            0 if rep else p.n_repost, 0 if rep else p.n_like,
+            " ".join("@" for _ in range(n_mentions)), " ".join("#" for _ in p.tags), "",
+            f"https://twitter.com/{h}/status/{p.id}",
         ))
 
     def close(self, last_ms: int) -> None:
@@ -795,4 +956,5 @@ WRITERS: dict[str, type[Writer]] = {
     "bluesky": BlueskyWriter,
     "mastodon": MastodonWriter,
     "csv": CsvWriter,
+    "csv-scraped": ScrapedCsvWriter,
 }

@@ -20,13 +20,15 @@ it Arrow tables or :class:`Select` queries to write, never the other way round.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from groundswell import model
+from groundswell.addresses import link_statuses
 from groundswell.errors import StoreError
 from groundswell.model import Select  # noqa: F401 - written by write_batch; formats build them
 
@@ -429,6 +431,8 @@ class Store:
         dels = got_dels if isinstance(got_dels, pa.Table) else None
         if (dels is not None and dels.num_rows) or (posts is not None and posts.num_rows):
             self._apply_deletions(posts, dels)
+        if posts is not None and posts.num_rows:  # Mastodon replies to the stored parents' URIs
+            link_statuses(con, posts)
         new_pages = tables.get("pages")
         if isinstance(new_pages, pa.Table) and new_pages.num_rows:
             self._drop_unused_pages(new_pages)
@@ -539,7 +543,7 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

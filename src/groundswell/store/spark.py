@@ -34,8 +34,8 @@ import os
 import re
 import sys
 import tempfile
-import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -73,7 +73,7 @@ def require_pyspark() -> None:
 def is_uri(path: str) -> bool:
     """True for a URI with a scheme other than file: (s3a://, gs://, hdfs://, abfss://...)."""
     m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://", path)
-    return bool(m) and m.group(1).lower() != "file"
+    return m is not None and m.group(1).lower() != "file"
 
 
 def _local(path: str) -> str:
@@ -384,7 +384,7 @@ class SparkStore:
             self.spark.stop()
             self._owns = False
 
-    def __enter__(self) -> "SparkStore":
+    def __enter__(self) -> SparkStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

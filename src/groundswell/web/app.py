@@ -39,13 +39,17 @@ import secrets
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from groundswell.errors import GroundswellError, UsageError
 from groundswell.hosts import is_loopback
 from groundswell.web.security import CSP, Guard, HostCheck, Slots, capped
+
+if TYPE_CHECKING:
+    from groundswell.privacy.pseudonyms import LabelIndex
 
 __all__ = ["create_app", "Dashboard", "OPENAPI", "CSP"]
 
@@ -165,7 +169,7 @@ class Dashboard:
         self._cache: collections.OrderedDict[Any, Any] = collections.OrderedDict()
         self._cache_size = cache
         self._db = store.con.execute("SELECT current_database()").fetchone()[0]
-        self._label_index: Any = None
+        self._label_index: LabelIndex | None = None
 
     # -- helpers ------------------------------------------------------------
     def version(self) -> tuple[Any, ...]:
@@ -229,7 +233,7 @@ class Dashboard:
             return [r[0] for r in self.store.con.execute(
                 "SELECT lang FROM posts WHERE lang IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 30").fetchall()]
 
-    def _labels(self) -> Any:
+    def _labels(self) -> LabelIndex:
         """The store's label index (built on first use; see :class:`groundswell.privacy.pseudonyms.LabelIndex`)."""
         if self._label_index is None:
             from groundswell.privacy.pseudonyms import LabelIndex
@@ -245,8 +249,8 @@ class Dashboard:
             if ref.startswith("post-") and not pr.policy.identify:
                 return self._labels().post(ref)  # an indexed lookup, not a hash of every row
             row = self.store.con.execute(
-                "SELECT platform, id, author_id, author_handle FROM posts WHERE id = ? ORDER BY is_reference LIMIT 1",
-                [ref]).fetchone()
+                "SELECT platform, id, author_id, author_handle FROM posts WHERE id = ? "
+                "ORDER BY is_reference LIMIT 1", [ref]).fetchone()
             if row is None:
                 return None
             if pr.policy.identify or (row[2] is not None and pr.is_public(row[2], row[3], row[0])):
@@ -328,8 +332,8 @@ class Dashboard:
             prof = None
             if public and aid is not None:
                 row = self.store.con.execute(
-                    "SELECT handle, display_name, followers, verified FROM accounts_latest WHERE platform = ? AND id = ?",
-                    [plat, aid]).fetchone()
+                    "SELECT handle, display_name, followers, verified FROM accounts_latest "
+                    "WHERE platform = ? AND id = ?", [plat, aid]).fetchone()
                 if row:
                     prof = {"handle": row[0], "display_name": row[1], "followers": row[2], "verified": row[3]}
             stats = self.store.con.execute(
@@ -360,7 +364,8 @@ class Dashboard:
                     "board": [{"rank": r["rank"], "hashtag": r["hashtag"], "accounts": r["accounts"],
                                "score": r["score"]} for r in rows]}
         with self.lock:
-            row = self.store.con.execute("SELECT max(created_at), count(*) FROM posts WHERE NOT is_reference").fetchone()
+            row = self.store.con.execute(
+                "SELECT max(created_at), count(*) FROM posts WHERE NOT is_reference").fetchone()
             last, n = row if row else (None, 0)
             if last is None:
                 return {"source": "store", "as_of": None, "posts": 0, "board": []}
@@ -393,7 +398,9 @@ class Dashboard:
             conds.append("lower(lang) = ?")
             params.append(p["lang"].lower())
         with self.lock:
-            rel = sql.con(self.store).sql("SELECT * EXCLUDE (raw) FROM posts WHERE " + " AND ".join(conds)
+            # the original object (and its pointer into the stored pages) is never shown
+            hidden = "raw, raw_page, raw_at" if self.store.has_pages() else "raw"
+            rel = sql.con(self.store).sql(f"SELECT * EXCLUDE ({hidden}) FROM posts WHERE " + " AND ".join(conds)
                                           + " ORDER BY platform, created_at, id", params=params)
             t = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
             t = privacy.pseudonymize_table(self.store, t, pseudonymizer=self.presenter.ps, kind="posts",
@@ -423,7 +430,8 @@ class Dashboard:
 
 # --------------------------------------------------------------------------- OpenAPI
 
-def _op(summary: str, params: list[str], content: str = "application/json", path_param: str | None = None) -> dict[str, Any]:
+def _op(summary: str, params: list[str], content: str = "application/json",
+        path_param: str | None = None) -> dict[str, Any]:
     docs = {
         "hashtag": ("the movement's hashtag (repeat or comma-separate for a set)", True, {"type": "string"}),
         "start": ("only posts from this UTC time (ISO 8601)", False, {"type": "string", "format": "date-time"}),
@@ -493,7 +501,7 @@ def create_app(store: Any, *, token: str | None = None, identify: bool = False, 
         import jinja2
         from starlette.applications import Starlette
         from starlette.requests import Request
-        from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+        from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
         from starlette.routing import Route
     except ModuleNotFoundError as e:
         raise UsageError(f"the dashboard needs {e.name}: {INSTALL}") from None

@@ -24,7 +24,8 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from groundswell.hosts import HostCheck, Slots, local_path, same_secret
