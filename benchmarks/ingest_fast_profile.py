@@ -30,10 +30,11 @@ def chunks(path: str, chunk_bytes: int):
             nums.append(n)
             size += len(line)
             if size >= chunk_bytes:
-                yield pa.table({"line": pa.array(nums, pa.int64()), "text": texts})
+                yield pa.table({"line": pa.array(nums, pa.int64()), "page": pa.array(nums, pa.int64()),
+                                "text": texts})
                 texts, nums, size = [], [], 0
     if texts:
-        yield pa.table({"line": pa.array(nums, pa.int64()), "text": texts})
+        yield pa.table({"line": pa.array(nums, pa.int64()), "page": pa.array(nums, pa.int64()), "text": texts})
 
 
 def main() -> None:

@@ -79,7 +79,7 @@ def test_sightings_of_one_post_in_a_batch_merge_in_order(db: Path) -> None:
     with open_store(db) as st:
         st.write_batch({"posts": records_to_table("posts", [stored])})
         st.write_batch({"posts": records_to_table("posts", batch)})
-        got = st.sql("SELECT * FROM posts ORDER BY id").to_pylist()
+        got = st.with_raw(st.sql("SELECT * FROM posts ORDER BY id")).to_pylist()
     want = stored
     for r in batch[1:]:
         want = merge_post(want, r)

@@ -16,13 +16,16 @@ import csv
 import itertools
 import os
 import sys
-from typing import IO, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
 
+from groundswell import model
 from groundswell.errors import UsageError
 from groundswell.store.duck import UNKNOWN_TIME, Store
+from groundswell.store.pages import PageReader, fill_raw, fill_rows
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 TABLES = ("posts", "accounts", "volumes", "deletions", "follows", "rejects")
@@ -70,13 +73,18 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
             return write(_twarc_csv_batches(store, include_referenced, notes), fmt, output, "twarc-csv", transform,
                          empty=twarc_csv_empty())
     where, params = _where(platform, include_referenced) if table == "posts" else ("", [])
-    cols = "*" if raw or table not in ("posts", "accounts") else "* EXCLUDE (raw)"
-    if table == "accounts":  # the store's mark for "observed at an unknown time" is written as NULL
-        cols += (f" REPLACE (CASE WHEN observed_at = TIMESTAMP '{UNKNOWN_TIME}' THEN NULL "
-                 "ELSE observed_at END AS observed_at)")
+    paged = table in ("posts", "accounts")
+    if paged:  # the model's columns: raw, when asked for, read through the pages
+        names = [f'"{n}"' for n in model.SCHEMAS[table].names if n != "raw"]
+        if table == "accounts":  # the store's mark for "observed at an unknown time" is written as NULL
+            names = [(f"CASE WHEN observed_at = TIMESTAMP '{UNKNOWN_TIME}' THEN NULL ELSE observed_at END "
+                      "AS observed_at") if n == '"observed_at"' else n for n in names]
+        cols = ", ".join(names + ([store.raw_sql()] if raw else []))
+    else:
+        cols = "*"
     order = "platform, created_at, id" if table == "posts" else "ALL"
     query = f"SELECT {cols} FROM {table}{where} ORDER BY {order}"
-    if transform is None and fmt == "parquet":
+    if transform is None and fmt == "parquet" and not (raw and paged):
         # nothing to change on the way: let DuckDB write it
         n = store.con.execute(f"SELECT count(*) FROM ({query})", params).fetchall()[0][0]
         store.con.execute(f"COPY ({query}) TO '{output.replace(chr(39), chr(39) * 2)}' "
@@ -85,8 +93,13 @@ def export(store: Store, fmt: str, output: str, *, table: str = "posts", platfor
     cur = store.con.cursor()  # a cursor of its own: a transform may query the store between batches
     try:
         reader = cur.sql(query, params=params or None).to_arrow_reader(CHUNK)
-        batches = (pa.Table.from_batches([b]) for b in reader)
-        return write(batches, fmt, output, table, transform, empty=reader.schema.empty_table())
+        batches: Iterator[pa.Table] = (pa.Table.from_batches([b]) for b in reader)
+        empty = reader.schema.empty_table()
+        if raw and paged:
+            pr = PageReader(store.con)
+            batches = (fill_raw(store.con, b, pr) for b in batches)
+            empty = fill_raw(store.con, empty)
+        return write(batches, fmt, output, table, transform, empty=empty)
     finally:
         cur.close()
 
@@ -182,9 +195,11 @@ def _twarc_csv_batches(store: Store, include_referenced: bool,
     cur = store.con.cursor()
     pages = _Pages()
     try:
-        res = cur.execute(
-            f"SELECT * FROM posts{where} ORDER BY source_file, source_line, created_at DESC, id DESC", params)
+        cols = ", ".join(f'"{n}"' for n in model.SCHEMAS["posts"].names if n != "raw")
+        res = cur.execute(f"SELECT {cols}, {store.raw_sql()} FROM posts{where} "
+                          "ORDER BY source_file, source_line, created_at DESC, id DESC", params)
         names = [d[0] for d in res.description]
+        pr = PageReader(store.con)
         group: list[dict[str, Any]] = []
         key: Any = None
         out: list[list[str]] = []
@@ -193,7 +208,7 @@ def _twarc_csv_batches(store: Store, include_referenced: bool,
                 p = dict(zip(names, r))
                 k = (p.get("source_file"), (int(p.get("source_line") or 1) - 1) // tc.BATCH_LINES)
                 if group and k != key:
-                    out += _twarc_rows(store, group, tc, pages)
+                    out += _twarc_rows(store, fill_rows(store.con, group, pr), tc, pages, pr)
                     group = []
                     if len(out) >= CHUNK:
                         yield _string_table(out, tc.COLUMNS)
@@ -201,7 +216,7 @@ def _twarc_csv_batches(store: Store, include_referenced: bool,
                 key = k
                 group.append(p)
         if group:
-            out += _twarc_rows(store, group, tc, pages)
+            out += _twarc_rows(store, fill_rows(store.con, group, pr), tc, pages, pr)
         if out:
             yield _string_table(out, tc.COLUMNS)
     finally:
@@ -445,7 +460,8 @@ def _media_from_posts(posts: list[dict[str, Any]], tweets: dict[str, Any]) -> di
     return out
 
 
-def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pages: _Pages) -> list[list[str]]:
+def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pages: _Pages,
+                pr: PageReader) -> list[list[str]]:
     """The rows of one twarc-csv batch (posts from one input file's 100 lines, or others)."""
     from groundswell.errors import RecordError
     from groundswell.formats.base import iso_time
@@ -467,11 +483,14 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pages: _Page
     ref_posts: list[dict[str, Any]] = []
     missing = [i for i in ref_ids if i not in tweets]
     if missing:
-        for pid, raw, media in store.con.execute(
-                "SELECT id, raw, media FROM posts WHERE platform = 'twitter' AND raw IS NOT NULL AND id IN "
-                "(SELECT unnest(?::VARCHAR[]))", [missing]).fetchall():
-            tweets[pid] = orjson.loads(raw)
-            ref_posts.append({"id": pid, "media": media})
+        cur = store.con.execute(
+            f"SELECT id, {store.raw_sql()}, media FROM posts WHERE platform = 'twitter' AND {store.has_raw_sql()} "
+            "AND id IN (SELECT unnest(?::VARCHAR[]))", [missing])
+        got = [dict(zip(("id", "raw", "raw_page", "raw_at", "media"), x)) for x in cur.fetchall()]
+        for r in fill_rows(store.con, got, pr):
+            if r["raw"] is not None:
+                tweets[r["id"]] = orjson.loads(r["raw"])
+                ref_posts.append({"id": r["id"], "media": r["media"]})
     user_ids = set()
     for t in tweets.values():
         if isinstance(t, dict):
@@ -484,10 +503,15 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pages: _Page
     latest: dict[str, Any] = {}
     observed: dict[tuple[str, Any], Any] = {}
     if user_ids:
-        for uid, when, raw in store.con.execute(
-                "SELECT id, observed_at, raw FROM accounts WHERE platform = 'twitter' AND raw IS NOT NULL AND id IN "
-                "(SELECT unnest(?::VARCHAR[])) ORDER BY id, observed_at", [sorted(user_ids)]).fetchall():
-            obj = orjson.loads(raw)
+        cur = store.con.execute(
+            f"SELECT id, observed_at, {store.raw_sql()} FROM accounts WHERE platform = 'twitter' "
+            f"AND {store.has_raw_sql()} AND id IN (SELECT unnest(?::VARCHAR[])) ORDER BY id, observed_at",
+            [sorted(user_ids)])
+        accs = [dict(zip(("id", "observed_at", "raw", "raw_page", "raw_at"), x)) for x in cur.fetchall()]
+        for r in fill_rows(store.con, accs, pr):
+            if r["raw"] is None:
+                continue
+            uid, when, obj = r["id"], r["observed_at"], orjson.loads(r["raw"])
             latest[uid] = obj
             observed[(uid, when)] = obj
     fallback_media = _media_from_posts(posts + ref_posts, tweets)

@@ -23,14 +23,16 @@ import os
 import sys
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
 
+from groundswell import model
 from groundswell.errors import FormatError, GroundswellError, RecordError, UsageError
 from groundswell.formats import detect
 from groundswell.formats.base import REPLACES, account_id_sql, record_id_problem
@@ -484,49 +486,129 @@ def _lines(f: IO[bytes], max_bytes: int) -> Iterator[tuple[bytes | None, int]]:
         yield line, len(line)
 
 
-def _utf8_column(texts: list[bytes], nums: list[int]) -> tuple[pa.Array, list[int]]:
-    """Lines as an Arrow string column, checked as UTF-8 by Arrow in one pass.
+class _Block:
+    """Whole lines read in one piece: the bytes, each line's number, its start and end in them (the
+    line end excluded), its length as read (the line end included), and whether it is too long (a
+    too-long line is not in ``data``: only its length is known)."""
 
-    Returns the column and the numbers of the lines left out of it because
-    they are not UTF-8 (rare: the Python parser rejects them); ``nums`` is
-    filtered in place to match the column.
-    """
-    try:
-        return pa.array(texts, pa.binary()).cast(pa.string()), []
-    except pa.ArrowInvalid:
-        pass
-    keep_n, keep_t, bad = [], [], []
-    for n, t in zip(nums, texts):
+    def __init__(self, data: bytes, first: int, starts: Any, ends: Any, lens: Any, too_long: Any,
+                 read: int) -> None:
+        import numpy as np
+
+        self.data, self.first = data, first
+        self.starts, self.ends, self.lens, self.too_long = starts, ends, lens, too_long
+        self.nums = np.arange(first, first + len(starts), dtype=np.int64)
+        self.read = read  # bytes of input these lines took
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def line(self, n: int) -> memoryview:
+        k = n - self.first
+        return memoryview(self.data)[int(self.starts[k]):int(self.ends[k])]
+
+    def utf8(self, keep: Any) -> tuple[pa.Array, list[int]]:
+        """The kept lines as one Arrow string column over the block's bytes (checked as UTF-8 in
+        C++, not copied unless lines are left out), and the numbers of kept lines that are not
+        UTF-8 (left out of the column). A value runs to the next line's start: its line end is
+        JSON whitespace."""
+        import numpy as np
+
+        offsets = np.empty(len(self.starts) + 1, dtype=np.int64)
+        offsets[:-1] = self.starts
+        offsets[-1] = len(self.data)
+        whole = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(self.starts),
+                                                 [None, pa.py_buffer(offsets), pa.py_buffer(self.data)])
+        vals = whole if bool(keep.all()) else whole.filter(pa.array(keep))
         try:
-            t.decode("utf-8")
-        except UnicodeDecodeError:
-            bad.append(n)
-            continue
-        keep_n.append(n)
-        keep_t.append(t)
-    nums[:] = keep_n
-    return pa.array(keep_t, pa.binary()).cast(pa.string()), bad
+            return vals.cast(pa.large_string()), []
+        except pa.ArrowInvalid:
+            pass
+        nums = self.nums[keep]
+        good, bad = [], []
+        for k, v in enumerate(vals.to_pylist()):
+            try:
+                v.decode("utf-8")
+                good.append(k)
+            except UnicodeDecodeError:
+                bad.append(int(nums[k]))
+        return vals.take(pa.array(good, pa.int64())).cast(pa.large_string()), bad
+
+    @staticmethod
+    def of(chunk: list[tuple[int, bytes | None, int]]) -> _Block:
+        """A block made of lines already read (as the Spark ingest reads its ranges)."""
+        import numpy as np
+
+        parts, starts, ends, lens, too_long, pos = [], [], [], [], [], 0
+        for _n, line, n in chunk:
+            text = b"" if line is None else line.rstrip(b"\n")
+            parts.append(text + b"\n")
+            starts.append(pos)
+            ends.append(pos + len(text))
+            pos += len(text) + 1
+            lens.append(n)
+            too_long.append(line is None)
+        return _Block(b"".join(parts), chunk[0][0] if chunk else 1, np.array(starts, np.int64),
+                      np.array(ends, np.int64), np.array(lens, np.int64), np.array(too_long, bool),
+                      sum(lens))
 
 
-def _bad_twitter_ids(tables: dict[str, pa.Table]) -> bool:
-    """Does a table the twarc2 fast path made hold an id Twitter would not give
-    (:func:`groundswell.formats.base.id_problem`)?"""
-    import pyarrow.compute as pc
+def _blocks(f: IO[bytes], head: list[bytes | None], size: int, max_line: int,
+            first: int = 1) -> Iterator[_Block]:
+    """The input in blocks of about ``size`` bytes of whole lines (the lines already read first).
 
-    cols = {"posts": ("id", "author_id", "repost_of_id", "reply_to_id", "quote_of_id", "conversation_id",
-                      "reply_to_author_id"), "accounts": ("id",)}
-    for name, names in cols.items():
-        t = tables.get(name)
-        if t is None:
-            continue
-        for c in names:
-            if c not in t.column_names:
+    A line longer than ``max_line`` is not kept: it comes as a too-long line of known length.
+    ``first`` is the number of the first line (past a resumed run's lines, after a seek).
+    """
+    import numpy as np
+
+    carry = b"".join(x for x in head if x is not None)
+    long_n: int | None = None  # bytes of a too-long line being skipped
+    while True:
+        data = f.read(size)
+        final = not data
+        if long_n is not None:
+            if final:
+                yield _Block(b"\n", first, np.array([0]), np.array([0]), np.array([long_n]), np.array([True]), long_n)
+                return
+            k = data.find(b"\n")
+            if k < 0:
+                long_n += len(data)
                 continue
-            col = t.column(c)
-            ok = pc.match_substring_regex(col, r"^[0-9]{1,20}$")
-            if pc.any(pc.and_(pc.is_valid(col), pc.invert(pc.fill_null(ok, True)))).as_py():
-                return True
-    return False
+            long_n += k + 1
+            yield _Block(b"\n", first, np.array([0]), np.array([0]), np.array([long_n]), np.array([True]), long_n)
+            first += 1
+            long_n = None
+            data = data[k + 1:]
+        buf = carry + data if carry else data
+        if final and not buf:  # the input ended with a line end
+            return
+        cut = len(buf) if final else buf.rfind(b"\n") + 1
+        if cut == 0:  # no line end yet
+            if len(buf) > max_line:  # a line too long to keep: count it, keep none of it
+                long_n, carry = len(buf), b""
+            else:
+                carry = buf
+            continue
+        block, carry = buf[:cut], buf[cut:]
+        del buf
+        if block:
+            arr = np.frombuffer(block, dtype=np.uint8)
+            nl = np.flatnonzero(arr == 10)
+            starts = np.empty(len(nl) + (0 if block.endswith(b"\n") else 1), dtype=np.int64)
+            starts[0] = 0
+            starts[1:len(nl)] = nl[:-1] + 1 if len(nl) else starts[1:1]
+            ends = np.empty_like(starts)
+            ends[:len(nl)] = nl
+            if not block.endswith(b"\n"):  # the last line of the input, without a line end
+                starts[-1] = nl[-1] + 1 if len(nl) else 0
+                ends[-1] = len(block)
+            lens = np.where(np.arange(len(starts)) < len(nl), ends - starts + 1, ends - starts)
+            too_long = lens > max_line
+            yield _Block(block, first, starts, ends, lens, too_long, len(block))
+            first += len(starts)
+        if final:
+            return
 
 
 def _decode_reason(line: bytes) -> str:
@@ -575,6 +657,13 @@ class _Run:
         self.pool: _BufferPool = options.get("pool") or _BufferPool(store, INGEST_MEMORY_LIMIT)
         self.result = FileResult(path=path)
         self.stream: IO[bytes] | None = None
+        # pages (store.pages) keep the lines the fast path reads; a redacting store (whose raw must
+        # not give back what was redacted) and the Spark ingest (options["inline_raw"]) keep raw inline
+        self.keep_pages = (self.redact is None and not options.get("inline_raw")
+                           and getattr(store, "has_pages", lambda: False)())
+        self.page_base: int | None = None  # pages of this file are numbered page_base + line
+        self.fp: str | None = None
+        self._pager: Any = None  # the thread compressing pages beside the parse
 
     def run(self) -> FileResult:
         started = time.monotonic()
@@ -615,12 +704,37 @@ class _Run:
                                prior["bytes_done"] if (prior and seekable) else None)
             res.new_posts = self._count_posts() - before
         finally:
+            if self._pager is not None:
+                self._pager.shutdown()
+                self._pager = None
             if self.path != "-":
                 f.close()
                 raw.close()
         res.seconds = time.monotonic() - started
         self.progress.update(self.path, res.lines, res.posts_read, started, final=True)
         return res
+
+    def _page_base(self) -> int:
+        """Pages of this input are numbered base + line: a resumed run numbers them as the
+        interrupted one did (the base is kept in ``meta`` with the first chunk)."""
+        if self.page_base is None:
+            got = self.store.meta(_PAGE_BASE + self.fp) if self.fp and self.result.resumed_from else None
+            if got is not None:
+                self.page_base = int(got)
+            else:
+                self.page_base = int(self.store.con.execute(
+                    "SELECT coalesce(max(page), 0) FROM pages").fetchall()[0][0]) if self.keep_pages else 0
+        return self.page_base
+
+    def _compress(self, lines: list[memoryview]) -> Any:
+        """Compress the pages beside the parse (zstd and DuckDB both let go of the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from groundswell.store import pages
+
+        if self._pager is None:
+            self._pager = ThreadPoolExecutor(1, thread_name_prefix="gs-pages")
+        return self._pager.submit(pages.compress, lines)
 
     def _count_posts(self) -> int:
         return int(self.store.con.execute("SELECT count(*) FROM posts").fetchall()[0][0])
@@ -694,6 +808,9 @@ class _Run:
         sink = BatchSink(self.path, fmt)
         fast = detect.fast_path(fmt)
         started = time.monotonic()
+        if fast is not None and all(line is not None for line, _ in head):
+            self._run_fast(f, fast, parser, sink, fmt, head, resume_line, resume_bytes, started)
+            return
         lines: Iterable[tuple[bytes | None, int]] = chain(head, it)
         line_no, nbytes = 0, 0
         if resume_bytes:
@@ -723,41 +840,82 @@ class _Run:
         res.lines = line_no
         self._finish(sink, line_no, nbytes)
 
+    def _run_fast(self, f: IO[bytes], fast: Any, parser: Any, sink: BatchSink, fmt: str,
+                  head: list[tuple[bytes | None, int]], resume_line: int, resume_bytes: int | None,
+                  started: float) -> None:
+        """JSON lines on a format's DuckDB fast path: read in blocks of whole lines (no Python work
+        per line), one block, one transaction."""
+        res = self.result
+        max_line = self.options.get("max_line_bytes", MAX_LINE_BYTES)
+        if resume_bytes:  # a plain file: jump to where the last committed chunk ended
+            f.seek(resume_bytes)
+            head = []
+            line_no, nbytes, skip = resume_line, resume_bytes, 0
+        else:
+            line_no, nbytes, skip = 0, 0, resume_line
+        for block in _blocks(f, [line for line, _ in head], self.chunk_bytes, max_line, line_no + 1):
+            if skip and block.first + len(block) - 1 <= skip:  # resuming a stream: lines already stored
+                line_no, nbytes = block.first + len(block) - 1, nbytes + block.read
+                continue
+            self._fast_block(block, fast, parser, sink, fmt, skip)
+            line_no, nbytes = block.first + len(block) - 1, nbytes + block.read
+            del block  # the lines are parsed: free them before the write
+            self._flush(sink, line_no, nbytes, complete=False)
+            self.progress.update(self.path, line_no, res.posts_read, started)
+        res.lines = line_no
+        self._finish(sink, line_no, nbytes)
+
     def _chunk(self, chunk: list[tuple[int, bytes | None, int]], parser: Any, fast: Any,
                sink: BatchSink, fmt: str) -> None:
         """Parse one chunk of lines into ``sink`` (and, on the fast path, ``self.pending``)."""
-        todo = chunk
-        if fast is not None:
-            nums: list[int] = []
-            texts: list[bytes] = []
-            todo = []
-            for item in chunk:
-                if item[1] is None:
-                    todo.append(item)
-                else:
-                    nums.append(item[0])
-                    texts.append(item[1])
-            col, bad = _utf8_column(texts, nums)
-            del texts
-            back = set(bad)
-            if nums:
-                table = pa.table({"line": pa.array(nums, pa.int64()), "text": col})
-                del col
-                with self.store.con.cursor() as cur:
-                    tables, fallback = self.pool.retry(fast.convert, cur, table, self.path)
-                del table
-                if _bad_twitter_ids(tables):
-                    # rare: the Python parser reads the whole chunk and rejects what it must
-                    # (the fast path merged rows across lines, so none of its rows is kept)
-                    back.update(item[0] for item in chunk if item[1] is not None)
-                else:
-                    self.pending.append(tables)
-                    self.result.posts_read += tables["posts"].num_rows if "posts" in tables else 0
-                    self.result.accounts_read += tables["accounts"].num_rows if "accounts" in tables else 0
-                    back.update(fallback)
-            if back:
-                todo.extend(item for item in chunk if item[0] in back)
-                todo.sort(key=lambda item: item[0])
+        if fast is None:
+            self._python_lines(chunk, parser, sink, fmt)
+            return
+        self._fast_block(_Block.of(chunk), fast, parser, sink, fmt, 0)
+
+    def _fast_block(self, block: _Block, fast: Any, parser: Any, sink: BatchSink, fmt: str,
+                    skip: int) -> None:
+        """One block on the fast path; the lines it leaves (and too-long or non-UTF-8 lines) are
+        parsed in Python, in the same transaction."""
+        import numpy as np
+
+        nums = block.nums
+        keep = np.ones(len(nums), dtype=bool)
+        if skip:
+            keep &= nums > skip
+        keep &= ~block.too_long
+        back: set[int] = set()
+        col = None
+        if keep.any():
+            col, bad = block.utf8(keep)
+            back.update(bad)
+            for n in bad:
+                keep[int(n) - block.first] = False
+        if col is not None and keep.any():
+            base = self._page_base()
+            knums = nums[keep]
+            table = pa.table({"line": pa.array(knums), "page": pa.array(knums + base), "text": col})
+            del col
+            views = [block.line(int(n)) for n in knums] if self.keep_pages else None
+            bodies = self._compress(views) if views is not None else None
+            with self.store.con.cursor() as cur:
+                tables, fallback = self.pool.retry(fast.convert, cur, table, self.path)
+            del table
+            fb = set(fallback)
+            if self.keep_pages:
+                tables["pages"] = _pages_table(self.path, [int(n) for n in knums], base,
+                                               bodies.result() if bodies is not None else [], fb)
+            else:
+                _fill_inline(tables, {base + int(n): block.line(int(n)) for n in knums if int(n) not in fb})
+            self.pending.append(tables)
+            self.result.posts_read += tables["posts"].num_rows
+            self.result.accounts_read += tables["accounts"].num_rows
+            back.update(fallback)
+        todo = [(int(n), None if block.too_long[k] else block.line(int(n)), int(block.lens[k]))
+                for k, n in enumerate(nums) if (n > skip) and (block.too_long[k] or int(n) in back)]
+        self._python_lines(todo, parser, sink, fmt)
+
+    def _python_lines(self, todo: list[tuple[int, Any, int]], parser: Any, sink: BatchSink, fmt: str) -> None:
         loads, parse = orjson.loads, parser.parse
         limit = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         for line_no, line, n in todo:
@@ -765,6 +923,7 @@ class _Run:
             if line is None:
                 sink.reject(f"line too long ({n:,} bytes; limit {limit:,})")
                 continue
+            line = bytes(line)
             try:
                 obj = loads(line)
             except orjson.JSONDecodeError:
@@ -979,7 +1138,8 @@ class _Run:
             for b in batches:
                 if "posts" in b:
                     b["posts"] = self.redact(b["posts"])
-        self.pool.retry(self.store.write_batch, batches, source)
+        meta = {_PAGE_BASE + self.fp: str(self.page_base)} if self.fp and self.page_base is not None else None
+        self.pool.retry(self.store.write_batch, batches, source, meta)
         sink.clear()
         self.pool.fit()
 
@@ -989,6 +1149,47 @@ class _Run:
             sink.line, sink.line_bytes = lines_done + 1, None
             sink.reject(f"{broken} (after line {lines_done:,})")
         self._flush(sink, lines_done, bytes_done, complete=True)
+
+
+_PAGE_BASE = "pages.base."  # meta: the page numbering of an input (its fingerprint), for resuming
+
+
+def _pages_table(path: str, nums: list[int], base: int, bodies: list[bytes], fallback: set[int]) -> pa.Table:
+    """The pages of the lines the fast path read (not those left to Python)."""
+    keep = [k for k, n in enumerate(nums) if n not in fallback]
+    return pa.table({
+        "page": pa.array([base + nums[k] for k in keep], pa.int64()),
+        "source_file": pa.array([path] * len(keep), pa.string()),
+        "source_line": pa.array([nums[k] for k in keep], pa.int64()),
+        "format": pa.array(["json"] * len(keep), pa.string()),
+        "delimiter": pa.nulls(len(keep), pa.string()),
+        "body": pa.array([bodies[k] for k in keep], pa.binary()),
+    }, schema=model.PAGES)
+
+
+def _fill_inline(tables: dict[str, pa.Table], lines: dict[int, memoryview]) -> None:
+    """Fast-path tables with ``raw`` written out from the lines they point into (no pages kept)."""
+    import orjson
+
+    from groundswell.store import pages
+
+    parsed: dict[int, Any] = {}
+    for name in ("posts", "accounts"):
+        t = tables.get(name)
+        if t is None or "raw_page" not in t.column_names:
+            continue
+        raws: list[str | None] = []
+        for page, at in zip(t.column("raw_page").to_pylist(), t.column("raw_at").to_pylist()):
+            if page is None:
+                raws.append(None)
+                continue
+            if page not in parsed:
+                parsed[page] = orjson.loads(lines[page])
+            raws.append(orjson.dumps(pages.get_at(parsed[page], at)).decode())
+        i = t.column_names.index("raw")
+        t = t.set_column(i, t.field(i), pa.array(raws, pa.string()))
+        tables[name] = t.drop_columns(["raw_page", "raw_at"])
+    tables.pop("page_posts", None)
 
 
 class _Utf8CheckingSink:

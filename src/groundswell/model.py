@@ -18,6 +18,10 @@ follows     the follower graph, where an archive has it (follower lists,
 rejects     records that could not be read: file, line, reason.
 sources     one row per ingested input: fingerprint, progress and outcome.
 
+The store also keeps ``pages`` (input lines as they came, compressed) that
+``posts`` and ``accounts`` rows may point into instead of holding ``raw``
+(:data:`RAW_REF_FIELDS`, :data:`PAGE_FIELDS`).
+
 Ids are strings end to end, never floats. Times are UTC ``TIMESTAMP``.
 """
 
@@ -158,6 +162,35 @@ DOCS: dict[str, list[tuple[str, pa.DataType, str]]] = {
 
 # columns holding lists: parsers may omit them (an empty list is stored)
 LIST_COLUMNS = frozenset(n for n, t, _ in POST_FIELDS if pa.types.is_list(t))
+
+# -- where the original objects are kept -------------------------------------------------
+# The fast paths do not write each object back out as JSON: they keep the input lines as
+# they came, compressed, in the store's ``pages`` table, and the rows they make point into
+# them. A row then has ``raw`` NULL and these two columns set (every other row has them
+# NULL); readers get ``raw`` back through the store (:mod:`groundswell.store.pages`),
+# exactly as the Python readers would have written it. They follow the model's columns in
+# ``posts`` and ``accounts`` batches and tables.
+RAW_REF_FIELDS: list[tuple[str, pa.DataType, str]] = [
+    ("raw_page", _i64, "the stored input page that holds the original object (pages.page), when raw is kept there"),
+    ("raw_at", _str, "where in that page: a JSON path ('$.data[3]', '$.includes.users[0]') or, for a CSV "
+                     "page, '$[k]', its k-th record after the header"),
+]
+RAW_REF = [pa.field(n, t) for n, t, _ in RAW_REF_FIELDS]
+
+PAGE_FIELDS: list[tuple[str, pa.DataType, str]] = [
+    ("page", _i64, "the page's number (in the order pages were stored)"),
+    ("source_file", _str, "the input file"),
+    ("source_line", _i64, "its first line in that file"),
+    ("format", _str, "'json' (one JSON line) or 'csv' (the header, then a block of lines)"),
+    ("delimiter", _str, "a CSV page's delimiter"),
+    ("body", pa.binary(), "the lines as they came (without their line ends), zstd-compressed"),
+]
+PAGES = _schema(PAGE_FIELDS)
+
+
+def with_raw_ref(schema: pa.Schema) -> pa.Schema:
+    """A posts or accounts schema with the page pointer columns after the model's."""
+    return pa.schema(list(schema) + RAW_REF)
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,7 @@ def _ingest_units(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]
                                               options)
                     result["path"] = u["name"]
                     for name in TABLES:
-                        t = mem.sql(f"SELECT * FROM {name}")
+                        t = mem.table(name)  # raw written out where the fast path kept it in a page
                         if tmp is not None and "source_file" in t.column_names:
                             i = t.column_names.index("source_file")
                             t = t.set_column(i, "source_file", pa.array([u["name"]] * t.num_rows, pa.string()))

@@ -8,6 +8,7 @@ printed: only column names and counts appear in assertion messages.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,31 @@ def _lines(path: Path) -> pa.Table:
     texts = path.read_text(encoding="utf-8").split("\n")
     if texts and texts[-1] == "":
         texts.pop()
-    return pa.table({"line": pa.array(range(1, len(texts) + 1), pa.int64()), "text": texts})
+    lines = pa.array(range(1, len(texts) + 1), pa.int64())
+    # pages numbered apart from lines, as in a store that holds other files' pages
+    return pa.table({"line": lines, "page": pa.array([1000 + n for n in range(1, len(texts) + 1)], pa.int64()),
+                     "text": texts})
+
+
+def _resolve(t: pa.Table, lines: pa.Table) -> pa.Table:
+    """The fast path's rows with raw read where they point: the object at raw_at in the page's
+    line, written as the Python parser writes raw (orjson)."""
+    assert t.column("raw").null_count == t.num_rows  # nothing is written back out
+    assert t.column("raw_page").null_count == 0 and t.column("raw_at").null_count == 0
+    text = dict(zip(lines["page"].to_pylist(), lines["text"].to_pylist()))
+    parsed: dict[int, Any] = {}
+    raws = []
+    for page, at in zip(t["raw_page"].to_pylist(), t["raw_at"].to_pylist()):
+        if page not in parsed:
+            parsed[page] = orjson.loads(text[page])
+        obj: Any = parsed[page]
+        m = re.fullmatch(r"\$\.(data|includes\.tweets|includes\.users)\[([0-9]+)\]", at)
+        assert m, at
+        for key in m.group(1).split("."):
+            obj = obj[key]
+        raws.append(orjson.dumps(obj[int(m.group(2))]).decode())
+    return t.set_column(t.column_names.index("raw"), "raw", pa.array(raws, pa.string())).drop_columns(
+        ["raw_page", "raw_at"])
 
 
 def _python(path: Path, lines: set[int]) -> dict[str, pa.Table]:
@@ -71,8 +96,8 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path, start: int = 0, stop: int
     lines = _lines(path)
     lines = lines.slice(start, (stop if stop is not None else lines.num_rows) - start)
     tables, fallback = fast.convert(con, lines, str(path))
-    assert tables["posts"].schema == model.POSTS
-    assert tables["accounts"].schema == model.ACCOUNTS
+    assert tables["posts"].schema == model.with_raw_ref(model.POSTS)
+    assert tables["accounts"].schema == model.with_raw_ref(model.ACCOUNTS)
     assert fallback == sorted(set(fallback))
     handled = set(lines["line"].to_pylist()) - set(fallback)
     ref = _python(path, handled)
@@ -80,9 +105,21 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path, start: int = 0, stop: int
     assert not has_rejects, "a handled line has rejects in Python"
     for name, keys in (("posts", ["id"]), ("accounts", ["id", "observed_at"])):
         want = ref.get(name, model.SCHEMAS[name].empty_table())
-        got = tables[name]
+        got = _resolve(tables[name], lines)
         assert got.num_rows == want.num_rows, name
         assert _differing_columns(got, want, keys) == [], name
+    # every tweet of a handled page (data and includes) is listed as held by that page
+    page_of = dict(zip(lines["line"].to_pylist(), lines["page"].to_pylist()))
+    want_held = set()
+    for n, text in zip(lines["line"].to_pylist(), lines["text"].to_pylist()):
+        if n in handled and text.strip():
+            obj = orjson.loads(text)
+            if obj.get("data"):
+                for t in obj["data"] + (obj.get("includes") or {}).get("tweets", []):
+                    want_held.add((page_of[n], t["id"]))
+    held = tables["page_posts"]
+    assert set(zip(held["page"].to_pylist(), held["id"].to_pylist())) == want_held
+    assert held.num_rows == len(want_held)
     return fallback
 
 
@@ -178,6 +215,9 @@ def test_rules_on_synthetic_pages(con: duckdb.DuckDBPyConnection, tmp_path: Path
         # 5: an empty page and 6: a meta-only page
         _page([]),
         {"meta": {"result_count": 0}},
+        # 7, 8: what DuckDB would write out differently from orjson: read where it is, the page
+        _page([_tweet("77", geo={"coordinates": {"type": "Point", "coordinates": [1e16, 2.5]}})]),
+        _page([_tweet("78", text="a\x1fb")]),
     ]
     bad: list[Any] = [
         _page(_tweet("70")),                                      # streaming: data is an object
@@ -186,9 +226,16 @@ def test_rules_on_synthetic_pages(con: duckdb.DuckDBPyConnection, tmp_path: Path
         _page([_tweet("73", created_at="2021-01-02 03:04:05")]),  # not the API's form
         _page([_tweet("74", public_metrics={"like_count": "3"})]),  # count not an integer
         _page([_tweet("75", entities={"hashtags": [{"tag": 5}]})]),
+        _page([_tweet("76", entities="none")]),                   # an object field holding a string
+        _page([_tweet("76", entities={"urls": "x"})]),            # a list field holding a string
+        _page([_tweet("76", entities={"mentions": [5]})]),        # a list item that is not an object
+        _page([_tweet("76", attachments={"media_keys": [None]})]),
+        _page([_tweet("76", note_tweet={"entities": {}})]),       # a note without text
+        _page([_tweet("76", text=None)]),
+        '{"data": [{"id": "79", "text": "x", "n": 12345678901234567890123}]}',   # beyond 64 bits
+        '{"data": [{"id": "79", "text": "x",}]}',                 # a trailing comma
+        _page([_tweet("82", id="12345678901234567890123")]),     # not a Twitter id
         _page([_tweet("76", referenced_tweets=[{"id": "1"}])]),   # reference without type
-        _page([_tweet("77", geo={"coordinates": {"type": "Point", "coordinates": [1e16, 2.5]}})]),
-        _page([_tweet("78", text="a\x1fb")]),                     # DuckDB writes \u001F
         '{"data": [{"id": "79", "text": "x", "n": NaN}]}',
         _page([{"tweet_count": 5, "start": "2021-01-01T00:00:00.000Z", "end": "2021-01-02T00:00:00.000Z"}]),
         _page([{"id": "10", "username": "alice", "name": "A"}]),  # users lookup

@@ -12,9 +12,10 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import IO, Any, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
 
 import orjson
 import pyarrow as pa
@@ -26,13 +27,14 @@ from groundswell.privacy._sql import columns as _columns
 from groundswell.privacy._sql import tables as _tables
 from groundswell.privacy.policy import META, Policy
 from groundswell.privacy.pseudonyms import LABEL_HEX, PLATFORMS, Pseudonymizer, _norm_handle
+from groundswell.store import pages as _pages
 from groundswell.store.duck import Store
 
 __all__ = ["ForgetResult", "apply_deletions", "compact", "forget", "read_id_file"]
 
 _META = META
 _PLATFORMS = PLATFORMS
-_CORE_TABLES = ("posts", "accounts", "volumes", "deletions", "rejects", "sources", "meta")
+_CORE_TABLES = ("posts", "accounts", "volumes", "deletions", "rejects", "sources", "meta", "pages", "page_posts")
 _SENSITIVE_NAMES = ("text", "raw", "handle", "author_handle", "display_name", "description", "location",
                     "username", "screen_name", "name", "snippet", "excerpt", "body", "content", "quote", "mentions")
 
@@ -134,7 +136,7 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
         resolved.extend((p, i) for i in loose if i not in got for p in plats)
     resolved.extend((p, i) for p, i in keys if p is not None)
     resolved = sorted(set(resolved))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     dels = pa.table({
         "platform": pa.array([p for p, _ in resolved], pa.string()),
         "id": pa.array([i for _, i in resolved], pa.string()),
@@ -197,6 +199,7 @@ def _forget_accounts(store: Store, acc_keys: list[tuple[str, str]],
             forgotten.append(digest)
     for ident in idents:
         _replace_identity(store, ident)
+        _replace_identity_in_pages(store, ident)
     store.set_meta(_META + "forgotten", json.dumps(forgotten))
     return n
 
@@ -311,6 +314,46 @@ def _replace_identity(store: Store, ident: _Identity) -> int:
     return changed
 
 
+def _replace_identity_in_pages(store: Store, ident: _Identity) -> int:
+    """The stored input pages (:mod:`groundswell.store.pages`) that name a forgotten account:
+    its profile cut out whole, its id and handles replaced, as in every other column."""
+    if not ident.needles or not store.has_pages():
+        return 0
+    needles = [n.encode("utf-8") for n in ident.needles]
+    hit = []
+    cur = store.con.cursor()
+    try:
+        res = cur.execute("SELECT page, body FROM pages")
+        while rows := res.fetchmany(256):
+            for page, body in rows:
+                data = _pages.decompress(body).lower()
+                if any(n in data for n in needles):
+                    hit.append(int(page))
+    finally:
+        cur.close()
+
+    def fn(fmt: str, value: Any) -> tuple[Any, bool]:
+        new = ident.json(value)
+        return new, new != value
+
+    return _pages.rewrite(store.con, hit, fn)
+
+
+def _scrub_pages(store: Store) -> int:
+    """Every copy of a deleted post, and of a repost of one, in the stored input pages: a tombstone
+    in a JSON page, a blanked line in a CSV page. Cheap when nothing is pending (a scrubbed copy
+    leaves the pages' index)."""
+    if not store.has_pages():
+        return 0
+    keys = store.con.execute(
+        "WITH gone AS (SELECT platform, id FROM deletions UNION SELECT p.platform, p.id FROM posts p "
+        "JOIN deletions d ON p.platform = d.platform AND p.repost_of_id = d.id) "
+        "SELECT platform, id FROM gone JOIN page_posts USING (platform, id) "
+        "UNION SELECT g.platform, g.id FROM gone g JOIN posts p USING (platform, id) "
+        "WHERE p.raw_page IS NOT NULL").fetchall()
+    return _pages.scrub_posts(store.con, keys)
+
+
 def apply_deletions(store: Store) -> ForgetResult:
     """Make every recorded deletion complete, in every table.
 
@@ -356,30 +399,34 @@ def apply_deletions(store: Store) -> ForgetResult:
             keys += [k for p, h in back_h for k in con.execute(
                 "SELECT platform, id FROM posts WHERE platform = ? AND author_id IS NULL AND lower(author_handle) = ?",
                 [p, h]).fetchall()]
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            now = datetime.now(UTC).replace(tzinfo=None)
             for p, i in keys:
                 con.execute("INSERT INTO deletions VALUES (?, ?, NULL, ?, 'forget', 'forget', 0) ON CONFLICT DO NOTHING",
                             [p, i, now])
             res.accounts += _forget_accounts(store, back, back_h)
     pending = con.execute(
         "SELECT p.platform, p.id FROM posts p JOIN deletions d USING (platform, id) WHERE NOT p.deleted "
-        "OR p.text IS NOT NULL OR p.raw IS NOT NULL OR p.author_handle IS NOT NULL OR len(p.mentions) > 0 "
+        f"OR p.text IS NOT NULL OR {store.has_raw_sql('p')} OR p.author_handle IS NOT NULL OR len(p.mentions) > 0 "
         "OR len(p.urls) > 0 OR len(p.media) > 0 OR p.place IS NOT NULL OR p.source IS NOT NULL").fetchall()
     # the words of posts forgotten on request, to find copies of them in derived tables
     words = [r[0] for r in con.execute(
         "SELECT DISTINCT p.text FROM posts p JOIN deletions d USING (platform, id) WHERE d.reason = 'forget' "
         "AND p.text IS NOT NULL AND length(p.text) >= ?", [_MIN_COPY_CHARS]).fetchall()]
     sets = ", ".join(f"{c} = {v}" for c, v in _POST_SCRUB.items())
+    ref = ", raw_page = NULL, raw_at = NULL" if store.has_pages() else ""  # the pointer goes with raw
     con.execute("BEGIN TRANSACTION")
     try:
+        # the copies in the stored input pages first: a CSV record is found through its row's pointer
+        _scrub_pages(store)
         if pending:
             res.posts = len(pending)
-            con.execute(f"UPDATE posts SET {sets}, deleted = true FROM deletions d "
+            con.execute(f"UPDATE posts SET {sets}{ref}, deleted = true FROM deletions d "
                         "WHERE posts.platform = d.platform AND posts.id = d.id")
         # reposts of deleted posts: their text and raw are the original's
         res.referencing += con.execute(
-            "UPDATE posts SET text = NULL, raw = NULL FROM deletions d WHERE posts.platform = d.platform "
-            "AND posts.repost_of_id = d.id AND (posts.text IS NOT NULL OR posts.raw IS NOT NULL)").fetchone()[0]  # type: ignore[index]
+            f"UPDATE posts SET text = NULL, raw = NULL{ref} FROM deletions d WHERE posts.platform = d.platform "
+            f"AND posts.repost_of_id = d.id AND (posts.text IS NOT NULL OR {store.has_raw_sql('posts')})"
+        ).fetchone()[0]  # type: ignore[index]
         res.referencing += _strip_copies(store)
         con.execute("COMMIT")
     except BaseException:
@@ -501,7 +548,7 @@ def _scrub_derived(store: Store, words: Sequence[str] = ()) -> ForgetResult:
             for k in range(0, len(words), 50):
                 chunk = list(words[k:k + 50])
                 if typ.endswith("[]"):
-                    hit = " OR ".join(f"contains(x, ?)" for _ in chunk)
+                    hit = " OR ".join("contains(x, ?)" for _ in chunk)
                     n = con.execute(f'UPDATE "{t}" SET "{c}" = list_filter("{c}", lambda x: x IS NULL OR NOT ({hit})) '
                                     f'WHERE len(list_filter("{c}", lambda x: {hit})) > 0', chunk + chunk
                                     ).fetchone()[0]  # type: ignore[index]

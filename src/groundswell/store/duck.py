@@ -20,8 +20,9 @@ it Arrow tables or :class:`Select` queries to write, never the other way round.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -69,10 +70,15 @@ _UNINDEXED = frozenset({"posts", "accounts", "follows"})
 _ZSTD_COLUMNS = frozenset({"raw"})
 
 
+# tables whose rows may keep their original object in a page (model.RAW_REF_FIELDS)
+PAGED = ("posts", "accounts")
+
+
 def _ddl(table: str, zstd: bool = True) -> str:
     keys = _KEYS[table]
     cols = []
-    for name, typ, _doc in model.DOCS[table]:
+    fields = model.DOCS[table] + (model.RAW_REF_FIELDS if table in PAGED else [])
+    for name, typ, _doc in fields:
         null = " NOT NULL" if name in keys else ""
         using = " USING COMPRESSION zstd" if zstd and name in _ZSTD_COLUMNS else ""
         cols.append(f'"{name}" {_SQL_TYPES[typ]}{null}{using}')
@@ -82,6 +88,21 @@ def _ddl(table: str, zstd: bool = True) -> str:
 
 
 _EXTRA_DDL = [
+    # input lines as they came, compressed (store.pages); rows point into them
+    """CREATE TABLE IF NOT EXISTS pages (
+        page BIGINT NOT NULL,
+        source_file VARCHAR,
+        source_line BIGINT,
+        format VARCHAR NOT NULL,
+        delimiter VARCHAR,
+        body BLOB
+    )""",
+    # every post a JSON page holds (its data and includes.tweets): where a deletion must reach
+    """CREATE TABLE IF NOT EXISTS page_posts (
+        page BIGINT NOT NULL,
+        platform VARCHAR NOT NULL,
+        id VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS sources (
         fingerprint VARCHAR PRIMARY KEY,
         path VARCHAR NOT NULL,
@@ -114,13 +135,20 @@ _EXTRA_DDL = [
 ]
 
 
+RAW_UNIT = ("raw", "raw_page", "raw_at")  # the original object, inline or in a page: chosen as one
+
+
+def _has_raw(t: str) -> str:
+    return f"({t}.raw IS NOT NULL OR {t}.raw_page IS NOT NULL)"
+
+
 def _merge_posts_sql() -> str:
     keys = _KEYS["posts"]
     full = "(posts.is_reference AND NOT EXCLUDED.is_reference)"
     newer = ("(EXCLUDED.metrics_observed_at IS NOT NULL AND (posts.metrics_observed_at IS NULL"
              " OR EXCLUDED.metrics_observed_at > posts.metrics_observed_at))")
     sets = []
-    for name, typ, _doc in model.POST_FIELDS:
+    for name, typ, _doc in model.POST_FIELDS + model.RAW_REF_FIELDS:
         if name in keys:
             continue
         q = f'"{name}"'
@@ -128,7 +156,11 @@ def _merge_posts_sql() -> str:
             expr = "posts.is_reference AND EXCLUDED.is_reference"
         elif name == "deleted":
             expr = "posts.deleted OR EXCLUDED.deleted"
-        elif name in ("text", "raw"):
+        elif name in RAW_UNIT:
+            expr = (f"CASE WHEN posts.deleted OR EXCLUDED.deleted THEN NULL WHEN {full} "
+                    f"THEN (CASE WHEN {_has_raw('EXCLUDED')} THEN EXCLUDED.{q} ELSE posts.{q} END) "
+                    f"ELSE (CASE WHEN {_has_raw('posts')} THEN posts.{q} ELSE EXCLUDED.{q} END) END")
+        elif name == "text":
             expr = (f"CASE WHEN posts.deleted OR EXCLUDED.deleted THEN NULL WHEN {full} "
                     f"THEN COALESCE(EXCLUDED.{q}, posts.{q}) ELSE COALESCE(posts.{q}, EXCLUDED.{q}) END")
         elif name in COUNT_COLUMNS or name == "metrics_observed_at":
@@ -172,8 +204,14 @@ def merge_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     for c in COUNT_COLUMNS + ("metrics_observed_at",):
         out[c] = recent.get(c) if recent.get(c) is not None else other.get(c)
     out["is_reference"] = bool(old.get("is_reference")) and bool(new.get("is_reference"))
+    # the original object, inline or in a page, comes whole from one sighting
+    has = [s for s in (first, second) if s.get("raw") is not None or s.get("raw_page") is not None]
+    for k in RAW_UNIT:
+        out[k] = has[0].get(k) if has else None
     if old.get("deleted") or new.get("deleted"):
-        out["deleted"], out["text"], out["raw"] = True, None, None
+        out["deleted"], out["text"] = True, None
+        for k in RAW_UNIT:
+            out[k] = None
     return out
 
 
@@ -187,13 +225,15 @@ def replace_post(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             out[k] = old[k]
     out["is_reference"] = bool(old.get("is_reference")) and bool(new.get("is_reference"))
     if old.get("deleted") or new.get("deleted"):
-        out["deleted"], out["text"], out["raw"] = True, None, None
+        out["deleted"], out["text"] = True, None
+        for k in RAW_UNIT:
+            out[k] = None
     return out
 
 
 def _replace_posts_sql() -> str:
     sets = []
-    for name, _typ, _doc in model.POST_FIELDS:
+    for name, _typ, _doc in model.POST_FIELDS + model.RAW_REF_FIELDS:
         if name in _KEYS["posts"] or name in ("source_file", "source_line"):
             continue
         q = f'"{name}"'
@@ -201,7 +241,7 @@ def _replace_posts_sql() -> str:
             expr = "posts.is_reference AND n.is_reference"
         elif name == "deleted":
             expr = "posts.deleted OR n.deleted"
-        elif name in ("text", "raw"):
+        elif name in ("text",) + RAW_UNIT:
             expr = f"CASE WHEN posts.deleted OR n.deleted THEN NULL ELSE n.{q} END"
         else:
             expr = f"n.{q}"
@@ -213,6 +253,15 @@ def _replace_posts_sql() -> str:
 _REPLACE_POSTS = _replace_posts_sql()
 
 
+def _paged(t: pa.Table) -> pa.Table:
+    """A posts or accounts batch with the page pointer columns (NULL when the batch has none)."""
+    names = t.column_names
+    for f in model.RAW_REF:
+        if f.name not in names:
+            t = t.append_column(f, pa.nulls(t.num_rows, f.type))
+    return t
+
+
 class Store:
     """A groundswell store on DuckDB. Use :func:`open_store` to get one."""
 
@@ -222,6 +271,7 @@ class Store:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self._paged: bool | None = None
 
     # -- schema -----------------------------------------------------------
     def _create(self) -> None:
@@ -230,9 +280,25 @@ class Store:
                 self.con.execute(_ddl(table))
             except duckdb.Error:  # a DuckDB without zstd for strings: its own choice of compression
                 self.con.execute(_ddl(table, zstd=False))
+        for table in PAGED:  # a store made before pages: its rows point nowhere
+            have = {r[0] for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = 'main'", [table]).fetchall()}
+            for name, typ, _doc in model.RAW_REF_FIELDS:
+                if name not in have:
+                    self.con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {_SQL_TYPES[typ]}')
         for stmt in _EXTRA_DDL:
             self.con.execute(stmt)
         self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    def has_pages(self) -> bool:
+        """Whether this store can keep rows' original objects in pages (a store made before
+        pages, opened read-only, cannot)."""
+        if self._paged is None:
+            self._paged = bool(self.con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'posts' "
+                "AND table_schema = 'main' AND column_name = 'raw_page'").fetchall()[0][0])
+        return self._paged
 
     # -- reading ----------------------------------------------------------
     def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
@@ -249,11 +315,32 @@ class Store:
         raise AssertionError("unreachable")
 
     def table(self, name: str) -> pa.Table:
-        """A whole table (``posts``, ``accounts``, ...) as Arrow."""
+        """A whole table (``posts``, ``accounts``, ...) as Arrow; ``raw`` read from the pages
+        where a row keeps its original object there (the model's columns only)."""
         if name not in model.DOCS and name not in ("sources", "meta", "accounts_latest",
                                                    "post_hashtags", "post_links"):
             raise StoreError(f"no table {name!r}; tables: {', '.join(model.DOCS)}")
-        return self.sql(f"SELECT * FROM {name}")
+        return self.with_raw(self.sql(f"SELECT * FROM {name}"))
+
+    def raw_sql(self, alias: str = "") -> str:
+        """The select list that carries a row's original object: ``raw`` and its page pointer
+        (NULL in a store made before pages), for :meth:`with_raw` or :func:`pages.fill_rows`."""
+        a = f"{alias}." if alias else ""
+        if self.has_pages():
+            return f"{a}raw, {a}raw_page, {a}raw_at"
+        return f"{a}raw, NULL::BIGINT AS raw_page, NULL::VARCHAR AS raw_at"
+
+    def has_raw_sql(self, alias: str = "") -> str:
+        """SQL true where a row keeps its original object (inline or in a page)."""
+        a = f"{alias}." if alias else ""
+        return f"({a}raw IS NOT NULL OR {a}raw_page IS NOT NULL)" if self.has_pages() else f"{a}raw IS NOT NULL"
+
+    def with_raw(self, table: pa.Table) -> pa.Table:
+        """Rows read from ``posts`` or ``accounts`` (with ``raw_page`` and ``raw_at``) with
+        ``raw`` filled from the pages; the pointer columns are dropped."""
+        from groundswell.store.pages import fill_raw
+
+        return fill_raw(self.con, table)
 
     def meta(self, key: str) -> str | None:
         rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
@@ -301,12 +388,19 @@ class Store:
 
     def _write(self, tables: dict[str, pa.Table | Select]) -> None:
         con = self.con
+        for name in ("pages", "page_posts"):  # before the rows that point into them
+            t = tables.get(name)
+            if isinstance(t, pa.Table) and t.num_rows:
+                con.register("_batch", t)
+                con.execute(f"INSERT INTO {name} SELECT * FROM _batch")
+                con.unregister("_batch")
         got = tables.get("posts")
-        posts = got if isinstance(got, pa.Table) else None  # posts come as Arrow (their merge needs the rows)
+        posts = _paged(got) if isinstance(got, pa.Table) else None  # posts come as Arrow (their merge needs the rows)
         if posts is not None and posts.num_rows:
             self._write_posts(posts)
         replace = tables.get("posts_replace")
         if isinstance(replace, pa.Table) and replace.num_rows:
+            replace = _paged(replace)
             # new versions of whole posts (model: formats.base.REPLACES): each replaces the stored row
             con.register("_batch_replace", replace)
             con.execute(_REPLACE_POSTS)
@@ -321,7 +415,7 @@ class Store:
             if isinstance(t, Select):
                 src, params = f"({t.sql})", t.params
             else:
-                con.register("_batch", t)
+                con.register("_batch", _paged(t) if name in PAGED else t)
                 src, params = "_batch", []
             if name in _UNINDEXED:  # first sighting wins, within the batch and against the table
                 on = " AND ".join(f'x."{k}" = b."{k}"' for k in _KEYS[name])
@@ -339,6 +433,23 @@ class Store:
             self._apply_deletions(posts, dels)
         if posts is not None and posts.num_rows:  # Mastodon replies to the stored parents' URIs
             link_statuses(con, posts)
+        new_pages = tables.get("pages")
+        if isinstance(new_pages, pa.Table) and new_pages.num_rows:
+            self._drop_unused_pages(new_pages)
+
+    def _drop_unused_pages(self, new_pages: pa.Table) -> None:
+        """Pages of this batch that no row points to (every post and user in them was stored
+        already, from elsewhere) are not kept, nor their index rows."""
+        import pyarrow.compute as pc
+
+        lo, hi = (int(x) for x in pc.min_max(new_pages.column("page")).values())
+        used = ("SELECT raw_page FROM posts WHERE raw_page BETWEEN $1 AND $2 UNION "
+                "SELECT raw_page FROM accounts WHERE raw_page BETWEEN $1 AND $2")
+        gone = self.con.execute(f"SELECT count(*) FROM pages WHERE page BETWEEN $1 AND $2 AND page NOT IN ({used})",
+                                [lo, hi]).fetchall()[0][0]
+        if gone:
+            self.con.execute(f"DELETE FROM page_posts WHERE page BETWEEN $1 AND $2 AND page NOT IN ({used})", [lo, hi])
+            self.con.execute(f"DELETE FROM pages WHERE page BETWEEN $1 AND $2 AND page NOT IN ({used})", [lo, hi])
 
     def _write_posts(self, posts: pa.Table) -> None:
         """Merge a batch of posts into the table (the module's rule).
@@ -391,7 +502,8 @@ class Store:
             posts is not None and "mastodon" in posts.column("platform").to_pylist())
         if mastodon and self._resolve_mastodon_deletions():
             self.con.execute(
-                "UPDATE posts SET text = NULL, raw = NULL, deleted = true FROM deletions d "
+                "UPDATE posts SET text = NULL, raw = NULL, raw_page = NULL, raw_at = NULL, deleted = true "
+                "FROM deletions d "
                 "WHERE posts.platform = 'mastodon' AND d.platform = 'mastodon' AND posts.id = d.id "
                 "AND NOT posts.deleted")
         parts = []
@@ -402,7 +514,7 @@ class Store:
             self.con.register("_batch_keys", posts.select(["platform", "id"]))
             parts.append("SELECT d.platform, d.id FROM deletions d JOIN _batch_keys k USING (platform, id)")
         self.con.execute(
-            "UPDATE posts SET text = NULL, raw = NULL, deleted = true FROM ("
+            "UPDATE posts SET text = NULL, raw = NULL, raw_page = NULL, raw_at = NULL, deleted = true FROM ("
             + " UNION ".join(parts)
             + ") x WHERE posts.platform = x.platform AND posts.id = x.id AND NOT posts.deleted"
         )
@@ -431,7 +543,7 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:

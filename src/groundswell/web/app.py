@@ -398,7 +398,9 @@ class Dashboard:
             conds.append("lower(lang) = ?")
             params.append(p["lang"].lower())
         with self.lock:
-            rel = sql.con(self.store).sql("SELECT * EXCLUDE (raw) FROM posts WHERE " + " AND ".join(conds)
+            # the original object (and its pointer into the stored pages) is never shown
+            hidden = "raw, raw_page, raw_at" if self.store.has_pages() else "raw"
+            rel = sql.con(self.store).sql(f"SELECT * EXCLUDE ({hidden}) FROM posts WHERE " + " AND ".join(conds)
                                           + " ORDER BY platform, created_at, id", params=params)
             t = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
             t = privacy.pseudonymize_table(self.store, t, pseudonymizer=self.presenter.ps, kind="posts",
