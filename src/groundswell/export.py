@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from groundswell import model
 from groundswell.errors import UsageError
+from groundswell.formats.base import is_json_line
 from groundswell.store.duck import UNKNOWN_TIME, Store
 from groundswell.store.pages import PageReader, fill_raw, fill_rows
 
@@ -171,11 +172,16 @@ def _open_out(output: str | IO[Any], binary: bool = False) -> IO[Any]:
     return open(output, "wb") if binary else open(output, "w", newline="", encoding="utf-8")
 
 
+def _obj(v: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one for anything else (a field a page may lack or hold wrong)."""
+    return v if isinstance(v, dict) else {}
+
+
 def _cell(v: Any) -> str:
     if isinstance(v, list):
         return " ".join(str(x) for x in v)
     if hasattr(v, "isoformat"):
-        return v.isoformat() + "Z"
+        return str(v.isoformat()) + "Z"
     return str(v)
 
 
@@ -288,7 +294,7 @@ class _Pages:
             return False
         try:
             first = fh.readline()
-            if first.strip() and not _is_json(first):  # a whole-document file: records numbered within it
+            if first.strip() and not is_json_line(first):  # a whole-document file: records numbered within it
                 doc = orjson.loads(first + fh.read())
                 self._doc = doc if isinstance(doc, list) else [doc]
                 fh.close()
@@ -351,7 +357,7 @@ class _Pages:
                 return None
             return _flat_page(page, tweet)
         data = page.get("data")
-        inc = page.get("includes") if isinstance(page.get("includes"), dict) else {}
+        inc = _obj(page.get("includes"))
         candidates = (data if isinstance(data, list) else [data]) + list(inc.get("tweets") or [])
         if not any(isinstance(t, dict) and t.get("id") == tweet.get("id") and t == tweet for t in candidates):
             self.miss(f"input file changed: {path}")
@@ -375,11 +381,11 @@ def _flat_page(flat: dict[str, Any], tweet: dict[str, Any]) -> dict[str, Any]:
             u = t.get(key)
             if isinstance(u, dict) and isinstance(u.get("id"), str):
                 users[u["id"]] = {"id": u["id"]}
-        ent = t.get("entities") if isinstance(t.get("entities"), dict) else {}
+        ent = _obj(t.get("entities"))
         for m in ent.get("mentions") or ():
             if isinstance(m, dict) and isinstance(m.get("id"), str) and "name" in m:
                 users[m["id"]] = {"id": m["id"]}
-        att = t.get("attachments") if isinstance(t.get("attachments"), dict) else {}
+        att = _obj(t.get("attachments"))
         for m in att.get("media") or ():
             if isinstance(m, dict) and isinstance(m.get("media_key"), str):
                 media[m["media_key"]] = m
@@ -396,21 +402,16 @@ def _flat_page(flat: dict[str, Any], tweet: dict[str, Any]) -> dict[str, Any]:
                     take(r, 1)
 
     take(flat, 0)
-    page: dict[str, Any] = {"data": [tweet], "includes": {"users": list(users.values()), "tweets": list(tweets.values()),
-                                                           "media": list(media.values()), "polls": list(polls.values()),
-                                                           "places": [{"id": k, **v} for k, v in places.items()]}}
+    page: dict[str, Any] = {"data": [tweet],
+                            "includes": {"users": list(users.values()), "tweets": list(tweets.values()),
+                                         "media": list(media.values()), "polls": list(polls.values()),
+                                         "places": [{"id": k, **v} for k, v in places.items()]}}
     for key in ("__twarc", "matching_rules"):
         if key in flat:
             page[key] = flat[key]
     return page
 
 
-def _is_json(line: bytes) -> bool:
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return False
-    return True
 
 
 def _open_any(path: str) -> Any:
@@ -423,15 +424,15 @@ def _open_any(path: str) -> Any:
     raw = open(path, "rb")
     magic = raw.peek(6)[:6]
     if magic[:2] == b"\x1f\x8b":
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw))  # type: ignore[arg-type]
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw))
     if magic[:4] == b"\x28\xb5\x2f\xfd":
         import zstandard
 
         return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True))
     if magic[:3] == b"BZh":
-        return io.BufferedReader(bz2.BZ2File(raw))  # type: ignore[arg-type]
+        return io.BufferedReader(bz2.BZ2File(raw))
     if magic[:6] == b"\xfd7zXZ\x00":
-        return io.BufferedReader(lzma.LZMAFile(raw))  # type: ignore[arg-type]
+        return io.BufferedReader(lzma.LZMAFile(raw))
     return raw
 
 
@@ -529,8 +530,8 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pages: _Page
             continue
         exp = expanders.get(id(page))
         if exp is None:
-            inc = page.get("includes") if isinstance(page.get("includes"), dict) else {}
-            tw = page.get("__twarc") if isinstance(page.get("__twarc"), dict) else {}
+            inc = _obj(page.get("includes"))
+            tw = _obj(page.get("__twarc"))
             try:
                 when = iso_time(tw.get("retrieved_at"))
             except RecordError:
@@ -543,11 +544,11 @@ def _twarc_rows(store: Store, posts: list[dict[str, Any]], tc: Any, pages: _Page
         items.append((i, (t, exp, page.get("__twarc"), page.get("matching_rules"))))
     made = tc.batch_of([it for _, it in items if it is not None])
     out: list[list[str]] = []
-    k = 0
-    for i, it in items:
+    next_made = 0
+    for pos, it in items:
         if it is None:
-            out.append(tc.row_from_post(posts[i]))
+            out.append(tc.row_from_post(posts[pos]))
         else:
-            out.append(made[k])
-            k += 1
+            out.append(made[next_made])
+            next_made += 1
     return out

@@ -35,7 +35,7 @@ import pyarrow as pa
 from groundswell import model
 from groundswell.errors import FormatError, GroundswellError, RecordError, UsageError
 from groundswell.formats import detect
-from groundswell.formats.base import REPLACES, account_id_sql, record_id_problem
+from groundswell.formats.base import REPLACES, account_id_sql, is_json_line, record_id_problem
 from groundswell.store.duck import Store, merge_post, replace_post
 from groundswell.store.records import bool_default, records_to_table  # noqa: F401 - bool_default for live/
 
@@ -619,12 +619,6 @@ def _decode_reason(line: bytes) -> str:
     return "not valid JSON"
 
 
-def _is_json(line: bytes) -> bool:
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return False
-    return True
 
 
 def _parse_safely(parse: Callable[[Any, Any], None], obj: Any, sink: BatchSink, fmt: str) -> None:
@@ -802,7 +796,7 @@ class _Run:
         except KeyError:
             raise UsageError(f"unknown format {fmt!r}; formats: {', '.join(detect.FORMAT_NAMES)}") from None
         first = next((line for line, _ in head if line is not None and line.strip()), None)
-        if first is not None and first is head[0][0] and first.lstrip()[:1] in (b"{", b"[") and not _is_json(first):
+        if first is not None and first is head[0][0] and first.lstrip()[:1] in (b"{", b"[") and not is_json_line(first):
             self._run_document(head, it, fmt)  # a pretty-printed document
             return
         sink = BatchSink(self.path, fmt)

@@ -19,7 +19,8 @@ import json
 import os
 import tempfile
 import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
@@ -82,7 +83,7 @@ def _parse_range(mem: Any, path: str, fmt: str, start: int, end: int, first_line
                  options: dict[str, Any]) -> dict[str, Any]:
     """Parse the lines of a plain JSON-lines file that start in bytes [start, end), as the
     DuckDB ingest parses a file (same chunking, parsers, fast path and merge), into ``mem``."""
-    from groundswell import ingest as gi
+    import groundswell.ingest as gi
     from groundswell.formats import detect
 
     run = gi._Run(mem, path, fmt, options, gi.Progress(False))
@@ -191,8 +192,9 @@ _UNIT_SCHEMA = pa.schema([("seq", pa.int64()), ("name", pa.string()), ("path", p
 
 def _splittable(path: str, forced: str | None) -> str | None:
     """The JSON-lines format of a plain (uncompressed) file that may be read in line ranges."""
-    from groundswell import ingest as gi
+    import groundswell.ingest as gi
     from groundswell.formats import detect
+    from groundswell.formats.base import is_json_line
 
     try:
         f, raw, seekable = gi._open(path)
@@ -213,7 +215,7 @@ def _splittable(path: str, forced: str | None) -> str | None:
         if fmt not in detect.FORMAT_NAMES or fmt in (detect.CSV_FORMAT, detect.FOLLOWS_FORMAT):
             return None
         first = next((ln for ln, _ in head if ln is not None and ln.strip()), None)
-        if first is None or not gi._is_json(first):
+        if first is None or not is_json_line(first):
             return None  # empty, or a pretty-printed document
         return fmt
     finally:
@@ -288,7 +290,7 @@ def ingest_spark(spark: Any, paths: Iterable[str], out: str, *, format: str | No
                 on_file(res)
             continue
         todo.append((name, local, size, fp))
-    for i, (name, local, size, fp) in enumerate(todo):
+    for i, (name, local, size, _fp) in enumerate(todo):
         fmt = _splittable(local, format) if (local and size > split_bytes) else None
         if fmt is not None:
             for start in range(0, size, split_bytes):

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from groundswell.errors import RecordError
 
 __all__ = [
+    "is_json_line",
     "RecordError",
     "Sink",
     "ListSink",
@@ -305,3 +306,14 @@ def account_id_sql(platform: str, column: str) -> str:
     cases = " ".join(f"WHEN '{name}' THEN length({column}) <= {MAX_ID_CHARS} AND "
                      f"regexp_full_match({column}, '{rule[1].pattern}')" for name, rule in _ID_RULES.items())
     return f"coalesce(CASE {platform} {cases} ELSE true END, false)"
+
+
+def is_json_line(line: bytes) -> bool:
+    """Does this line hold one whole JSON value? (A whole-document file's first line does not.)"""
+    import orjson
+
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True

@@ -114,7 +114,8 @@ def forget(store: Store, ids: Iterable[tuple[str | None, str] | str] | None = No
         else:
             rows = con.execute(
                 "SELECT DISTINCT platform, id FROM accounts WHERE id = ? AND (? IS NULL OR platform = ?) "
-                "UNION SELECT DISTINCT platform, author_id FROM posts WHERE author_id = ? AND (? IS NULL OR platform = ?)",
+                "UNION SELECT DISTINCT platform, author_id FROM posts "
+                "WHERE author_id = ? AND (? IS NULL OR platform = ?)",
                 [a, platform, platform, a, platform, platform]).fetchall()
         acc_keys = [(p, i) for p, i in rows if i is not None]
         if not acc_keys and not keys:
@@ -401,7 +402,8 @@ def apply_deletions(store: Store) -> ForgetResult:
                 [p, h]).fetchall()]
             now = datetime.now(UTC).replace(tzinfo=None)
             for p, i in keys:
-                con.execute("INSERT INTO deletions VALUES (?, ?, NULL, ?, 'forget', 'forget', 0) ON CONFLICT DO NOTHING",
+                con.execute("INSERT INTO deletions VALUES (?, ?, NULL, ?, 'forget', 'forget', 0) "
+                            "ON CONFLICT DO NOTHING",
                             [p, i, now])
             res.accounts += _forget_accounts(store, back, back_h)
     pending = con.execute(
