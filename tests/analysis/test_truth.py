@@ -136,6 +136,10 @@ def test_real_metoo_ignition_at_every_interval(cli, day_store, interval):
     # the evidence is the links: most rows that link to the call fall in the window, from distinct accounts
     assert 0.8 * _links_to_call(shared(DAY)) <= ig["evidence"]["links"] <= _links_to_call(shared(DAY))
     assert ig["candidates"][0]["post_id"] == CALL and len(ig["candidates"]) >= 2
+    # the call is not in the scrape (it does not carry the tag): its time comes from its Snowflake id, and
+    # agrees with the record (posted 15 October 2017, 1:21 pm Pacific = 20:21 UTC)
+    assert ig["time"] == "2017-10-15T20:21:11.289Z" and ig["time_from"] == "id"
+    assert ig["carries_hashtag"] is None  # not in the store: unknown, not False
     assert d["onset"]["takeoff"] == "2017-10-15T20:00:00Z"
     text = cli("analyze", "--hashtag", "metoo", "--db", day_store, "--interval", interval)
     assert text.code == 0 and "None" not in text.out and "undetermined" not in text.out.split("peak")[0]
@@ -150,7 +154,8 @@ def test_report_and_brief_name_the_evidence(cli, day_store, tmp_path):
     r = cli("report", "--hashtag", "metoo", "--db", day_store, "--output", out, "--brief", brief, "--quiet")
     assert r.code == 0, r.err
     b = brief.read_text(encoding="utf-8")
-    assert "was set off by" in b and "linked to it" in b and "None" not in b
+    assert "was set off on 15 October 2017 at 20:21 UTC by" in b and "linked to it" in b and "None" not in b
+    assert "a post that is not in the archive (its time read from its id)" in b
     assert "trending rank is not reported" in b and "true peak may have come later" in b
     import re
 

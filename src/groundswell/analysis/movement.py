@@ -281,6 +281,9 @@ def ignition_lines(ig: dict[str, Any]) -> list[str]:
     if ig.get("status") == "determined":
         post = f"post {ig['post_id']}" if ig.get("post_id") else "a post not in the store"
         tag = "" if ig.get("carries_hashtag") in (True, None) else " (it does not carry the hashtag)"
+        if ig.get("time"):
+            post += f" at {ig['time']}" + (" (from its id; the post is not in the store)"
+                                           if ig.get("time_from") == "id" else "")
         lines.append(f"ignition      {post} by {_acct(ig)}{tag}; confidence {ig.get('confidence')}, "
                      f"evidence from {_evidence_words(ig.get('evidence') or {})} (accounts)")
     else:

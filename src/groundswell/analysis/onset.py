@@ -516,11 +516,14 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     for c in top:
         info = ev.info.get(c["key"], {"account_id": None, "handle": None})
         pid = c["post"] if c["post"] and not c["post"].startswith(("twitter:", "bluesky:", "mastodon:")) else None
-        t = times.get(pid) if pid else None
+        stored = times.get(pid) if pid else None
+        # a Twitter post known only from links or reposts: its time from its Snowflake id
+        t = stored if stored is not None else refs.twitter_id_time(pid)
         primary = max(KINDS, key=lambda k: (WEIGHTS[k] * c["evidence"][k], k))
         rendered.append({
             "account_id": info.get("account_id"), "handle": info.get("handle"), "post_id": pid,
-            "time": sql.iso(t), "carries_hashtag": (pid in tagged) if pid and t is not None else None,
+            "time": sql.iso(t), "time_from": None if t is None else ("post" if stored is not None else "id"),
+            "carries_hashtag": (pid in tagged) if pid and stored is not None else None,
             "score": c["score"], "evidence": c["evidence"], "expected": c["expected"], "found_by": primary,
             "minutes_from_takeoff": round((t - takeoff).total_seconds() / 60, 1) if t is not None else None})
     out["candidates"] = rendered
@@ -541,7 +544,8 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     best = rendered[0]
     out.update({"status": "determined", "confidence": "high" if ratio >= HIGH else "medium",
                 "account_id": best["account_id"], "handle": best["handle"], "post_id": best["post_id"],
-                "time": best["time"], "carries_hashtag": best["carries_hashtag"], "found_by": best["found_by"],
+                "time": best["time"], "time_from": best["time_from"], "carries_hashtag": best["carries_hashtag"],
+                "found_by": best["found_by"],
                 "score": best["score"], "evidence": best["evidence"],
                 "cascade": sum(ev.post_counts(best["post_id"]).values()) if best["post_id"] else 0,
                 "responses": sum(best["evidence"].values())})

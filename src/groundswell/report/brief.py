@@ -83,7 +83,10 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
     who = _acct(ign.get("author"))
     if who and on.get("ignition_status", "determined") == "determined":
         sure = f" (confidence {on['ignition_confidence']})" if on.get("ignition_confidence") else ""
-        if t_ign:
+        if t_ign and ign.get("in_store") is False:
+            s = (f"{tag} was set off on {_when(t_ign)} by {who} with a post that is not in the archive "
+                 f"(its time read from its id)")
+        elif t_ign:
             s = f"{tag} was set off on {_when(t_ign)} by {who} with a post"
         else:
             s = f"{tag} was set off by {who} with a post that is not in the archive"
