@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "groundswell"
 # lowest first; a unit imports only units of its own layer or below
 LAYERS: list[set[str]] = [
     {"errors", "model", "embedded", "simulate", "terminal", "progress", "refs", "hosts",
-     "addresses"},                                                          # know nothing of the store
+     "addresses", "stats"},                                                          # know nothing of the store
     {"store"},                                                              # knows only model
     {"formats"},                                                            # parses into model, may write through store
     {"export", "queries", "content"},                                       # read through the store

@@ -30,7 +30,6 @@ aggregates them; ``scripts/sim_accuracy.py`` prints the tables. Develop on
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 import time
@@ -40,6 +39,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from groundswell.stats import wilson
 
 INTERVALS = ("minute", "hour", "day")
 RESOLUTIONS = (0.5, 1.0, 1.5, 2.0, 3.0)
@@ -264,17 +265,6 @@ def evaluate(seeds: Iterable[int], intervals: Sequence[str] = INTERVALS, resolut
         if tmp is not None:
             tmp.cleanup()
     return out
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
-    """The Wilson score interval of k successes in n (95% by default)."""
-    if n <= 0:
-        return None
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return round(max(0.0, c - h), 4), round(min(1.0, c + h), 4)
 
 
 def summarize(movements: Sequence[Movement], intervals: Sequence[str] = INTERVALS) -> dict[str, Any]:

@@ -28,11 +28,11 @@ store has ``post_labels``.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope, bucket
+from groundswell.stats import wilson
 
 COLUMNS_SQL = """
 SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'post_labels'
@@ -61,20 +61,6 @@ SELECT {group} AS g, count(*) AS posts, {sums} FROM gs_labelled x {join} GROUP B
 """
 
 QUALITY_SQL = "SELECT meta FROM content_models WHERE model = {model}"
-
-Z95 = 1.959964
-
-
-def wilson(k: int, n: int, z: float = Z95) -> list[float] | None:
-    """The Wilson score interval of a share k/n (95% by default); None without posts."""
-    if n <= 0:
-        return None
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [round(max(0.0, c - h), 4), round(min(1.0, c + h), 4)]
-
 
 def _coverage(store: Any, scope: Scope, model: str) -> dict[str, Any]:
     rows = sql.rows(store, COVERAGE_SQL, mv=scope.table, model=model)

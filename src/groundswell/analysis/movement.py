@@ -88,7 +88,7 @@ def analyze(store: Any, hashtags: list[str] | str, start: Any = None, end: Any =
         fp = out["onset"]["first_post"]
         seed_account = fp["account_id"] or fp["handle"]
     out["people"] = _people(store, scope, rows, seed_account, follows, seed=seed,
-                            since=movement_start(out["onset"], scope))
+                            since=movement_start(out["onset"]))
     tick("people")
     out["hashtags"] = _hashtags(store, scope)
     tick("hashtags")
@@ -241,7 +241,7 @@ def counts_only(scope: Any, counted: dict[datetime, int]) -> dict[str, Any]:
     }
 
 
-def movement_start(on: dict[str, Any], scope: Any) -> datetime | None:
+def movement_start(on: dict[str, Any]) -> datetime | None:
     """When the movement began: the ignition post's time when it falls within the window in which
     the ignition detector looks for a spark (``onset.BEFORE`` before the takeoff; a time, not a
     number of intervals, so every ``--interval`` agrees), else the start of the takeoff interval."""

@@ -55,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from groundswell.stats import wilson
+
 from .features import normalize
 from .heads import Head, LinearHeads
 from .weak import first_time_rule, movement_rule
@@ -434,18 +436,6 @@ NOT_MEASURED = {
 }
 
 
-def _wilson(k: int, n: int, z: float = 1.96) -> list[float] | None:
-    import math
-
-    if n <= 0:
-        return None
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return [round(max(0.0, c - h), 4), round(min(1.0, c + h), 4)]
-
-
 def binary_scores(truth: np.ndarray, pred: np.ndarray, on: str) -> dict[str, Any]:
     """Recall and precision (with 95% Wilson intervals) of ``pred`` against ``truth``, and the
     always-positive baseline (recall 1, precision = prevalence)."""
@@ -455,8 +445,8 @@ def binary_scores(truth: np.ndarray, pred: np.ndarray, on: str) -> dict[str, Any
     tp = int((truth & pred).sum())
     return {
         "measured": True, "on": on, "texts": n, "positives": pos, "predicted": got, "true_positives": tp,
-        "recall": round(tp / pos, 4) if pos else None, "recall_ci": _wilson(tp, pos),
-        "precision": round(tp / got, 4) if got else None, "precision_ci": _wilson(tp, got),
+        "recall": round(tp / pos, 4) if pos else None, "recall_ci": wilson(tp, pos),
+        "precision": round(tp / got, 4) if got else None, "precision_ci": wilson(tp, got),
         "f1": round(2 * tp / (pos + got), 4) if pos + got else None,
         "always_positive": {"recall": 1.0 if pos else None, "precision": round(pos / n, 4) if n else None,
                             "f1": round(2 * pos / (pos + n), 4) if n else None},

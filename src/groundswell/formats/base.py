@@ -43,6 +43,7 @@ __all__ = [
     "id_problem",
     "REPLACES",
     "raw_json",
+    "response_json",
     "obj_of",
     "list_of",
     "objs_of",
@@ -183,6 +184,19 @@ def raw_json(obj: Any) -> str:
         return orjson.dumps(obj).decode()
     except orjson.JSONEncodeError as e:
         raise RecordError(f"cannot be kept as JSON ({str(e).split(':')[0][:60]})") from None
+
+
+def response_json(obj: Any) -> str:
+    """JSON text of a collected API response object for ``raw``: orjson, or the standard library where
+    an integer is beyond 64 bits (a collected page is kept whole, never refused for it)."""
+    import json
+
+    import orjson
+
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:
+        return json.dumps(obj, ensure_ascii=False)
 
 
 def as_id(value: Any) -> str | None:

@@ -48,22 +48,11 @@ read; a body in none of these shapes raises :class:`RecordError`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import orjson
 
 from groundswell.formats import bluesky
 from groundswell.formats import envelope as env
-from groundswell.formats.base import RecordError, Sink, iso_time
-
-
-def _dumps(obj: Any) -> str:
-    """JSON text of a parsed response object (orjson, or the standard library for integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(obj).decode()
-    except TypeError:
-        return json.dumps(obj, ensure_ascii=False)
+from groundswell.formats.base import RecordError, Sink, iso_time, response_json
 
 NAME = "bluesky-api"
 PLATFORM = bluesky.NAME
@@ -207,7 +196,7 @@ class _Reader:
         created = _time(record.get("createdAt"), sink, "createdAt; indexedAt was used")
         if created is None:
             created = _time(view.get("indexedAt"), sink, "indexedAt")
-        rec = bluesky._post(record, uri, did, created, _dumps(view), sink)
+        rec = bluesky._post(record, uri, did, created, response_json(view), sink)
         counts = {k: _count(view.get(n)) for k, n in (("repost_count", "repostCount"), ("reply_count", "replyCount"),
                                                         ("like_count", "likeCount"), ("quote_count", "quoteCount"))}
         rec.update(counts)
@@ -300,7 +289,7 @@ class _Reader:
             "repost_of_id": subject,
             "conversation_id": None,
             "is_reference": False,
-            "raw": _dumps(raw),
+            "raw": response_json(raw),
         })
         self.account(actor, None)
 
@@ -321,7 +310,7 @@ class _Reader:
             "verified": _verified(p.get("verification")),
             "created_at": _time(p.get("createdAt"), self.sink, "profile createdAt") if p.get("createdAt") else None,
             "description": p.get("description") if isinstance(p.get("description"), str) else None,
-            "raw": _dumps(p),
+            "raw": response_json(p),
         })
 
     def follow_list(self, body: dict[str, Any]) -> None:

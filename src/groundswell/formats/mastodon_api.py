@@ -19,22 +19,11 @@ status' ``in_reply_to_id`` is local to the server that answered):
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-import orjson
 
 from groundswell.formats import envelope as env
 from groundswell.formats import mastodon
-from groundswell.formats.base import RecordError, Sink
-
-
-def _dumps(obj: Any) -> str:
-    """JSON text of a parsed response object (orjson, or the standard library for integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(obj).decode()
-    except TypeError:
-        return json.dumps(obj, ensure_ascii=False)
+from groundswell.formats.base import RecordError, Sink, response_json
 
 NAME = "mastodon-api"
 PLATFORM = mastodon.NAME
@@ -101,7 +90,7 @@ def _reblogged_by(body: Any, meta: env.Envelope, sink: Sink) -> None:
             "kind": "repost",
             "repost_of_id": subject,
             "is_reference": False,
-            "raw": _dumps(raw),
+            "raw": response_json(raw),
         })
 
 
