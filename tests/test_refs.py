@@ -63,3 +63,43 @@ def test_twitter_id_time_reads_snowflakes_only() -> None:
     for other in (None, "", "at://did:plc:x/app.bsky.feed.post/3k", "https://m.example/users/a/statuses/1",
                   "9" * 21, "1e18", "９１９６５９４３８７００６７０９７６"):
         assert twitter_id_time(other) is None, other
+
+
+def test_mastodon_id_time_on_real_statuses() -> None:
+    """Every status in the real mastodon.social responses (rtoot's recordings): the id in its URI tells
+    its time within a second of its created_at (the local id of a remote post does not: it is left alone)."""
+    import json
+    from datetime import UTC, datetime
+
+    from groundswell.refs import id_time, mastodon_id_time
+
+    from .conftest import shared
+
+    def statuses(x):
+        if isinstance(x, dict):
+            if {"created_at", "uri", "content"} <= x.keys():
+                yield x
+            for v in x.values():
+                yield from statuses(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from statuses(v)
+
+    seen = 0
+    for f in sorted(shared("mastodon-api-rtoot").glob("*.json")):
+        for s in statuses(json.loads(f.read_text())):
+            if "/statuses/" not in s["uri"]:
+                continue
+            made = datetime.fromisoformat(s["created_at"].replace("Z", "+00:00")).replace(tzinfo=None)
+            got = id_time(s["uri"])
+            assert got is not None and abs((got - made).total_seconds()) < 1.0, s["uri"]
+            seen += 1
+    assert seen >= 100
+    # the URL form, and what is no Mastodon 2.0 id
+    made = datetime(2022, 11, 6, 12, 0, 0, 500000)
+    sid = (int(made.replace(tzinfo=UTC).timestamp() * 1000) << 16) | 7
+    assert mastodon_id_time(f"https://m.example/@a/{sid}") == made
+    for other in (None, "", "https://m.example/users/a/statuses/1", "https://m.example/users/a/statuses/12345",
+                  "919659438700670976", "at://did:plc:x/app.bsky.feed.post/3k",
+                  "https://m.example/users/a/statuses/9" + "9" * 18, "https://m.example/notes/98944587857137922"):
+        assert mastodon_id_time(other) is None, other

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["PostRef", "TextRef", "parse_post_url", "post_refs_in", "text_convention", "twitter_id_time",
-           "URL_LIKE", "TEXT_LIKE"]
+           "mastodon_id_time", "id_time", "URL_LIKE", "TEXT_LIKE"]
 
 # Twitter's Snowflake ids (from 2010-11-04): (milliseconds since this epoch) << 22 | worker and sequence
 _SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -155,6 +155,31 @@ def text_convention(text: str | None) -> TextRef | None:
     if m:
         return TextRef("reply", m.group("handle"))
     return None
+
+
+# Mastodon's ids since 2.0 (October 2017): milliseconds since 1970 shifted left by 16 bits; a status
+# URI (https://host/users/<name>/statuses/<id>) or URL (https://host/@<name>/<id>) carries its server's id
+_MASTODON_STATUS = re.compile(r"^https?://[^/\s]+/(?:users/[^/\s]+/statuses|@[^/\s]+)/(?P<id>[0-9]{15,19})$")
+_MASTODON_FIRST = datetime(2017, 9, 1)  # snowflake ids came with Mastodon 2.0
+
+
+def mastodon_id_time(post_id: str | None) -> datetime | None:
+    """When a Mastodon post was made, read from the id in its status URI or URL (UTC, naive, to the
+    millisecond; the origin server's id, which Mastodon makes from the post's time); None for anything
+    else, and for ids from before Mastodon 2.0 (sequential, no time in them) or from the future."""
+    m = _MASTODON_STATUS.match(post_id or "")
+    if m is None:
+        return None
+    n = int(m.group("id"))
+    if n >= 1 << 63:
+        return None
+    t = datetime.fromtimestamp((n >> 16) / 1000, tz=UTC).replace(tzinfo=None)
+    return t if _MASTODON_FIRST <= t <= datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1) else None
+
+
+def id_time(post_id: str | None) -> datetime | None:
+    """A post's time read from its id, where the platform writes it there (Twitter, Mastodon); else None."""
+    return twitter_id_time(post_id) or mastodon_id_time(post_id)
 
 
 def twitter_id_time(post_id: str | None) -> datetime | None:

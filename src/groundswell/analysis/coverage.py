@@ -11,7 +11,9 @@ times say nothing about the collection):
   due. A run of ``k`` empty hours between stretches running at ``a`` and ``b``
   posts an hour is a gap when ``min(a, b) * k >= GAP_EXPECTED`` (under a
   Poisson rate the chance of that run being empty is below ``e**-30``); the
-  rates are the mean of the (up to) ``NEIGHBOURHOOD`` hours on each side.
+  rates are read from the (up to) ``NEIGHBOURHOOD`` hours on each side, each
+  as the lower end of its 95% interval (one post in the first hour collected
+  does not make the quiet day after it a gap).
 * ``changes``: where one input file hands over to another whose rate differs
   by ``RATE_RATIO`` times or more (a daily scrape followed by a sample of the
   following weeks, say): a change in collection, not in the movement.
@@ -43,6 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from scipy.special import gammaincinv
 
 from groundswell.analysis import sql
 from groundswell.analysis.scope import Scope, has_tag
@@ -107,6 +110,14 @@ def _hours(first: datetime, last: datetime) -> list[datetime]:
     return out
 
 
+def rate_low(posts: float, hours: int) -> float:
+    """The lower end of a 95% interval of a Poisson rate seen as ``posts`` in ``hours`` (a post or two in
+    an hour say little about the rate: a gap is called only on what the neighbours surely show)."""
+    if posts <= 0 or hours <= 0:
+        return 0.0
+    return float(gammaincinv(posts, 0.025)) / hours
+
+
 def find_gaps(counts: np.ndarray) -> list[tuple[int, int, float]]:
     """Empty runs ``[a, b)`` whose emptiness the neighbouring rates make (near) impossible."""
     out = []
@@ -121,7 +132,7 @@ def find_gaps(counts: np.ndarray) -> list[tuple[int, int, float]]:
         if i > 0 and j < n:
             left = counts[max(0, i - NEIGHBOURHOOD):i]
             right = counts[j:j + NEIGHBOURHOOD]
-            expected = min(float(left.mean()), float(right.mean())) * (j - i)
+            expected = min(rate_low(float(left.sum()), len(left)), rate_low(float(right.sum()), len(right))) * (j - i)
             if expected >= GAP_EXPECTED:
                 out.append((i, j, expected))
         i = j

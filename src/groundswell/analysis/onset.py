@@ -46,7 +46,12 @@ beside it.
   candidate, however popular it became (a prolific or famous account that
   joined later is not the ignition): the latest candidate is made by the
   median movement post of the takeoff hour (half of that hour's posts came
-  after it), and never after the hour (``LATEST``). Responses to a candidate post count from
+  after it), and never after the hour (``LATEST``); a post made during the
+  takeoff hour counts by the share of that hour's movement posts still to
+  come (whole at the hour's start, half by its median post: the surge it rode
+  answered it too). An account whose first post in the store came after that
+  latest time counts only what named it before that first post (later
+  ``RT @`` copies and mentions answer its own late posts). Responses to a candidate post count from
   ``BEFORE`` the takeoff to the end of the main stretch of collection (a
   call's links and replies keep coming for days); what names an account
   counts only up to ``AFTER`` the takeoff. ``confidence`` is ``high`` when the best
@@ -95,6 +100,12 @@ HOURLY_SQL = "SELECT date_trunc('hour', created_at) AS t, count(*) AS n FROM {mv
 
 COUNT_SQL = "SELECT count(*) FROM {mv} WHERE created_at >= {ws} AND created_at < {we}"
 
+BEFORE_EACH_SQL = """
+SELECT c.id, count(m.created_at) AS n FROM {cands} c
+LEFT JOIN {mv} m ON m.created_at >= {ws} AND m.created_at < c.t
+GROUP BY c.id
+"""
+
 NTH_SQL = """
 SELECT created_at FROM {mv} WHERE created_at >= {ws} AND created_at < {we}
 ORDER BY created_at, id LIMIT 1 OFFSET {k}
@@ -138,7 +149,7 @@ WHERE {url_like}
 """
 
 TEXTREF_SQL = """
-SELECT account, text FROM {mv_text}
+SELECT account, text, created_at FROM {mv_text}
 WHERE created_at >= {ws} AND created_at < {we}
   AND repost_of_id IS NULL AND reply_to_id IS NULL AND quote_of_id IS NULL AND ({text_like})
 """
@@ -146,14 +157,21 @@ WHERE created_at >= {ws} AND created_at < {we}
 # mentions by posts that are not reposts and link to no post; a reply's or quote's mention of the
 # author it answers is that reply or quote, already counted
 MENTIONS_SQL = """
-SELECT lower(h) AS h, count(DISTINCT account) AS n FROM
-  (SELECT m.account, m.author_handle, par.author_handle AS parent_handle, unnest(m.mentions) AS h
+SELECT lower(h) AS h, lower(account) AS account, min(created_at) AS t FROM
+  (SELECT m.account, m.created_at, m.author_handle, par.author_handle AS parent_handle, unnest(m.mentions) AS h
    FROM {mv_text} m LEFT JOIN posts par ON par.platform = m.platform AND par.id = coalesce(m.reply_to_id, m.quote_of_id)
    WHERE m.created_at >= {ws} AND m.created_at < {we} AND m.repost_of_id IS NULL AND m.kind <> 'repost'
      AND NOT coalesce({text_like}, false) AND m.id NOT IN (SELECT id FROM gs_link_ids)) x
 WHERE h IS NOT NULL AND length(h) > 0 AND lower(h) <> lower(coalesce(author_handle, ''))
   AND lower(h) <> lower(coalesce(parent_handle, ''))
-GROUP BY lower(h) ORDER BY n DESC LIMIT 500
+  AND account IS NOT NULL
+GROUP BY lower(h), lower(account)
+"""
+MAX_MENTIONED = 500  # the most mentioned accounts kept as candidates
+
+FIRST_POSTS_SQL = """
+SELECT lower(coalesce(author_id, author_handle)) AS k, min(created_at) AS t FROM posts
+WHERE lower(coalesce(author_id, author_handle)) IN {keys} GROUP BY 1
 """
 
 MV_TEXT_SQL = """
@@ -285,7 +303,7 @@ class _Evidence:
     def __init__(self) -> None:
         self.post: dict[str, dict[str, set[str]]] = {}
         self.post_account: dict[str, str] = {}
-        self.acct: dict[str, dict[str, set[str]]] = {}
+        self.acct: dict[str, dict[str, dict[str, datetime]]] = {}  # ... -> responder -> earliest time
         self.info: dict[str, dict[str, Any]] = {}  # account key -> account_id, handle
         self.rt_text: dict[str, Counter[str]] = {}  # account key -> what 'RT @' copies of it say (prefixes)
 
@@ -293,14 +311,18 @@ class _Evidence:
         self.post.setdefault(post_key, {}).setdefault(kind, set()).add(responder)
         self.post_account[post_key] = account_key
 
-    def add_account(self, account_key: str, kind: str, responder: str) -> None:
-        self.acct.setdefault(account_key, {}).setdefault(kind, set()).add(responder)
+    def add_account(self, account_key: str, kind: str, responder: str, t: datetime) -> None:
+        got = self.acct.setdefault(account_key, {}).setdefault(kind, {})
+        if responder not in got or t < got[responder]:
+            got[responder] = t
 
     def post_counts(self, key: str) -> dict[str, int]:
         return {k: len(v) for k, v in self.post.get(key, {}).items()}
 
-    def account_counts(self, key: str) -> dict[str, int]:
-        return {k: len(v) for k, v in self.acct.get(key, {}).items()}
+    def account_counts(self, key: str, before: datetime | None = None) -> dict[str, int]:
+        """Distinct accounts naming ``key`` by kind (only those that named it before ``before``)."""
+        return {k: len(v) if before is None else sum(1 for t in v.values() if t < before)
+                for k, v in self.acct.get(key, {}).items()}
 
 
 def _or_like(col: str, patterns: tuple[str, ...]) -> sql.Raw:
@@ -377,36 +399,37 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: dat
         ev.info.setdefault(a["key"], {"account_id": a["author_id"], "handle": a["author_handle"]})
         ev.add_post(ref.post_id or ref.key, a["key"], "links", responder)
     # 3. scraped text conventions, where the platform recorded no link
-    conv: list[tuple[str, refs.TextRef, str]] = []
+    conv: list[tuple[str, refs.TextRef, str, datetime]] = []
     for r in sql.rows(store, TEXTREF_SQL, mv_text=mvt, ws=ws, we=we_acct,
                       text_like=_or_like("text", refs.TEXT_LIKE)):
         t = refs.text_convention(r["text"])
         if t is not None and r["account"] is not None:
             rest = r["text"].split(":", 1)[1] if t.kind == "repost" and ":" in r["text"] else ""
-            conv.append((str(r["account"]).lower(), t, _prefix(rest)))
-    handles = _handles(store, {t.handle.lower() for _, t, _ in conv})
-    for responder, t, rest in conv:
+            conv.append((str(r["account"]).lower(), t, _prefix(rest), r["created_at"]))
+    handles = _handles(store, {t.handle.lower() for _, t, _, _ in conv})
+    for responder, t, rest, when in conv:
         h = handles.get(t.handle.lower())
         key = _hkey(h) if h else t.handle.lower()
         ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,
                                  "handle": h["author_handle"] if h else t.handle})
         if responder != key:
-            ev.add_account(key, "reposts_inferred" if t.kind == "repost" else "replies_inferred", responder)
+            ev.add_account(key, "reposts_inferred" if t.kind == "repost" else "replies_inferred", responder, when)
             if rest:
                 ev.rt_text.setdefault(key, Counter())[rest] += 1
     # 4. mentions by posts that link to nothing and answer someone else
     mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we_acct,
                      text_like=_or_like("m.text", refs.TEXT_LIKE))
-    handles = _handles(store, {r["h"] for r in mrows})
+    by_handle = Counter(r["h"] for r in mrows)
+    kept = {h for h, _ in sorted(by_handle.items(), key=lambda x: (-x[1], x[0]))[:MAX_MENTIONED]}
+    handles = _handles(store, kept)
     for r in mrows:
+        if r["h"] not in kept:
+            continue
         h = handles.get(r["h"])
         key = _hkey(h) if h else r["h"]
         ev.info.setdefault(key, {"account_id": h["author_id"] if h else None,
                                  "handle": h["author_handle"] if h else r["h"]})
-        # distinct accounts are counted in SQL: keep the number, with anonymous responders
-        cur = ev.acct.setdefault(key, {}).setdefault("mentions", set())
-        for k in range(int(r["n"])):
-            cur.add(f"#m{k}")
+        ev.add_account(key, "mentions", r["account"], r["t"])
     sql.drop(store, "gs_mv_text")
     sql.drop(store, "gs_link_ids")
     return ev
@@ -446,7 +469,8 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
               "after the takeoff, in excess of what the 48 h before predict at the movement's volume; posts made "
-              "after half of the takeoff hour's movement posts cannot have set it off")
+              "after half of the takeoff hour's movement posts cannot have set it off, and those made during it "
+              "count by the share of its posts still to come")
     if takeoff is None:
         return {"status": "undetermined", "confidence": None, "reason": "no takeoff was found", "candidates": [],
                 "method": method}
@@ -460,8 +484,8 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
     ev = _evidence(store, scope, ws, wp, we)
     times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
-    # a Twitter post that is not stored (a link to it, a repost of it) still tells its time by its id
-    made = {p: t for p in ev.post if (t := times.get(p) or refs.twitter_id_time(p)) is not None}
+    # a Twitter or Mastodon post that is not stored (a link to it, a repost of it) tells its time by its id
+    made = {p: t for p in ev.post if (t := times.get(p) or refs.id_time(p)) is not None}
     latest = _latest(store, scope, takeoff)
     # replies, reposts and quotes of the leading posts by anyone (hashtag or not); only posts that can
     # be candidates (made by ``latest``) lead, or later posts with many responses crowd the call out
@@ -477,26 +501,30 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     scale = n_in / (n_pre + PRIOR_POSTS)
     scale_post = n_long / (n_pre + PRIOR_POSTS)
     best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
-    late: set[str] = set()
+    still = _still_to_come(store, scope, takeoff, {p: t for p, t in made.items() if takeoff <= t <= latest})
     for p in ev.post:
         t = made.get(p)
         if t is not None and t > latest:
-            late.add(ev.post_account[p])
             continue
         sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale_post)
+        sc *= still.get(p, 1.0)
         a = ev.post_account[p]
         if sc > 0 and (a not in best_post or (sc, p) > best_post[a][:2]):
             best_post[a] = (sc, p, exp)
+    # an account whose first post in the store came after the surge was under way: what named it after
+    # that post answers its late posts, so only what named it before counts
+    joined = _late_joiners(store, [k for k in ev.acct if k not in best_post], latest)
     cands: list[dict[str, Any]] = []
     for key in set(best_post) | set(ev.acct):
         psc, pid, pexp = best_post.get(key, (0.0, None, {}))
-        asc, aexp = _score(ev.account_counts(key), pre.account_counts(key), scale)
+        named = ev.account_counts(key, joined.get(key))
+        asc, aexp = _score(named, pre.account_counts(key), scale)
         if psc + asc <= 0:
             continue
         evidence = {k: 0 for k in KINDS}
         if pid is not None:
             evidence.update(ev.post_counts(pid))
-        for k, n in ev.account_counts(key).items():
+        for k, n in named.items():
             evidence[k] = n
         cands.append({"key": key, "score": round(psc + asc, 2), "post": pid, "evidence": evidence,
                       "expected": {**pexp, **aexp}})
@@ -517,8 +545,8 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
         info = ev.info.get(c["key"], {"account_id": None, "handle": None})
         pid = c["post"] if c["post"] and not c["post"].startswith(("twitter:", "bluesky:", "mastodon:")) else None
         stored = times.get(pid) if pid else None
-        # a Twitter post known only from links or reposts: its time from its Snowflake id
-        t = stored if stored is not None else refs.twitter_id_time(pid)
+        # a post known only from links or reposts: its time from its id (Twitter, Mastodon)
+        t = stored if stored is not None else refs.id_time(pid)
         primary = max(KINDS, key=lambda k: (WEIGHTS[k] * c["evidence"][k], k))
         rendered.append({
             "account_id": info.get("account_id"), "handle": info.get("handle"), "post_id": pid,
@@ -561,6 +589,36 @@ def _latest(store: Any, scope: Scope, takeoff: datetime) -> datetime:
         return end
     rows = sql.rows(store, NTH_SQL, mv=scope.table, ws=takeoff, we=end, k=n // 2)
     return min(end, rows[0]["created_at"]) if rows and rows[0]["created_at"] is not None else end
+
+
+def _late_joiners(store: Any, keys: list[str], latest: datetime) -> dict[str, datetime]:
+    """Accounts (of ``keys``) whose first post in the store was made after ``latest``: when it was."""
+    out: dict[str, datetime] = {}
+    for chunk in _chunks(sorted(keys), 5000):
+        for r in sql.rows(store, FIRST_POSTS_SQL, keys=sql.Raw(sql.in_list(chunk))):
+            if r["t"] is not None and r["t"] > latest:
+                out[r["k"]] = r["t"]
+    return out
+
+
+def _still_to_come(store: Any, scope: Scope, takeoff: datetime, made: dict[str, datetime]) -> dict[str, float]:
+    """For posts made in the takeoff hour: the share of that hour's movement posts made after them (a post
+    made as the surge began counts whole, one made by the hour's median post half: the surge it rode, not
+    only the one it set off, answered it)."""
+    if not made:
+        return {}
+    n = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=takeoff, we=takeoff + LATEST) or 0)
+    if n == 0:
+        return {}
+    ids = sorted(made)
+    cands = sql.register_arrow(store, "gs_still", pa.table({"id": pa.array(ids, pa.string()),
+                                                            "t": pa.array([made[i] for i in ids])}))
+    try:
+        before = {r["id"]: int(r["n"]) for r in sql.rows(store, BEFORE_EACH_SQL, cands=cands, mv=scope.table,
+                                                           ws=takeoff)}
+    finally:
+        sql.drop(store, "gs_still")
+    return {i: max(0.0, 1.0 - before.get(i, 0) / n) for i in ids}
 
 
 def _time(store: Any, ids: list[str]) -> dict[str, datetime]:
