@@ -103,3 +103,44 @@ def test_mastodon_id_time_on_real_statuses() -> None:
                   "919659438700670976", "at://did:plc:x/app.bsky.feed.post/3k",
                   "https://m.example/users/a/statuses/9" + "9" * 18, "https://m.example/notes/98944587857137922"):
         assert mastodon_id_time(other) is None, other
+
+
+def test_bluesky_id_time_on_real_posts() -> None:
+    """The real recorded Bluesky posts: the TID in each post's URI tells its time as the posting client's
+    clock did (nearly all within a minute of createdAt)."""
+    import json
+    from datetime import UTC, datetime
+
+    from groundswell.refs import bluesky_id_time, id_time
+
+    from .conftest import shared
+
+    def posts(x):
+        if isinstance(x, dict):
+            if str(x.get("uri", "")).startswith("at://") and isinstance(x.get("record"), dict) \
+                    and "createdAt" in x["record"] and "/app.bsky.feed.post/" in x["uri"]:
+                yield x
+            for v in x.values():
+                yield from posts(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from posts(v)
+
+    offs: dict[str, float] = {}
+    for d in sorted(shared(".").glob("bluesky-api-*")):
+        for f in sorted(d.rglob("*.json")):
+            try:
+                doc = json.loads(f.read_text())
+            except ValueError:
+                continue
+            for p in posts(doc):
+                made = datetime.fromisoformat(p["record"]["createdAt"].replace("Z", "+00:00"))
+                made = (made.astimezone(UTC) if made.tzinfo else made).replace(tzinfo=None)
+                got = id_time(p["uri"])
+                assert got is not None, p["uri"]
+                offs[p["uri"]] = abs((got - made).total_seconds())
+    assert len(offs) >= 100
+    assert sum(o <= 60 for o in offs.values()) >= 0.95 * len(offs)
+    for other in (None, "", "at://did:plc:x/app.bsky.feed.like/3k2a4b5c6d7e2", "at://did:plc:x/app.bsky.feed.post/short",
+                  "at://did:plc:x/app.bsky.feed.post/zzzzzzzzzzzzz", "https://bsky.app/profile/a/post/3k2a4b5c6d7e2"):
+        assert bluesky_id_time(other) is None, other

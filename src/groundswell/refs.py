@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["PostRef", "TextRef", "parse_post_url", "post_refs_in", "text_convention", "twitter_id_time",
-           "mastodon_id_time", "id_time", "URL_LIKE", "TEXT_LIKE"]
+           "mastodon_id_time", "bluesky_id_time", "id_time", "URL_LIKE", "TEXT_LIKE"]
 
 # Twitter's Snowflake ids (from 2010-11-04): (milliseconds since this epoch) << 22 | worker and sequence
 _SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -177,9 +177,31 @@ def mastodon_id_time(post_id: str | None) -> datetime | None:
     return t if _MASTODON_FIRST <= t <= datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1) else None
 
 
+# Bluesky record keys are TIDs: 13 base32-sortable characters of (microseconds since 1970 << 10 | clock id),
+# made by the posting client from its clock
+_TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
+_BSKY_POST = re.compile(r"^at://did:[a-z0-9]+:[A-Za-z0-9._:%-]+/app\.bsky\.feed\.post/(?P<tid>[2-7a-j][2-7a-z]{12})$")
+_TID_FIRST = datetime(2000, 1, 1)
+
+
+def bluesky_id_time(post_id: str | None) -> datetime | None:
+    """When a Bluesky post was made, read from the TID in its ``at://`` URI (UTC, naive; the posting
+    client's clock: on the real recorded posts in ../shared/data, 229 of 275 within 1 s of ``createdAt``,
+    273 within a minute); None for anything else."""
+    m = _BSKY_POST.match(post_id or "")
+    if m is None:
+        return None
+    n = 0
+    for ch in m.group("tid"):
+        n = n * 32 + _TID_CHARS.index(ch)
+    t = datetime.fromtimestamp((n >> 10) / 1e6, tz=UTC).replace(tzinfo=None)
+    return t if _TID_FIRST <= t <= datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1) else None
+
+
 def id_time(post_id: str | None) -> datetime | None:
-    """A post's time read from its id, where the platform writes it there (Twitter, Mastodon); else None."""
-    return twitter_id_time(post_id) or mastodon_id_time(post_id)
+    """A post's time read from its id, where the platform writes it there (Twitter, Mastodon, Bluesky);
+    else None."""
+    return twitter_id_time(post_id) or mastodon_id_time(post_id) or bluesky_id_time(post_id)
 
 
 def twitter_id_time(post_id: str | None) -> datetime | None:

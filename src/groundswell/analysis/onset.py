@@ -197,6 +197,12 @@ SELECT h, min(account) AS account, min(author_id) AS author_id, min(author_handl
 ) x GROUP BY h
 """
 
+REPLIED_AUTHOR_SQL = """
+SELECT reply_to_id AS id, min(reply_to_author_id) AS author_id FROM posts
+WHERE reply_to_id IN {ids} AND reply_to_author_id IS NOT NULL
+GROUP BY reply_to_id HAVING count(DISTINCT reply_to_author_id) = 1
+"""
+
 ACCOUNT_HANDLES_SQL = """
 SELECT id, max(handle) AS handle FROM accounts WHERE id IN {ids} AND handle IS NOT NULL GROUP BY id
 """
@@ -364,6 +370,7 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: dat
                                 "WHERE account IS NOT NULL")
     sql.drop(store, "gs_anc")
     authors = _authors(store, {r["root"] for r in root_rows})
+    authors.update(_unstored_authors(store, {r["root"] for r in root_rows} - set(authors)))
     for r in root_rows:
         a = authors.get(r["root"])
         akey = a["key"] if a else f"post:{r['root']}"
@@ -443,6 +450,32 @@ def _authors(store: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
             if r["account"] is not None and r["id"] not in out:
                 out[r["id"]] = {"key": _akey(r["account"]), "author_id": r["author_id"],
                                 "author_handle": r["author_handle"], "created_at": r["created_at"]}
+    return out
+
+
+def _unstored_authors(store: Any, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Authors of posts that are not stored, where their address or the replies to them say who: a Bluesky
+    post's URI holds its author's DID, a Mastodon status URI its author's name and server, and a reply
+    records the account it answers."""
+    out: dict[str, dict[str, Any]] = {}
+    masto: dict[str, str] = {}
+    for i in ids:
+        if i.startswith("at://did:"):
+            did = i[len("at://"):].split("/", 1)[0]
+            out[i] = {"key": did.lower(), "author_id": did, "author_handle": None}
+        elif i.startswith("http"):
+            ref = refs.parse_post_url(i)
+            if ref is not None and ref.platform == "mastodon" and ref.handle:
+                masto[i] = ref.handle.lower()
+    found = _handles(store, set(masto.values()))
+    for i, h in masto.items():
+        if h in found:
+            out[i] = {"key": _hkey(found[h]), "author_id": found[h]["author_id"],
+                      "author_handle": found[h]["author_handle"]}
+    rest = sorted(i for i in ids if i not in out and i.isdigit())
+    for chunk in _chunks(rest, 5000):
+        for r in sql.rows(store, REPLIED_AUTHOR_SQL, ids=sql.Raw(sql.in_list(chunk))):
+            out[r["id"]] = {"key": _akey(r["author_id"]), "author_id": r["author_id"], "author_handle": None}
     return out
 
 
