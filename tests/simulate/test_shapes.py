@@ -199,3 +199,27 @@ def test_cli_shape(cli, tmp_path: Path) -> None:
     assert t["config"]["gaps"] == [["2017-10-13T00:00Z", "2017-10-13T06:00Z"]]
     r = cli("simulate", "--posts", "500", "--out", tmp_path / "x", "--gap", "2017-10-13")
     assert r.code == 2 and "--gap" in r.err  # a usage error: one line, exit 2
+
+
+def test_scraped_replies_do_not_put_the_calls_id_in_the_files(tmp_path) -> None:
+    """A scrape writes a reply as '@ name ...' and a repost as 'RT @name: ...': neither holds the call's id.
+    Development shape 1327 (csv-scraped, a search for the tag) collects replies to the untagged call but
+    neither the call nor a quote of or link to it: only the account can be named. The same movement written
+    with reference columns allows the post."""
+    from dataclasses import replace
+
+    from groundswell.simulate.shapes import draw_shape
+
+    cfg = draw_shape(1327)
+    assert cfg.format == "csv-scraped"
+    got = {}
+    for fmt in ("csv-scraped", "csv"):
+        out = tmp_path / fmt
+        simulate(replace(cfg, format=fmt), out)
+        got[fmt] = read_truth(out)["ignition"]
+    scraped, plain = got["csv-scraped"], got["csv"]
+    ev = scraped["evidence_collected"]
+    assert not scraped["collected"] and ev["quotes"] + ev["links"] == 0 and ev["replies"] + ev["mentions"] >= 10
+    assert ev["replies"] > 0
+    assert not scraped["id_in_files"] and scraped["expected"] == "account"
+    assert not plain["collected"] and plain["id_in_files"] and plain["expected"] == "post"

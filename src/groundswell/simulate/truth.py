@@ -385,7 +385,11 @@ class TruthRecorder:
         ev = self.call_evidence
         evidence = {k: ev.get(k, 0) for k in ("replies", "quotes", "reposts", "links", "mentions", "descendants")}
         pointing = sum(evidence[k] for k in ("replies", "quotes", "reposts", "links", "mentions"))
-        id_in_files = seed is not None and (seed.collected or pointing - evidence["mentions"] > 0)
+        # the call's id is in the files when it was collected, or a collected post carries its id: a quote or
+        # link always, a reply or repost unless the format names only the author (a scrape)
+        carrying = evidence["quotes"] + evidence["links"] + (
+            evidence["replies"] + evidence["reposts"] if w.reply_ids_in_files else 0)
+        id_in_files = seed is not None and (seed.collected or carrying > 0)
         expected = ("undetermined" if seed is None or pointing < IGNITION_MIN_EVIDENCE
                     else "post" if id_in_files else "account")
         truth: dict[str, Any] = {
@@ -427,8 +431,9 @@ class TruthRecorder:
                 "expected": expected,
                 "expected_definition": f"post: at least {IGNITION_MIN_EVIDENCE} collected posts reply to, quote, "
                 "repost, link to the call or mention its author, and the call's id is in the files (the call "
-                "collected, or a reply, quote, repost or link to it); account: as many point at it but its id is "
-                "nowhere in the files; undetermined: fewer",
+                "collected, or a quote or link to it, or a reply or repost where the format records the post it "
+                "answers: not csv-scraped, whose '@ name' and 'RT @name:' name only the author); account: as "
+                "many point at it but its id is nowhere in the files; undetermined: fewer",
                 "evidence_definition": "collected posts that reply to, quote, repost, link to (a status URL in the "
                 "text) or mention the author of the call, by the post's kind whatever way the format shows it "
                 "(csv-scraped shows a quote as a link, a reply as a leading '@ name'); descendants: collected posts "

@@ -143,6 +143,8 @@ class Writer:
     name = ""
     platform = "twitter"  # the platform ingest stores the posts under
     writes_follows = True  # follows.csv beside the posts
+    # a reply or repost in the files names the post it answers by id (a scrape names only its author)
+    reply_ids_in_files = True
     short_links = False  # links in the text as t.co (expanded in the entities)
 
     def __init__(self, out: Path, cfg: SimConfig, net: Network, window_end_ms: int) -> None:
@@ -886,6 +888,7 @@ class ScrapedCsvWriter(Writer):
 
     name = "csv-scraped"
     writes_follows = False
+    reply_ids_in_files = False  # '@ name ...' and 'RT @name:' name the author only; a quote is a status URL
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
