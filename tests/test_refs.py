@@ -65,6 +65,18 @@ def test_twitter_id_time_reads_snowflakes_only() -> None:
         assert twitter_id_time(other) is None, other
 
 
+def _objects(x, keep):
+    """Every JSON object anywhere in ``x`` that ``keep`` accepts."""
+    if isinstance(x, dict):
+        if keep(x):
+            yield x
+        for v in x.values():
+            yield from _objects(v, keep)
+    elif isinstance(x, list):
+        for v in x:
+            yield from _objects(v, keep)
+
+
 def test_mastodon_id_time_on_real_statuses() -> None:
     """Every status in the real mastodon.social responses (rtoot's recordings): the id in its URI tells
     its time within a second of its created_at (the local id of a remote post does not: it is left alone)."""
@@ -75,19 +87,9 @@ def test_mastodon_id_time_on_real_statuses() -> None:
 
     from .conftest import shared
 
-    def statuses(x):
-        if isinstance(x, dict):
-            if {"created_at", "uri", "content"} <= x.keys():
-                yield x
-            for v in x.values():
-                yield from statuses(v)
-        elif isinstance(x, list):
-            for v in x:
-                yield from statuses(v)
-
     seen = 0
     for f in sorted(shared("mastodon-api-rtoot").glob("*.json")):
-        for s in statuses(json.loads(f.read_text())):
+        for s in _objects(json.loads(f.read_text()), lambda x: {"created_at", "uri", "content"} <= x.keys()):
             if "/statuses/" not in s["uri"]:
                 continue
             made = datetime.fromisoformat(s["created_at"].replace("Z", "+00:00")).replace(tzinfo=None)
@@ -115,16 +117,9 @@ def test_bluesky_id_time_on_real_posts() -> None:
 
     from .conftest import shared
 
-    def posts(x):
-        if isinstance(x, dict):
-            if str(x.get("uri", "")).startswith("at://") and isinstance(x.get("record"), dict) \
-                    and "createdAt" in x["record"] and "/app.bsky.feed.post/" in x["uri"]:
-                yield x
-            for v in x.values():
-                yield from posts(v)
-        elif isinstance(x, list):
-            for v in x:
-                yield from posts(v)
+    def is_post(x: dict) -> bool:
+        return (str(x.get("uri", "")).startswith("at://") and "/app.bsky.feed.post/" in x["uri"]
+                and isinstance(x.get("record"), dict) and "createdAt" in x["record"])
 
     offs: dict[str, float] = {}
     for d in sorted(shared(".").glob("bluesky-api-*")):
@@ -133,7 +128,7 @@ def test_bluesky_id_time_on_real_posts() -> None:
                 doc = json.loads(f.read_text())
             except ValueError:
                 continue
-            for p in posts(doc):
+            for p in _objects(doc, is_post):
                 made = datetime.fromisoformat(p["record"]["createdAt"].replace("Z", "+00:00"))
                 made = (made.astimezone(UTC) if made.tzinfo else made).replace(tzinfo=None)
                 got = id_time(p["uri"])
