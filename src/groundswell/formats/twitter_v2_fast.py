@@ -96,9 +96,8 @@ _PAGE = _struct({
 })
 
 # what orjson (so the Python parser) would read differently or refuse, and list fields that are
-# not lists: the whole line goes to Python (texts may match too: that only costs speed). Each
-# pattern starts with a literal, which RE2 finds fast; a pattern that does not is tried only where
-# a cheaper one hits.
+# not lists: the whole line goes to Python (texts may match too: that only costs speed). A line is
+# risky where any of them matches (one pass of their alternation, see _steps).
 _LIST_KEYS = r'"(referenced_tweets|hashtags|mentions|urls|media_keys)"\s*:\s*[^\[\sn]'
 _NAN = r'[:,\[]\s*-?(NaN|Infinity)'
 _COMMA = r',\s*[\]}]'
@@ -199,11 +198,10 @@ def _ent_ok(e: str) -> str:
 def _steps() -> list[tuple[str, str]]:
     """The conversion as named steps (common table expressions): the first parses ``_gs_lines``
     into ``_gs_pg``, the others read ``_gs_pg`` (see :func:`convert`)."""
-    # the risks of a line (module doc): cheap tests first, the regular expressions where they may hit
-    risky = (f"regexp_matches(text, '{_LIST_KEYS}') OR regexp_matches(text, '{_LIST_PAGE}') "
-             f"OR ((contains(text, 'NaN') OR contains(text, 'Infinity')) AND regexp_matches(text, '{_NAN}')) "
-             f"OR regexp_matches(text, '{_COMMA}') "
-             + "".join(f"OR regexp_matches(text, '{b}') " for b in _BIG))
+    # the risks of a line (module doc): one regular expression, the alternatives of all (one pass
+    # over the text: half the time of a pass for each)
+    either = "|".join(f"(?:{r})" for r in (_LIST_KEYS, _LIST_PAGE, _NAN, _COMMA, *_BIG))
+    risky = f"regexp_matches(text, '{either}')"
     ra = "p.__twarc.retrieved_at"
     pages = f"""
 SELECT line, page, ok, ra, n_data,
