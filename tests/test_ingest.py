@@ -227,9 +227,11 @@ def test_mastodon_delete_events_reach_the_status(db: Path, tmp_path: Path) -> No
         assert kept_text == [(0,)]
 
 
-def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The twarc2 fast path running out of DuckDB's ingest pool is run again with a
-    bigger pool (it used to stop the ingest), and the store is the same."""
+@pytest.mark.parametrize("step", ["parse", "rows"])
+def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """The twarc2 fast path running out of DuckDB's ingest pool, in the parse (in the reading
+    thread) or in making the rows, is run again with a bigger pool (it used to stop the
+    ingest), and the store is the same."""
     import duckdb
 
     from groundswell.formats import twitter_v2_fast
@@ -237,7 +239,7 @@ def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.
     plain = tmp_path / "plain.duckdb"
     with open_store(plain) as st:
         ingest(st, [str(shared(V2))], progress=False)
-    real = twitter_v2_fast.convert
+    real = getattr(twitter_v2_fast, step)
     calls = []
 
     def flaky(*args, **kw):
@@ -246,7 +248,7 @@ def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.
             raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 16.0 MiB")
         return real(*args, **kw)
 
-    monkeypatch.setattr(twitter_v2_fast, "convert", flaky)
+    monkeypatch.setattr(twitter_v2_fast, step, flaky)
     retried = tmp_path / "retried.duckdb"
     with open_store(retried) as st:
         res = ingest(st, [str(shared(V2))], progress=False)
@@ -270,3 +272,123 @@ def test_blocks_cover_every_line_once_and_end() -> None:
             if body.endswith(b"\n"):
                 want.pop()
             assert got == want, (body, size)
+
+
+def _commits(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) -> dict[str, int]:
+    """Counts the fast path's parsed blocks and the store's transactions; the transaction
+    number ``fail_at`` is interrupted (as by Ctrl-C) before it commits."""
+    import groundswell.ingest as gi
+    from groundswell.store import duck
+
+    n = {"blocks": 0, "commits": 0}
+    real_parse, real_write = gi._Run._parse_block, duck.Store.write_batch
+
+    def parse(self, *a, **kw):
+        n["blocks"] += 1
+        return real_parse(self, *a, **kw)
+
+    def write(self, *a, **kw):
+        if fail_at is not None and n["commits"] + 1 == fail_at:
+            raise KeyboardInterrupt
+        n["commits"] += 1
+        return real_write(self, *a, **kw)
+
+    monkeypatch.setattr(gi._Run, "_parse_block", parse)
+    monkeypatch.setattr(duck.Store, "write_batch", write)
+    return n
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_fast_path_commits_a_group_of_blocks_and_resumes_at_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    compressed: bool) -> None:
+    """The twarc2 fast path writes several blocks in one transaction; an ingest interrupted at
+    the second one has stored the first group whole, has recorded the group's last line as
+    its progress, and run again (a plain file by seeking, a gzip stream by skipping the lines
+    stored) ends with the store of an uninterrupted run."""
+    big = _big_input(tmp_path, 6)
+    total = len(big.read_bytes().splitlines())
+    size = big.stat().st_size
+    if compressed:
+        gz = tmp_path / "big.jsonl.gz"
+        gz.write_bytes(gzip.compress(big.read_bytes(), compresslevel=1))
+        big = gz
+    sizes = {"chunk_bytes": size // 20, "group_bytes": size // 5}
+    clean = tmp_path / "clean.duckdb"
+    n = _commits(monkeypatch)
+    with open_store(clean) as st:
+        ingest(st, [str(big)], progress=False, **sizes)
+    assert n["blocks"] >= 3 * (n["commits"] - 1)  # the last commit (the file's end) may hold no block
+    want = store_digest(clean)
+    monkeypatch.undo()
+
+    cut = tmp_path / "cut.duckdb"
+    _commits(monkeypatch, fail_at=2)
+    with open_store(cut) as st, pytest.raises(KeyboardInterrupt):
+        ingest(st, [str(big)], progress=False, **sizes)
+    monkeypatch.undo()
+    with open_store(cut) as st:
+        (done,) = st.con.execute("SELECT lines_done FROM sources").fetchall()[0]
+        lines = st.con.execute("SELECT max(source_line) FROM posts WHERE NOT is_reference").fetchall()[0][0]
+    assert 1 < done < total and lines == done  # the first group, whole, and nothing after it
+    with open_store(cut) as st:
+        res = ingest(st, [str(big)], progress=False, **sizes)
+    assert res.files[0].resumed_from == done
+    assert store_digest(cut) == want
+
+
+def test_fast_path_lines_left_to_python_inside_a_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines the fast path leaves to the Python parser (here: a NaN token, a line cut short, bytes
+    that are not UTF-8, which Python refuses, and a good page with a mention to look up by a
+    handle beyond ASCII) in the middle of a group of blocks are read back
+    from the kept pages and stored as the Python reader alone stores them, rejects with their
+    lines included."""
+    lines = _big_input(tmp_path, 6).read_bytes().splitlines(keepends=True)
+    k = 22  # past the 20 lines read first to find the format
+    page = json.loads(lines[k])
+    page["data"][0]["public_metrics"] = {"retweet_count": "NaN-marker"}
+    lines[k] = json.dumps(page).encode().replace(b'"NaN-marker"', b"NaN") + b"\n"
+    lines[k + 1] = lines[k + 1][: len(lines[k + 1]) // 2] + b"\n"  # cut short: not JSON
+    lines[k + 2] = lines[k + 2].replace(b'"data"', b'"data\xff"', 1)  # not UTF-8
+    page = json.loads(lines[k + 3])  # good, but the fast path leaves it: a handle beyond ASCII to look up
+    page["data"][0]["entities"] = {"mentions": [{"username": "Zo\u00eb"}]}
+    lines[k + 3] = json.dumps(page).encode() + b"\n"
+    src = tmp_path / "mixed.jsonl"
+    src.write_bytes(b"".join(lines))
+    fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
+    size = src.stat().st_size
+    n = _commits(monkeypatch)
+    with open_store(fast) as st:
+        got = ingest(st, [str(src)], progress=False, chunk_bytes=size // 30, group_bytes=size // 2)
+    assert n["blocks"] >= 6 and n["commits"] <= 3
+    monkeypatch.undo()
+    monkeypatch.setenv("GROUNDSWELL_NO_FAST_PATH", "1")
+    with open_store(slow) as st:
+        ingest(st, [str(src)], progress=False)
+    assert got.files[0].rejected == 3
+    with open_store(fast) as st:
+        assert st.con.execute("SELECT count(*) FROM posts WHERE source_line = ?", [k + 4]).fetchall()[0][0] > 0
+    assert store_digest(fast) == store_digest(slow)
+
+
+def test_fast_path_error_in_the_reading_thread_is_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure of the parse, which runs in a thread ahead of the writes, is raised by ingest
+    (a bug is not hidden), and what was committed before it stays."""
+    from groundswell.formats import twitter_v2_fast
+
+    big = _big_input(tmp_path, 6)
+    size = big.stat().st_size
+    real = twitter_v2_fast.parse
+    calls = []
+
+    def broken(*args, **kw):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("parser bug")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(twitter_v2_fast, "parse", broken)
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as st, pytest.raises(RuntimeError, match="parser bug"):
+        ingest(st, [str(big)], progress=False, chunk_bytes=size // 30, group_bytes=size // 5)
+    with open_store(db) as st:
+        assert st.con.execute("SELECT count(*) FROM posts").fetchall()[0][0] > 0

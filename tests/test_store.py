@@ -87,3 +87,30 @@ def test_sightings_of_one_post_in_a_batch_merge_in_order(db: Path) -> None:
     assert [g["id"] for g in got] == ["7", "8"]
     assert got[0] == want_row
     assert got[0]["text"] == "full" and got[0]["hashtags"] == ["b", "c"] and got[0]["reply_count"] == 9
+
+
+def test_merge_by_rowid_reaches_the_right_rows(db: Path) -> None:
+    """The merge finds the stored rows a batch names by rowid: among many stored posts only
+    those named change, and a post first seen in the same batch (inserted by an earlier round
+    of the same transaction) is merged as well."""
+    from groundswell.ingest import records_to_table
+    from groundswell.store.duck import merge_post
+
+    def rec(i: int, **kw):
+        return {"platform": "twitter", "id": str(i), "kind": "original", "source_file": "f", "source_line": i,
+                "is_reference": True} | kw
+
+    stored = [rec(i, text=None, like_count=i) for i in range(1, 3001)]
+    new_a, new_b = rec(9001, text=None, lang="en"), rec(9001, text="full", is_reference=False, lang="fr")
+    batch = [rec(1500, text="t1500", is_reference=False), rec(2999, like_count=None, lang="de"), new_a, new_b]
+    with open_store(db) as st:
+        st.write_batch({"posts": records_to_table("posts", stored)})
+        before = {r["id"]: r for r in st.sql("SELECT * FROM posts").to_pylist()}
+        st.write_batch({"posts": records_to_table("posts", batch)})
+        after = {r["id"]: r for r in st.sql("SELECT * FROM posts").to_pylist()}
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    assert changed == ["1500", "2999", "9001"] and len(after) == 3001
+    for i, want in ((1500, merge_post(stored[1499], batch[0])), (2999, merge_post(stored[2998], batch[1])),
+                    (9001, merge_post(new_a, new_b))):
+        row = records_to_table("posts", [want]).to_pylist()[0]
+        assert {k: after[str(i)][k] for k in row} == row, i

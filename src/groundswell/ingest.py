@@ -23,7 +23,7 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
@@ -43,6 +43,11 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 # one transaction per chunk: bounded by input bytes and lines (memory stays flat)
 CHUNK_BYTES = 16 * 1024 * 1024
 CHUNK_LINES = 20_000
+# the twarc2 fast path: blocks of input parsed one at a time (the parse's memory grows with the
+# block), and the input bytes per transaction (the parsed blocks' rows made in one statement and
+# written in one commit: fewer statements and commits, each with a fixed cost)
+FAST_BLOCK_BYTES = 4 * 1024 * 1024
+FAST_GROUP_BYTES = 32 * 1024 * 1024
 CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
 FAST_CSV_CHUNK = 130_000  # CSV rows per transaction on the DuckDB fast path (over one row group)
 INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
@@ -634,6 +639,74 @@ def _parse_safely(parse: Callable[[Any, Any], None], obj: Any, sink: BatchSink, 
         sink.reject(str(e) or "unreadable record")
 
 
+def _ahead(items: Iterator[Any]) -> Generator[Any, None, None]:
+    """``items`` computed in a thread, one ahead of the caller (DuckDB and zstd let go of the GIL,
+    so parsing the next block overlaps making and writing the rows of the last). An exception in
+    the thread is raised here; when the caller stops early, the thread stops after its item."""
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(kind: str, x: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put((kind, x), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for x in items:
+                if not put("item", x):
+                    return
+                del x
+            put("end", None)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
+            put("error", e)
+
+    t = threading.Thread(target=work, name="gs-read-ahead", daemon=True)
+    t.start()
+    try:
+        while True:
+            kind, x = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise x
+            yield x
+            del x
+    finally:
+        stop.set()
+        while t.is_alive():  # let a blocked put end
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        t.join()
+
+
+@dataclass
+class _Parsed:
+    """One block's pages parsed by the fast path, waiting for their rows to be made: the parsed
+    fields, the line numbers and lengths kept, the page numbering, and the lines themselves,
+    compressed as pages (a future, when pages are kept) or as read (when not)."""
+
+    pg: pa.Table | None
+    nums: list[int]
+    lens: list[int]
+    base: int
+    bodies: Any  # concurrent.futures.Future[list[bytes]] | None
+    lines: list[memoryview] | None
+
+
+# a block on the fast path: its parsed pages, the lines to read in Python, its last line, bytes read
+_Piece = tuple["_Parsed | pa.Table | None", list[tuple[int, Any, int]], int, int]
+
+
 class _Run:
     """Ingest of one file."""
 
@@ -644,6 +717,8 @@ class _Run:
         self.chunk_bytes = options.get("chunk_bytes") or CHUNK_BYTES
         self.chunk_lines = options.get("chunk_lines") or CHUNK_LINES
         self.chunk_records = CHUNK_RECORDS if not options.get("chunk_lines") else options["chunk_lines"]
+        self.block_bytes = options.get("chunk_bytes") or FAST_BLOCK_BYTES
+        self.group_bytes = options.get("group_bytes") or FAST_GROUP_BYTES
         self.pending: list[dict[str, pa.Table]] = []  # fast-path tables awaiting the next flush
         from groundswell import privacy
 
@@ -658,6 +733,9 @@ class _Run:
         self.page_base: int | None = None  # pages of this file are numbered page_base + line
         self.fp: str | None = None
         self._pager: Any = None  # the thread compressing pages beside the parse
+        import threading
+
+        self._heavy = threading.Lock()  # the fast path's parse and rows statements: one at a time
 
     def run(self) -> FileResult:
         started = time.monotonic()
@@ -838,7 +916,10 @@ class _Run:
                   head: list[tuple[bytes | None, int]], resume_line: int, resume_bytes: int | None,
                   started: float) -> None:
         """JSON lines on a format's DuckDB fast path: read in blocks of whole lines (no Python work
-        per line), one block, one transaction."""
+        per line), each block's pages parsed as it comes, in a thread one block ahead of the rest,
+        and its lines let go; the rows of a group of blocks (:data:`FAST_GROUP_BYTES` of input)
+        are made in one statement and written in one transaction, which records how far the
+        input got (the group's last line)."""
         res = self.result
         max_line = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         if resume_bytes:  # a plain file: jump to where the last committed chunk ended
@@ -847,17 +928,61 @@ class _Run:
             line_no, nbytes, skip = resume_line, resume_bytes, 0
         else:
             line_no, nbytes, skip = 0, 0, resume_line
-        for block in _blocks(f, [line for line, _ in head], self.chunk_bytes, max_line, line_no + 1):
-            if skip and block.first + len(block) - 1 <= skip:  # resuming a stream: lines already stored
-                line_no, nbytes = block.first + len(block) - 1, nbytes + block.read
-                continue
-            self._fast_block(block, fast, parser, sink, fmt, skip)
-            line_no, nbytes = block.first + len(block) - 1, nbytes + block.read
-            del block  # the lines are parsed: free them before the write
-            self._flush(sink, line_no, nbytes, complete=False)
-            self.progress.update(self.path, line_no, res.posts_read, started)
+        # without pages a group holds its blocks' lines (for raw): one block, one transaction
+        group_bytes = self.group_bytes if self.keep_pages else 0
+        group: list[_Parsed] = []
+        size = 0
+        self._page_base()  # read from the store here: the reading thread has a cursor of its own
+        blocks = _blocks(f, [line for line, _ in head], self.block_bytes, max_line, line_no + 1)
+        with self.store.con.cursor() as cur:
+            pieces = _ahead(self._parse_blocks(blocks, fast, skip, cur))
+            try:
+                for parsed in pieces:
+                    part, todo, last, read = parsed
+                    del parsed
+                    if skip and last <= skip:  # resuming a stream: lines already stored
+                        line_no, nbytes = last, nbytes + read
+                        continue
+                    if isinstance(part, pa.Table):  # the parse ran out of memory in the thread: again, here
+                        part = self._parse_again(part, fast, todo)
+                    self._python_lines(todo, parser, sink, fmt)
+                    if part is not None:
+                        group.append(part)
+                    line_no, nbytes = last, nbytes + read
+                    size += read
+                    del part, todo
+                    if size >= group_bytes:
+                        if group:
+                            self._fast_rows(group, fast, parser, sink, fmt)
+                        group, size = [], 0
+                        self._flush(sink, line_no, nbytes, complete=False)
+                        self.progress.update(self.path, line_no, res.posts_read, started)
+            finally:
+                pieces.close()  # the reading thread ends before its cursor closes
+        if group:
+            self._fast_rows(group, fast, parser, sink, fmt)
         res.lines = line_no
         self._finish(sink, line_no, nbytes)
+
+    def _parse_blocks(self, blocks: Iterator[_Block], fast: Any, skip: int, cur: Any) -> Iterator[_Piece]:
+        """Each block parsed (:meth:`_parse_block`) with its last line and bytes read; blocks wholly
+        at or before ``skip`` (a resumed stream's lines already stored) come with nothing to do."""
+        for block in blocks:
+            last = block.first + len(block) - 1
+            if skip and last <= skip:
+                yield None, [], last, block.read
+                continue
+            part, todo = self._parse_block(block, fast, skip, cur)
+            yield part, todo, last, block.read
+            del block, part, todo
+
+    def _parse_again(self, table: pa.Table, fast: Any, todo: list[tuple[int, Any, int]]) -> _Parsed:
+        """A block whose parse ran out of memory in the reading thread, parsed with the pool's retry
+        (``todo[-1]`` carries the rest of its :class:`_Parsed`)."""
+        rest: _Parsed = todo.pop()[1]
+        with self.store.con.cursor() as cur:
+            rest.pg = self.pool.retry(fast.parse, cur, table)
+        return rest
 
     def _chunk(self, chunk: list[tuple[int, bytes | None, int]], parser: Any, fast: Any,
                sink: BatchSink, fmt: str) -> None:
@@ -869,8 +994,24 @@ class _Run:
 
     def _fast_block(self, block: _Block, fast: Any, parser: Any, sink: BatchSink, fmt: str,
                     skip: int) -> None:
-        """One block on the fast path; the lines it leaves (and too-long or non-UTF-8 lines) are
-        parsed in Python, in the same transaction."""
+        """One block on the fast path, parsed and made into rows."""
+        with self.store.con.cursor() as cur:
+            part, todo = self._parse_block(block, fast, skip, cur)
+        if isinstance(part, pa.Table):
+            part = self._parse_again(part, fast, todo)
+        self._python_lines(todo, parser, sink, fmt)
+        if part is not None:
+            self._fast_rows([part], fast, parser, sink, fmt)
+
+    def _parse_block(self, block: _Block, fast: Any, skip: int, cur: Any
+                     ) -> tuple[_Parsed | pa.Table | None, list[tuple[int, Any, int]]]:
+        """A block's pages parsed by the fast path on ``cur`` (None when it has none to parse), and
+        its too-long and non-UTF-8 lines, to be read in Python. The lines the fast path leaves are
+        read when the rows are made (:meth:`_fast_rows`), from the kept pages (or, without pages,
+        the lines held). Touches neither the sink nor the store's connection (it runs in a thread):
+        when DuckDB runs out of memory, the lines' table comes back instead, to be parsed again
+        with the pool's retry, and the rest of the part as the last item to do."""
+        import duckdb
         import numpy as np
 
         nums = block.nums
@@ -879,34 +1020,57 @@ class _Run:
             keep &= nums > skip
         keep &= ~block.too_long
         back: set[int] = set()
-        col = None
+        part: _Parsed | pa.Table | None = None
+        again: list[tuple[int, Any, int]] = []
         if keep.any():
             col, bad = block.utf8(keep)
             back.update(bad)
             for n in bad:
                 keep[int(n) - block.first] = False
-        if col is not None and keep.any():
-            base = self._page_base()
-            knums = nums[keep]
-            table = pa.table({"line": pa.array(knums), "page": pa.array(knums + base), "text": col})
-            del col
-            views = [block.line(int(n)) for n in knums] if self.keep_pages else None
-            bodies = self._compress(views) if views is not None else None
-            with self.store.con.cursor() as cur:
-                tables, fallback = self.pool.retry(fast.convert, cur, table, self.path)
-            del table
-            fb = set(fallback)
-            if self.keep_pages:
-                tables["pages"] = _pages_table(self.path, [int(n) for n in knums], base,
-                                               bodies.result() if bodies is not None else [], fb)
-            else:
-                _fill_inline(tables, {base + int(n): block.line(int(n)) for n in knums if int(n) not in fb})
-            self.pending.append(tables)
-            self.result.posts_read += tables["posts"].num_rows
-            self.result.accounts_read += tables["accounts"].num_rows
-            back.update(fallback)
+            if keep.any():
+                base = self._page_base()  # set before the thread starts: no query here
+                knums = nums[keep]
+                table = pa.table({"line": pa.array(knums), "page": pa.array(knums + base), "text": col})
+                del col
+                views = [block.line(int(n)) for n in knums]
+                rest = _Parsed(None, [int(n) for n in knums], [int(x) for x in block.lens[keep]], base,
+                               self._compress(views) if self.keep_pages else None,
+                               None if self.keep_pages else views)
+                try:
+                    with self._heavy:  # not beside the rows statement: memory stays flat
+                        rest.pg = fast.parse(cur, table)
+                    part = rest
+                except duckdb.OutOfMemoryException:
+                    part, again = table, [(0, rest, 0)]
+                del table
         todo = [(int(n), None if block.too_long[k] else block.line(int(n)), int(block.lens[k]))
                 for k, n in enumerate(nums) if (n > skip) and (block.too_long[k] or int(n) in back)]
+        return part, todo + again
+
+    def _fast_rows(self, group: list[_Parsed], fast: Any, parser: Any, sink: BatchSink, fmt: str) -> None:
+        """The rows of blocks parsed by :meth:`_parse_block`, made in one statement, into
+        ``self.pending`` (with their pages); the lines the fast path leaves are read in Python."""
+        from groundswell.store import pages
+
+        with self.store.con.cursor() as cur, self._heavy:
+            tables, fallback = self.pool.retry(fast.rows, cur, [p.pg for p in group], self.path)
+        fb = set(fallback)
+        nums = [n for p in group for n in p.nums]
+        lens = dict(zip(nums, (x for p in group for x in p.lens)))
+        base = group[0].base
+        if self.keep_pages:
+            bodies = [b for p in group for b in (p.bodies.result() if p.bodies is not None else [])]
+            tables["pages"] = _pages_table(self.path, nums, base, bodies, fb)
+            at = {n: k for k, n in enumerate(nums)} if fb else {}
+            todo: list[tuple[int, Any, int]] = [(n, pages.decompress(bodies[at[n]]), lens[n]) for n in fallback]
+        else:
+            lines = {n: v for p in group for n, v in zip(p.nums, p.lines or [])}
+            _fill_inline(tables, {base + n: v for n, v in lines.items() if n not in fb})
+            todo = [(n, lines[n], lens[n]) for n in fallback]
+        group.clear()
+        self.pending.append(tables)
+        self.result.posts_read += tables["posts"].num_rows
+        self.result.accounts_read += tables["accounts"].num_rows
         self._python_lines(todo, parser, sink, fmt)
 
     def _python_lines(self, todo: list[tuple[int, Any, int]], parser: Any, sink: BatchSink, fmt: str) -> None:
@@ -1344,7 +1508,7 @@ def expand_paths(paths: Iterable[str]) -> list[str]:
 def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
            columns: dict[str, str] | None = None, platform: str | None = None,
            progress: bool | None = None, chunk_lines: int | None = None,
-           chunk_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
+           chunk_bytes: int | None = None, group_bytes: int | None = None, max_line_bytes: int = MAX_LINE_BYTES,
            memory_limit: str = INGEST_MEMORY_LIMIT, force: bool = False,
            on_file: Callable[[FileResult], None] | None = None,
            on_skip: Callable[[str, str], None] | None = None,
@@ -1358,7 +1522,9 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
     ``on_skip``). ``on_progress(path, bytes read, size or None, posts)`` is
     called as a file is read (``progress=False`` turns it off). ``encoding``
     and ``delimiter`` are for CSV files (:func:`groundswell.formats.csv.reading_options`); ``query``
-    is the query a volume series (``format='volume-csv'``) counts, when the file has no query column."""
+    is the query a volume series (``format='volume-csv'``) counts, when the file has no query column.
+    ``chunk_bytes`` and ``group_bytes`` size the twarc2 fast path's blocks (parsed one at a time)
+    and transactions (:data:`FAST_BLOCK_BYTES`, :data:`FAST_GROUP_BYTES`)."""
     if format is not None and format not in detect.FORMAT_NAMES:
         raise UsageError(f"unknown format {format!r}; formats: {', '.join(detect.FORMAT_NAMES)}")
     from groundswell.formats.csv import reading_options
@@ -1372,7 +1538,8 @@ def ingest(store: Store, paths: Iterable[str], *, format: str | None = None,
         if on_skip:
             on_skip(path, why)
     options: dict[str, Any] = {"columns": columns, "platform": platform, "max_line_bytes": max_line_bytes,
-                               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes, "force": force,
+                               "chunk_lines": chunk_lines, "chunk_bytes": chunk_bytes,
+                               "group_bytes": group_bytes, "force": force,
                                "encoding": encoding, "delimiter": delimiter, "query": query}
     from groundswell import privacy
 

@@ -173,8 +173,10 @@ def _merge_posts_sql() -> str:
             expr = (f"CASE WHEN {full} THEN COALESCE(EXCLUDED.{q}, posts.{q}) "
                     f"ELSE COALESCE(posts.{q}, EXCLUDED.{q}) END")
         sets.append(f"{q} = {expr}")
-    return ("UPDATE posts SET " + ", ".join(sets) + " FROM _batch_posts AS EXCLUDED "
-            "WHERE posts.platform = EXCLUDED.platform AND posts.id = EXCLUDED.id")
+    # the stored rows a batch names are found first (_batch_match: their rowids, by one join that
+    # reads only the keys); the UPDATE then goes by rowid, without joining the whole table again
+    return ("UPDATE posts SET " + ", ".join(sets) + " FROM _batch_match AS EXCLUDED "
+            "WHERE posts.rowid = EXCLUDED._rid")
 
 
 _MERGE_POSTS = _merge_posts_sql()
@@ -481,13 +483,19 @@ class Store:
             con.unregister("_batch_in")
 
     def _merge_round(self, batch: str) -> None:
-        """Merge ``batch`` (one row per post) into ``posts``: update, then insert the rest."""
+        """Merge ``batch`` (one row per post) into ``posts``: update, then insert the rest.
+
+        The stored table is read once, for its keys (the batch's rows that are stored, with
+        their rowids); the update goes by rowid and the insert checks the batch against those
+        rows only, so a batch into a big store costs one scan of the keys, not three joins."""
         con = self.con
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _batch_posts AS SELECT * FROM {batch}")
-        con.execute(_MERGE_POSTS)
-        con.execute("INSERT INTO posts SELECT * FROM _batch_posts b WHERE NOT EXISTS "
-                    "(SELECT 1 FROM posts p WHERE p.platform = b.platform AND p.id = b.id)")
-        con.execute("DROP VIEW _batch_posts")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_match AS SELECT p.rowid AS _rid, b.* FROM posts p "
+                    f"JOIN {batch} b ON p.platform = b.platform AND p.id = b.id")
+        if con.execute("SELECT count(*) FROM _batch_match").fetchall()[0][0]:
+            con.execute(_MERGE_POSTS)
+        con.execute(f"INSERT INTO posts SELECT * FROM {batch} b WHERE NOT EXISTS "
+                    "(SELECT 1 FROM _batch_match m WHERE m.platform = b.platform AND m.id = b.id)")
+        con.execute("DROP TABLE _batch_match")
 
     def _resolve_mastodon_deletions(self) -> bool:
         """Mastodon delete events name a status by its server-local number
