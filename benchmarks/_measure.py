@@ -35,3 +35,13 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
 
 def median_of(runs: list[dict]) -> dict:
     return {k: statistics.median(r[k] for r in runs) for k in ("seconds", "peak_mb", "cpu_seconds")}
+
+
+def scaled_twarc2(work: Path, copies: int) -> Path:
+    """The twarc2 file of ``copies`` copies of the real pages (../shared/tools/scale_twarc2.py), made once
+    in ``work``."""
+    src = work / f"twarc2_x{copies}.jsonl"
+    if not src.exists():
+        subprocess.run([sys.executable, str(SHARED / "tools" / "scale_twarc2.py"), str(src), str(copies)],
+                       check=True, stdout=subprocess.DEVNULL)
+    return src

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import ROOT, SHARED, measure, median_of
+from _measure import ROOT, measure, median_of, scaled_twarc2
 
 PEER_VENV = ROOT / "benchmarks" / ".venv-twarc-csv"
 
@@ -54,10 +54,7 @@ def main() -> int:
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="gs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    src = work / f"twarc2_x{args.copies}.jsonl"
-    if not src.exists():
-        subprocess.run([sys.executable, str(SHARED / "tools" / "scale_twarc2.py"), str(src), str(args.copies)],
-                       check=True, stdout=subprocess.DEVNULL)
+    src = scaled_twarc2(work, args.copies)
     tweets = 0
     with open(src, "rb") as f:
         import orjson

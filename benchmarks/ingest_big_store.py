@@ -16,12 +16,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _measure import SHARED, measure
+from _measure import measure, scaled_twarc2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import groundswell_exe  # noqa: E402
@@ -59,10 +58,7 @@ def main() -> int:
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="gs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    src = work / f"twarc2_x{args.copies}.jsonl"
-    if not src.exists():
-        subprocess.run([sys.executable, str(SHARED / "tools" / "scale_twarc2.py"), str(src), str(args.copies)],
-                       check=True, stdout=subprocess.DEVNULL)
+    src = scaled_twarc2(work, args.copies)
     big = work / f"holding_{args.posts}.duckdb"
     if not big.exists():
         build(big, args.posts)
