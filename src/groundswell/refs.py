@@ -159,22 +159,26 @@ def text_convention(text: str | None) -> TextRef | None:
 
 # Mastodon's ids since 2.0 (October 2017): milliseconds since 1970 shifted left by 16 bits; a status
 # URI (https://host/users/<name>/statuses/<id>) or URL (https://host/@<name>/<id>) carries its server's id
-_MASTODON_STATUS = re.compile(r"^https?://[^/\s]+/(?:users/[^/\s]+/statuses|@[^/\s]+)/(?P<id>[0-9]{15,19})$")
 _MASTODON_FIRST = datetime(2017, 9, 1)  # snowflake ids came with Mastodon 2.0
+
+
+def _plausible(t: datetime, first: datetime) -> datetime | None:
+    """``t`` when it lies between ``first`` and a day from now (an id read as a time outside that holds none)."""
+    return t if first <= t <= datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1) else None
 
 
 def mastodon_id_time(post_id: str | None) -> datetime | None:
     """When a Mastodon post was made, read from the id in its status URI or URL (UTC, naive, to the
     millisecond; the origin server's id, which Mastodon makes from the post's time); None for anything
     else, and for ids from before Mastodon 2.0 (sequential, no time in them) or from the future."""
-    m = _MASTODON_STATUS.match(post_id or "")
-    if m is None:
+    s = post_id or ""
+    m = _MASTODON_USERS.fullmatch(s) or _MASTODON_AT.fullmatch(s)
+    if m is None or m.group("host").lower() in _NOT_MASTODON:
         return None
     n = int(m.group("id"))
     if n >= 1 << 63:
         return None
-    t = datetime.fromtimestamp((n >> 16) / 1000, tz=UTC).replace(tzinfo=None)
-    return t if _MASTODON_FIRST <= t <= datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1) else None
+    return _plausible(datetime.fromtimestamp((n >> 16) / 1000, tz=UTC).replace(tzinfo=None), _MASTODON_FIRST)
 
 
 # Bluesky record keys are TIDs: 13 base32-sortable characters of (microseconds since 1970 << 10 | clock id),
@@ -194,8 +198,7 @@ def bluesky_id_time(post_id: str | None) -> datetime | None:
     n = 0
     for ch in m.group("tid"):
         n = n * 32 + _TID_CHARS.index(ch)
-    t = datetime.fromtimestamp((n >> 10) / 1e6, tz=UTC).replace(tzinfo=None)
-    return t if _TID_FIRST <= t <= datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1) else None
+    return _plausible(datetime.fromtimestamp((n >> 10) / 1e6, tz=UTC).replace(tzinfo=None), _TID_FIRST)
 
 
 def id_time(post_id: str | None) -> datetime | None:

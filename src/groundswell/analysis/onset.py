@@ -517,9 +517,11 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
     ev = _evidence(store, scope, ws, wp, we)
     times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
-    # a Twitter or Mastodon post that is not stored (a link to it, a repost of it) tells its time by its id
+    # a post that is not stored (a link to it, a repost of it) tells its time by its id (Twitter, Mastodon,
+    # Bluesky)
     made = {p: t for p in ev.post if (t := times.get(p) or refs.id_time(p)) is not None}
-    latest = _latest(store, scope, takeoff)
+    n_hour = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=takeoff, we=takeoff + LATEST) or 0)
+    latest = _latest(store, scope, takeoff, n_hour)
     # replies, reposts and quotes of the leading posts by anyone (hashtag or not); only posts that can
     # be candidates (made by ``latest``) lead, or later posts with many responses crowd the call out
     lead = sorted((p for p in ev.post if not p.startswith(("twitter:", "bluesky:", "mastodon:"))
@@ -534,7 +536,8 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     scale = n_in / (n_pre + PRIOR_POSTS)
     scale_post = n_long / (n_pre + PRIOR_POSTS)
     best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
-    still = _still_to_come(store, scope, takeoff, {p: t for p, t in made.items() if takeoff <= t <= latest})
+    still = _still_to_come(store, scope, takeoff, n_hour,
+                           {p: t for p, t in made.items() if takeoff <= t <= latest})
     for p in ev.post:
         t = made.get(p)
         if t is not None and t > latest:
@@ -578,7 +581,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
         info = ev.info.get(c["key"], {"account_id": None, "handle": None})
         pid = c["post"] if c["post"] and not c["post"].startswith(("twitter:", "bluesky:", "mastodon:")) else None
         stored = times.get(pid) if pid else None
-        # a post known only from links or reposts: its time from its id (Twitter, Mastodon)
+        # a post known only from links or reposts: its time from its id
         t = stored if stored is not None else refs.id_time(pid)
         primary = max(KINDS, key=lambda k: (WEIGHTS[k] * c["evidence"][k], k))
         rendered.append({
@@ -613,11 +616,10 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     return out
 
 
-def _latest(store: Any, scope: Scope, takeoff: datetime) -> datetime:
-    """The latest time a candidate may be made: the median movement post of the takeoff hour (by then
-    half of the hour's surge had happened), at most the end of the hour."""
+def _latest(store: Any, scope: Scope, takeoff: datetime, n: int) -> datetime:
+    """The latest time a candidate may be made: the median of the ``n`` movement posts of the takeoff hour
+    (by then half of the hour's surge had happened), at most the end of the hour."""
     end = takeoff + LATEST
-    n = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=takeoff, we=end) or 0)
     if n == 0:
         return end
     rows = sql.rows(store, NTH_SQL, mv=scope.table, ws=takeoff, we=end, k=n // 2)
@@ -634,14 +636,12 @@ def _late_joiners(store: Any, keys: list[str], latest: datetime) -> dict[str, da
     return out
 
 
-def _still_to_come(store: Any, scope: Scope, takeoff: datetime, made: dict[str, datetime]) -> dict[str, float]:
-    """For posts made in the takeoff hour: the share of that hour's movement posts made after them (a post
-    made as the surge began counts whole, one made by the hour's median post half: the surge it rode, not
-    only the one it set off, answered it)."""
-    if not made:
-        return {}
-    n = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=takeoff, we=takeoff + LATEST) or 0)
-    if n == 0:
+def _still_to_come(store: Any, scope: Scope, takeoff: datetime, n: int,
+                   made: dict[str, datetime]) -> dict[str, float]:
+    """For posts made in the takeoff hour (``n`` movement posts): the share of that hour's movement posts made
+    after them (a post made as the surge began counts whole, one made by the hour's median post half: the
+    surge it rode, not only the one it set off, answered it)."""
+    if not made or n == 0:
         return {}
     ids = sorted(made)
     cands = sql.register_arrow(store, "gs_still", pa.table({"id": pa.array(ids, pa.string()),
