@@ -142,3 +142,52 @@ def test_a_post_made_once_the_surge_was_under_way_is_no_candidate(tmp_path):
     ig = r["onset"]["ignition"]
     assert ig["status"] == "determined" and ig["post_id"] == "100" and ig["account_id"] == "u1", ig
     assert "500" not in [c["post_id"] for c in ig["candidates"]]
+
+
+def _ramp(s, second_hour):
+    """A slow climb: the call at 22:05 (8 reposts that hour), ``second_hour`` reposts at 23:00, then a
+    steep rise of new posts from midnight. Before it, a post every two hours."""
+    posts = [P(k, 1000 + k, 120 * k) for k in range(5)]
+    posts.append(P(100, 1, 10 * 60 + 5))  # the call
+    i, acct = 200, 10
+    for m in [10 * 60 + 6 + k for k in range(8)] + [11 * 60 + 3 + k for k in range(second_hour)]:
+        posts.append(P(i, acct, m, "repost", repost_of_id="100")); i += 1; acct += 1
+    for hour, n in ((12, 30), (13, 45), (14, 50), (15, 30)):
+        for k in range(n):
+            posts.append(P(i, acct, hour * 60 + k)); i += 1; acct += 1
+    s.add_posts(posts)
+
+
+def test_the_takeoff_is_the_spark_s_hour_when_the_climb_began_with_it(tmp_path):
+    """The change point finds the steepest part of a climb (midnight); every hour from the call's on was
+    already far above the baseline, so the movement took off in the call's hour."""
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    from groundswell.report.brief import sentences
+    from groundswell.report.html import analyze_views
+
+    with open_store(tmp_path / "s.duckdb") as s:
+        _ramp(s, second_hour=9)
+        r = analyze(s, ["metoo"])
+        brief = " ".join(sentences(analyze_views(s, ["metoo"])[1]))
+    assert "took off on 15 October 2017 at 22:00 UTC, with 9 movement posts that hour against a baseline of 0.5 an hour" in brief
+    assert "its steepest rise came on 16 October 2017 at 00:00 UTC" in brief
+    on = r["onset"]
+    assert on["ignition"]["status"] == "determined" and on["ignition"]["post_id"] == "100"
+    assert on["surge"] == "2017-10-16T00:00:00Z"
+    assert on["takeoff"] == "2017-10-15T22:00:00Z" and on["takeoff_posts"] == 9
+    assert "steepest rise came at 2017-10-16T00:00:00Z" in on["takeoff_note"]
+
+
+def test_a_lull_after_the_spark_keeps_the_takeoff_at_the_surge(tmp_path):
+    """An hour after the call at the baseline's level: the climb did not run unbroken from the call."""
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as s:
+        _ramp(s, second_hour=1)
+        r = analyze(s, ["metoo"])
+    on = r["onset"]
+    assert on["takeoff"] == on["surge"] == "2017-10-16T00:00:00Z"
+    assert not on["takeoff_note"]

@@ -83,6 +83,7 @@ BASELINE = timedelta(hours=48)
 LATEST = timedelta(hours=1)  # the end of the takeoff hour
 LEADING = 20  # posts whose responses by anyone (hashtag or not) are counted
 MIN_TAKEOFF_POSTS = 10
+SPARK_MIN_POSTS, SPARK_P = 5, 0.001  # an hour already above the baseline (see _spark_hour)
 PRIOR_POSTS = 50.0
 MIN_SCORE = 8.0
 HIGH, MEDIUM = 3.0, 1.5
@@ -708,17 +709,55 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
     states = kleinberg_states([r["posts"] for r in inside])
     bursts = [{"start": sql.iso(inside[a]["time"]), "end": sql.iso(inside[b]["time"] + scope.step), "level": lv}
               for a, b, lv in burst_periods(states)]
+    ign = ignition(store, scope, takeoff, main[1] if main else None)
+    surge = takeoff
+    spark = None if tp.get("takeoff_undetermined") else _spark_hour(hours, takeoff, ign)
+    if spark is not None:
+        takeoff, tp["baseline_per_hour"] = spark
+        tp["takeoff_posts"] = next(r["posts"] for r in hours if r["time"] == takeoff)
+        tp["takeoff_note"] = (f"the volume climbed above its baseline from the ignition's hour on; the steepest "
+                              f"rise came at {sql.iso(surge)}")
     out = {
         "takeoff": sql.iso(takeoff),
         "takeoff_status": "undetermined" if takeoff is None or tp.get("takeoff_undetermined") else "determined",
         "takeoff_note": tp["takeoff_note"],
         "method": "poisson change point of the hourly count up to the peak, inside the main stretch of collection",
         "takeoff_posts": tp["takeoff_posts"],
+        "surge": sql.iso(surge),
         "takeoff_counts": "movement posts in the takeoff hour",
         "baseline_per_hour": tp["baseline_per_hour"],
         "peak": tp["peak"],
         "first_post": _post(first[0] if first else None),
-        "ignition": ignition(store, scope, takeoff, main[1] if main else None),
+        "ignition": ign,
         "bursts": bursts[:20],
     }
     return out
+
+
+def _spark_hour(hours: list[dict[str, Any]], takeoff: datetime | None,
+                ign: dict[str, Any]) -> tuple[datetime, float] | None:
+    """The hour of a determined ignition made before the takeoff hour, and the baseline before it, when
+    every hour from it to the takeoff was already above that baseline (at least ``SPARK_MIN_POSTS`` posts,
+    and more than the baseline reaches with probability ``SPARK_P``): the climb began with the spark, the
+    change point found only its steepest part. None otherwise."""
+    if takeoff is None or ign.get("status") != "determined" or not ign.get("time"):
+        return None
+    t = datetime.fromisoformat(str(ign["time"]).replace("Z", "+00:00"))
+    if takeoff.tzinfo is None:
+        t = t.replace(tzinfo=None)
+    h = t.replace(minute=0, second=0, microsecond=0)
+    if not (takeoff - BEFORE <= h < takeoff):
+        return None
+    from scipy.stats import poisson
+
+    before = [r["posts"] for r in hours if r["time"] < h]
+    baseline = sum(before) / len(before) if before else 0.0
+    by_time = {r["time"]: r for r in hours}
+    x = h
+    while x < takeoff:
+        r = by_time.get(x)
+        if r is None or r.get("edge") or r["posts"] < SPARK_MIN_POSTS \
+                or poisson.sf(r["posts"] - 1, baseline) >= SPARK_P:
+            return None
+        x += HOUR
+    return h, round(baseline, 3)

@@ -351,7 +351,7 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
     v["totals"]["peak_at_collection_edge"] = tl.get("peak_at_collection_edge")
     v["onset"] = {"takeoff": on.get("takeoff"), "takeoff_posts": on.get("takeoff_posts"),
                   "takeoff_status": on.get("takeoff_status"), "takeoff_note": on.get("takeoff_note"),
-                  "baseline": on.get("baseline_per_hour"), "method": on.get("method"),
+                  "surge": on.get("surge"), "baseline": on.get("baseline_per_hour"), "method": on.get("method"),
                   "peak": on.get("peak"),
                   "first_post": ({"time": on["first_post"].get("time"),
                                   "author": pr.account(on["first_post"])} if on.get("first_post") else None),
