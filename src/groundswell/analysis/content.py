@@ -139,6 +139,20 @@ def _quality(store: Any, model: str) -> dict[str, Any] | None:
     return {"languages": m.get("languages"), "held_out": m.get("held_out"), "labels": ev}
 
 
+def below_baseline(store: Any) -> set[str]:
+    """Labels that are ``below baseline`` (:func:`verdict`) for every model recorded in the store's
+    ``content_models`` table that measured them: a post carrying one is not shown as a finding."""
+    if not sql.has_table(store, "content_models"):
+        return set()
+    status: dict[str, set[str]] = {}
+    for r in sql.rows(store, "SELECT meta FROM content_models"):
+        meta = r["meta"]
+        ev = (json.loads(meta) if isinstance(meta, str) else meta or {}).get("evaluation") or {}
+        for label, e in ev.items():
+            status.setdefault(label, set()).add(verdict(e)["status"])
+    return {k for k, v in status.items() if v == {"below baseline"}}
+
+
 def content_mix(store: Any, scope: Scope, notable_ids: list[str], has_communities: bool) -> dict[str, Any] | None:
     cols = sql.rows(store, COLUMNS_SQL)
     names = [c["column_name"] for c in cols]
