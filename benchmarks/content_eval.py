@@ -33,6 +33,12 @@ What it measures (every figure on rows not used to train the model scoring them)
    model files: trained on three quarters of the real sets, recall and
    precision per label on the fixed held-out quarter against the human
    labels, beside the always-positive and majority answers.
+7. Stance (``stance``): each MeTooMA stance label on its own (recall,
+   precision, F1, the share of texts the model says yes to, ROC AUC), in
+   folds inside the training three quarters and once on the held-out
+   quarter, for the fast recipe (as shipped, and with each label's own
+   F1-tuned threshold), TF-IDF + LR and a stronger peer, beside answering
+   yes every time; and Cohen's kappa of the stance of copies of one text.
 """
 
 from __future__ import annotations
@@ -354,6 +360,101 @@ def heldout_check(src, models: list[str]) -> dict:  # type: ignore[no-untyped-de
     return out
 
 
+def _stance_scores(stance: np.ndarray, dec: np.ndarray | dict, P: np.ndarray | None) -> dict:  # type: ignore[type-arg]
+    """Per stance label: recall, precision, F1, positive rate (share of texts it says yes to), ROC AUC of
+    the label's probability, and the always-positive answer. ``dec`` is the decided class per text, or
+    per class index the texts said to be of it (each label decided on its own)."""
+    from sklearn.metrics import roc_auc_score
+
+    out: dict = {}
+    for c, lab in ((1, "metooma_support"), (2, "metooma_oppose")):
+        y, pred = stance == c, (dec[c] if isinstance(dec, dict) else dec == c)
+        pos, got, tp = int(y.sum()), int(pred.sum()), int((y & pred).sum())
+        prev = pos / len(y)
+        out[lab] = {"positives": pos, "texts": len(y), "recall": round(tp / pos, 3) if pos else None,
+                    "precision": round(tp / got, 3) if got else None, "f1": round(2 * tp / (pos + got), 3),
+                    "positive_rate": round(got / len(y), 3),
+                    "roc_auc": round(float(roc_auc_score(y, P[:, c])), 3) if P is not None else None,
+                    "always_positive": {"precision": round(prev, 3), "f1": round(2 * prev / (1 + prev), 3)}}
+    return out
+
+
+def stance_check(src) -> dict:  # type: ignore[no-untyped-def]
+    """MeTooMA stance, label by label, on the split the shipped models use: 5 folds grouped by text
+    inside the training three quarters (``cv``), then trained on those three quarters and scored once on
+    the held-out quarter (``held_out``). The fast recipe (its stance head with biases tuned for macro F1
+    on out-of-fold probabilities, as shipped), the same head with each label's own threshold tuned for
+    its F1 in the folds, TF-IDF + LR (the issue's peer, argmax) and a stronger peer (TF-IDF words and
+    characters, balanced LR). Also: how often copies of one text carry the same stance (Cohen's kappa)."""
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import cohen_kappa_score
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from groundswell.content.training import _best_threshold, split_sources
+
+    train, test = split_sources(src, "train"), split_sources(src, "held-out")
+    T, _, S = metooma_targets(train.metooma)
+    T2, _, S2 = metooma_targets(test.metooma)
+    groups = [text_key(t) for t in T]
+
+    def tfidf(fit: list[str], app: list[str]):  # type: ignore[no-untyped-def]
+        v = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        return v.fit_transform(fit), v.transform(app)
+
+    def tfidf_chars(fit: list[str], app: list[str]):  # type: ignore[no-untyped-def]
+        w = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        c = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+        return (hstack([w.fit_transform(fit), c.fit_transform(fit)]).tocsr(),
+                hstack([w.transform(app), c.transform(app)]).tocsr())
+
+    peers = {"tfidf_lr": (tfidf, {}),
+             "tfidf_words_chars_balanced_lr": (tfidf_chars, {"C": 0.5, "class_weight": "balanced"})}
+
+    def fast(fit_rows: list, app: list[str]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+        heads = train_heads(hash_features, train, name="fast", features="fast", metooma_rows=fit_rows,
+                            parts=("metooma",))
+        P, dec = predict(heads, hash_features(app))["stance"]
+        return P, dec
+
+    def peer(name: str, fit: list[str], y: np.ndarray, app: list[str]) -> np.ndarray:
+        feat, kw = peers[name]
+        Xa, Xb = feat(fit, app)
+        return LogisticRegression(max_iter=3000, **kw).fit(Xa, y).predict_proba(Xb)
+
+    rows = [r for r in train.metooma if (r.get("tweet") or "").strip()]
+    names = ["fast", "fast_own_threshold", *peers]
+    oof = {k: np.zeros((len(T), 3)) for k in names if k != "fast_own_threshold"}
+    dec_oof = {k: np.zeros(len(T), dtype=int) for k in names if k != "fast_own_threshold"}
+    for a, b in StratifiedGroupKFold(5, shuffle=True, random_state=7).split(np.zeros(len(T)), S, groups):
+        oof["fast"][b], dec_oof["fast"][b] = fast([rows[i] for i in a], [T[i] for i in b])
+        for k in peers:
+            oof[k][b] = peer(k, [T[i] for i in a], S[a], [T[i] for i in b])
+            dec_oof[k][b] = oof[k][b].argmax(1)
+    thr = {c: _best_threshold((S == c).astype(np.int8), oof["fast"][:, c]) for c in (1, 2)}
+
+    def own(P: np.ndarray) -> dict:  # type: ignore[type-arg]
+        # each label on its own threshold, tuned for its own F1 in the folds (what per-label tuning would do)
+        return {c: P[:, c] >= thr[c] for c in (1, 2)}
+
+    cv = {k: _stance_scores(S, dec_oof[k], oof[k]) for k in oof}
+    cv["fast_own_threshold"] = _stance_scores(S, own(oof["fast"]), oof["fast"])
+    P, dec = fast(rows, T2)
+    held = {"fast": _stance_scores(S2, dec, P), "fast_own_threshold": _stance_scores(S2, own(P), P)}
+    for k in peers:
+        Pk = peer(k, T, S, T2)
+        held[k] = _stance_scores(S2, Pk.argmax(1), Pk)
+    by: dict[str, list[int]] = {}
+    for g, y in zip(groups, S):
+        by.setdefault(g, []).append(int(y))
+    pairs = [(v[i], v[j]) for v in by.values() for i in range(len(v)) for j in range(i + 1, len(v))]
+    a_, b_ = np.array([x for x, _ in pairs]), np.array([y for _, y in pairs])
+    return {"train_texts": len(T), "held_out_texts": len(T2), "own_thresholds": thr, "cv": cv, "held_out": held,
+            "copies": {"pairs": len(pairs), "stance_agreement": round(float(np.mean(a_ == b_)), 3),
+                       "stance_kappa": round(float(cohen_kappa_score(a_, b_)), 3)}}
+
+
 def _movement_texts(src) -> list[str]:  # type: ignore[no-untyped-def]
     from groundswell.content.training import movement_set
 
@@ -365,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--models", default="fast", help="comma-separated: fast,accurate")
     ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--parts", default="metooma,disclosure,speed,simulator,sentiment,heldout")
+    ap.add_argument("--parts", default="metooma,disclosure,speed,simulator,sentiment,heldout,stance")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     a = ap.parse_args(argv)
     warnings.simplefilter("ignore", category=UserWarning)
@@ -388,6 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     if "heldout" in parts:
         res["heldout"] = heldout_check(src, models)
         print(json.dumps({"heldout": res["heldout"]}), flush=True)
+    if "stance" in parts:
+        res["stance"] = stance_check(src)
+        print(json.dumps({"stance": res["stance"]}), flush=True)
     if "sentiment" in parts:
         res["sentiment"] = sentiment_check(src)
         print(json.dumps({"sentiment": res["sentiment"]}), flush=True)

@@ -285,6 +285,7 @@ def content(data: Path) -> None:
     (measured when it was trained by scripts/train_content.py, kept in the model file), beside the
     always-positive baseline. The truth is the human labels (MeTooMA; the #MeToo anti-network's story
     judgements and the #WhyIDidntReport testimony)."""
+    from groundswell.analysis.content import verdict
     from groundswell.content.classify import load_model
 
     ev = load_model("fast").meta.get("evaluation", {})
@@ -294,9 +295,13 @@ def content(data: Path) -> None:
             row("labelled sets (held out)", f"{label}: not measured", "-", e.get("why", "-"), True)
             continue
         base = e.get("always_positive") or {}
+        v = verdict(e)
+        # agrees: the model beats answering yes; the verdict says whether analyze and the report present it
         row("labelled sets (held out)", f"{label} recall / precision on {e['texts']:,} texts ({e['positives']} positive)",
             f"always-positive F1 {base.get('f1')}",
-            f"{100 * e['recall']:.0f}% / {100 * e['precision']:.0f}% (F1 {e['f1']})",
+            f"{100 * e['recall']:.0f}% / {100 * e['precision']:.0f}% (F1 {e['f1']}), says yes to "
+            f"{100 * e['predicted'] / e['texts']:.0f}%; "
+            + ("a finding" if v["finding"] else f"{v['status']}: flagged in analyze, left out of the report"),
             e["f1"] > base.get("f1", 0))
 
 

@@ -241,6 +241,10 @@ def test_content_mix_in_the_movement_analysis(db: Path) -> None:
     q = c["quality"]
     assert q["languages"] == ["en"] and q["labels"]["disclosure"]["measured"]
     assert q["labels"]["first_time"]["measured"] is False and c["first_time_quality"] is None
+    # every label carries a verdict; those no better than answering yes are listed as withheld
+    assert set(c["verdicts"]) == set(c["labels"]) and c["verdicts"]["disclosure"]["finding"]
+    assert {"metooma_support", "metooma_oppose", "support", "opposition"} <= set(c["withheld"])
+    assert "disclosure" not in c["withheld"] and c["verdicts"]["news"]["status"] == "not measured"
 
 
 def test_shares_without_labels_for_new_posts_say_so(db: Path) -> None:
@@ -317,3 +321,56 @@ def test_a_reply_or_retweet_of_the_same_words_gets_the_same_labels() -> None:
     out = classify_texts([words, "@someone " + words, "@a @b " + words, "RT @someone: " + words])
     assert all(r["labels"] == out[0]["labels"] for r in out)
     assert all(r["scores"] == out[0]["scores"] for r in out)
+
+
+def _ev(positives: int, texts: int, predicted: int, tp: int) -> dict:
+    from groundswell.content.training import binary_scores
+
+    truth = [True] * positives + [False] * (texts - positives)
+    negatives = texts - positives
+    pred = [True] * tp + [False] * (positives - tp) + [True] * (predicted - tp) + [False] * (negatives - predicted + tp)
+    return binary_scores(truth, pred, "test")
+
+
+def test_a_label_is_a_finding_only_above_answering_yes_and_above_chance() -> None:
+    """``verdict``: F1 above the always-positive F1 *and* precision clearly above the prevalence."""
+    from groundswell.analysis.content import verdict
+
+    assert verdict(_ev(50, 250, 52, 50))["status"] == "finding"  # a disclosure-like head
+    # saying yes to every post: the always-positive F1 exactly, not above it
+    yes = verdict(_ev(340, 1000, 1000, 340))
+    assert yes["status"] == "below baseline" and "says yes to 100%" in yes["why"]
+    # a stance-like head at chance: recall 33%, precision 32%, prevalence 31%
+    chance = verdict(_ev(341, 1093, 350, 113))
+    assert chance["status"] == "below baseline" and not chance["finding"] and "F1 0.48" in chance["why"]
+    # F1 above answering yes, but on so few positives that its precision could be the prevalence
+    lucky = verdict(_ev(20, 1000, 10, 1))
+    assert lucky["status"] == "below baseline" and "not clearly above" in lucky["why"]
+    assert verdict({"measured": False, "why": "no labels"}) == {"status": "not measured", "finding": False,
+                                                               "why": "no labels"}
+    assert verdict(None)["status"] == "not measured"
+
+
+def test_shipped_stance_heads_are_below_baseline_and_say_so() -> None:
+    """MeTooMA stance (and the movement classes scored against it) do no better than answering yes on
+    held-out real texts: their verdict says so; disclosure is a finding."""
+    from groundswell.analysis.content import verdict
+    from groundswell.content.classify import load_model
+
+    ev = load_model("fast").meta["evaluation"]
+    for label in ("metooma_support", "metooma_oppose", "support", "opposition", "other", "relevant"):
+        v = verdict(ev[label])
+        assert v["status"] == "below baseline" and "answering yes for every post" in v["why"], label
+    assert verdict(ev["disclosure"])["finding"]
+    assert verdict(ev["news"])["status"] == verdict(ev["first_time"])["status"] == "not measured"
+
+
+def test_brief_withholds_a_disclosure_share_below_baseline() -> None:
+    from groundswell.report.brief import sentences
+
+    v = _brief_views(None)
+    v["content"]["overall"] = {}
+    v["content"]["withheld"] = {"disclosure": "on 100 held-out real texts it says yes to 100% of them"}
+    s = " ".join(sentences(v))
+    assert "share of first-person disclosures is not given: on 100 held-out" in s
+    assert "labelled" not in s and "25%" not in s

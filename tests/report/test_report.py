@@ -232,3 +232,23 @@ def test_script_json_cannot_close_the_script() -> None:
     s = script_json({"a": "</script><script>alert(1)</script>", "b": "&\u2028"})
     assert "<" not in s and ">" not in s and "&" not in s
     assert json.loads(s) == {"a": "</script><script>alert(1)</script>", "b": "&\u2028"}
+
+
+def test_labels_below_baseline_are_not_drawn_but_named(views: dict[str, Any], report: tuple[Path, Path, str]) -> None:
+    """The shipped model's support, opposition and other do no better on held-out real texts than answering
+    yes for every post: the content chart leaves them out and the page says why; disclosure stays."""
+    import json
+
+    c = views["content"]
+    assert {"support", "opposition", "other"} <= set(c["withheld"])
+    assert "disclosure" in c["labels"] and not set(c["withheld"]) & set(c["labels"])
+    assert not set(c["withheld"]) & set(c["overall"]) and not set(c["withheld"]) & set(c["quality"])
+    assert {r["label"] for r in c["per_day"]} == set(c["labels"])
+    assert c["not_measured"] == ["news"]
+    html = report[2]
+    specs = json.loads(re.search(r'<script type="application/json" id="gs-specs">(.*?)</script>', html, re.S).group(1))
+    assert set(specs["content_mix"]["encoding"]["color"]["scale"]["domain"]) == set(c["labels"])
+    assert "Not drawn: for these labels the model does no better on held-out real texts than answering yes" in html
+    assert "<li>support: on 1,093 held-out real texts" in html
+    brief = report[1].read_text(encoding="utf-8")
+    assert "first-person disclosures" in brief and "not given" not in brief

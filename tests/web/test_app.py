@@ -224,3 +224,22 @@ def test_errors_never_show_a_stack_trace(store: Any, monkeypatch: pytest.MonkeyP
         r = c.get("/")
         assert r.status_code == 500 and "boom" not in r.text and "Traceback" not in r.text
     assert "RuntimeError: boom" in capsys.readouterr().err
+
+
+def test_post_page_sets_labels_below_baseline_apart(client: Any, store: Any) -> None:
+    """A post's labels that the model gives no better than answering yes (the shipped model's support,
+    stance ...) are listed apart from its findings, with why."""
+    from groundswell.analysis.content import below_baseline
+
+    weak = below_baseline(store)
+    assert {"metooma_support", "metooma_oppose", "support", "opposition"} <= weak and "disclosure" not in weak
+    html = client.get("/movement?hashtag=metoo").text
+    seen = 0
+    for ref in sorted(set(re.findall(r'href="/post/([^"]+)"', html))):
+        d = client.get(f"/api/post/{ref}").json()
+        assert not set(d["labels"]) & weak
+        if d["labels_below_baseline"]:
+            seen += 1
+            assert set(d["labels_below_baseline"]) <= weak
+            assert "does no better for these than answering yes" in client.get(f"/post/{ref}").text
+    assert seen

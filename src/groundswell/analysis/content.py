@@ -20,6 +20,12 @@ share says what it is a share of:
   when it was trained (``content_models`` table, filled by ``classify``), or
   why a label was not measured. ``first_time_quality`` repeats it for
   first-time disclosures, which a brief may mention only with these figures.
+* ``verdicts``: per label, whether its share may be read as a finding
+  (:func:`verdict`): ``finding``, ``below baseline`` (on held-out real texts
+  the label does no better than answering yes for every post) or ``not
+  measured``; ``withheld`` lists the labels below baseline, whose shares the
+  report and the brief leave out (they stay here, flagged, for whoever wants
+  the model's raw output).
 
 ``first_time`` disclosures are also counted per day. Only present when the
 store has ``post_labels``.
@@ -62,6 +68,39 @@ SELECT {group} AS g, count(*) AS posts, {sums} FROM gs_labelled x {join} GROUP B
 
 QUALITY_SQL = "SELECT meta FROM content_models WHERE model = {model}"
 
+
+def verdict(e: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether a label's shares may be read as a finding, from its held-out evaluation ``e`` (an entry of a
+    model file's ``meta.evaluation``; see ``groundswell.content.training.binary_scores``).
+
+    A label is a ``finding`` when, on held-out real texts, its F1 beats the F1 of answering yes for every
+    post *and* the 95% interval of its precision lies above the share of positives (what a random pick
+    gets). The second test keeps out a label that beats the first only by saying yes to nearly every
+    post, or by luck on a few positives. Otherwise it is ``below baseline``; without an evaluation it is
+    ``not measured``. ``why`` says it in words, with the figures.
+    """
+    if not e or not e.get("measured"):
+        why = (e or {}).get("why") or "the model file records no measurement on held-out real texts"
+        return {"status": "not measured", "finding": False, "why": why}
+    base = e.get("always_positive") or {}
+    f1, base_f1, prev = e.get("f1"), base.get("f1"), base.get("precision")
+    recall, precision, ci = e.get("recall"), e.get("precision"), e.get("precision_ci")
+    texts, said = e.get("texts") or 0, e.get("predicted") or 0
+    figures = (f"on {texts:,} held-out real texts ({e.get('positives', 0):,} positive) it says yes to "
+               f"{said / texts if texts else 0:.0%} of them, finds {recall or 0:.0%} of the positives and "
+               f"{precision or 0:.0%} of those it names are (F1 {f1 or 0:.2f})")
+    if f1 is None or base_f1 is None or f1 <= base_f1:
+        return {"status": "below baseline", "finding": False,
+                "why": f"{figures}; answering yes for every post scores F1 {base_f1 or 0:.2f}"}
+    if not ci or prev is None or ci[0] <= prev:
+        lo, hi = ci or (0.0, 1.0)
+        return {"status": "below baseline", "finding": False,
+                "why": f"{figures}; its precision (95% interval {lo:.0%} to {hi:.0%}) is not clearly above the "
+                       f"{prev or 0:.0%} that answering yes for every post gets"}
+    return {"status": "finding", "finding": True,
+            "why": f"{figures}; answering yes for every post scores F1 {base_f1:.2f} ({prev:.0%} right)"}
+
+
 def _coverage(store: Any, scope: Scope, model: str) -> dict[str, Any]:
     rows = sql.rows(store, COVERAGE_SQL, mv=scope.table, model=model)
     total = sum(r["posts"] for r in rows)
@@ -98,6 +137,20 @@ def _quality(store: Any, model: str) -> dict[str, Any] | None:
     if not ev:
         return None
     return {"languages": m.get("languages"), "held_out": m.get("held_out"), "labels": ev}
+
+
+def below_baseline(store: Any) -> set[str]:
+    """Labels that are ``below baseline`` (:func:`verdict`) for every model recorded in the store's
+    ``content_models`` table that measured them: a post carrying one is not shown as a finding."""
+    if not sql.has_table(store, "content_models"):
+        return set()
+    status: dict[str, set[str]] = {}
+    for r in sql.rows(store, "SELECT meta FROM content_models"):
+        meta = r["meta"]
+        ev = (json.loads(meta) if isinstance(meta, str) else meta or {}).get("evaluation") or {}
+        for label, e in ev.items():
+            status.setdefault(label, set()).add(verdict(e)["status"])
+    return {k for k, v in status.items() if v == {"below baseline"}}
 
 
 def content_mix(store: Any, scope: Scope, notable_ids: list[str], has_communities: bool) -> dict[str, Any] | None:
@@ -146,6 +199,9 @@ def content_mix(store: Any, scope: Scope, notable_ids: list[str], has_communitie
     res["quality"] = quality
     ft = (quality or {}).get("labels", {}).get("first_time")
     res["first_time_quality"] = ft if ft and ft.get("measured") else None
+    ev = (quality or {}).get("labels") or {}
+    res["verdicts"] = {k: verdict(ev.get(k)) for k in labels}
+    res["withheld"] = [k for k in labels if res["verdicts"][k]["status"] == "below baseline"]
     if "first_time" in labels and "disclosure" in labels:
         res["first_time_disclosures_per_day"] = [
             {"day": sql.iso(r["t"]), "posts": r["n"]} for r in sql.rows(

@@ -180,6 +180,9 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
             s += (f", {_n(q)} of them first-time (on held-out real texts the model finds {_pct(fq['recall'])} of "
                   f"first-time disclosures, and {_pct(fq['precision'])} of those it names are)")
         out.append(s + f" (content model '{c.get('model')}').")
+    elif c and "disclosure" in (c.get("withheld") or {}):
+        out.append(f"The share of first-person disclosures is not given: {c['withheld']['disclosure']}, so the "
+                   f"content model '{c.get('model')}' tells nothing here that answering yes would not.")
     cm = v.get("communities") or {}
     day0 = t_ign or parse_iso((on.get("first_post") or {}).get("time"))
     if day0 and cm.get("outside_seed") and cm.get("claimed", True):

@@ -435,9 +435,15 @@ def build_views(store: Any, result: Mapping[str, Any], presenter: Presenter | No
                                     for g in co.get("groups", [])]}
     content = result.get("content")
     if content:
-        labels = [k for k in CONTENT_LABELS if k in content.get("labels", [])]
+        verdicts = content.get("verdicts") or {}
+        shown = [k for k in CONTENT_LABELS if k in content.get("labels", [])]
+        # a label that does no better than answering yes for every post is not drawn, only named with why
+        withheld = {k: verdicts[k]["why"] for k in shown if (verdicts.get(k) or {}).get("status") == "below baseline"}
+        labels = [k for k in shown if k not in withheld]
         overall = content.get("overall", {})
         v["content"] = {"model": content.get("model"), "labels": labels, "over": content.get("over"),
+                        "withheld": withheld,
+                        "not_measured": [k for k in labels if (verdicts.get(k) or {}).get("status") == "not measured"],
                         "posts": overall.get("posts"), "overall": {k: overall.get("shares", {}).get(k) for k in labels},
                         "first_time_share": overall.get("shares", {}).get("first_time"),
                         "per_day": _daily(content.get("over_time", []), labels),

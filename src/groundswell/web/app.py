@@ -258,6 +258,7 @@ class Dashboard:
             return None  # a private person's post is only reachable by its label
 
     def post(self, ref: str) -> dict[str, Any] | None:
+        from groundswell.analysis.content import below_baseline
         from groundswell.report.views import cascade_tree, iso, post_labels
 
         key = self.resolve_post(ref)
@@ -274,6 +275,7 @@ class Dashboard:
             r = dict(zip(names, cur.fetchone()))
             public = pr.is_public(r["author_id"], r["author_handle"], r["platform"])
             labels = post_labels(self.store, r["platform"], r["id"])
+            weak = below_baseline(self.store)  # labels no better than answering yes: shown apart, not as findings
             text, withheld = pr.post_text(r)  # a repost's words are the original's: its author's rule
 
             def parent(pid: str | None) -> str | None:
@@ -293,7 +295,8 @@ class Dashboard:
                     "platform": r["platform"], "author": pr.account(
                         {"account_id": r["author_id"], "handle": r["author_handle"]}, r["platform"]),
                     "author_public": public, "time": iso(r["created_at"]), "kind": r["kind"], "lang": r["lang"],
-                    "hashtags": list(r["hashtags"] or []), "labels": labels, "text": text, "text_withheld": withheld,
+                    "hashtags": list(r["hashtags"] or []), "labels": [k for k in labels if k not in weak],
+                    "labels_below_baseline": [k for k in labels if k in weak], "text": text, "text_withheld": withheld,
                     "repost_of": parent(r["repost_of_id"]), "reply_to": parent(r["reply_to_id"]),
                     "quote_of": parent(r["quote_of_id"]),
                     "observed": {"reposts": responses[0], "replies": responses[1], "quotes": responses[2]},
