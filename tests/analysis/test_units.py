@@ -191,3 +191,23 @@ def test_a_lull_after_the_spark_keeps_the_takeoff_at_the_surge(tmp_path):
     on = r["onset"]
     assert on["takeoff"] == on["surge"] == "2017-10-16T00:00:00Z"
     assert not on["takeoff_note"]
+
+
+def test_a_post_made_once_the_climb_was_under_way_rode_it(tmp_path):
+    """The call at 22:05 started a climb (22:00 and 23:00 far above the baseline); a post at midnight, the
+    steepest hour's first minute, drew almost as many reposts. It came after the climb's first 18 posts,
+    so its reposts count by the share of the climb still to come: the call is named, from its own hour."""
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as s:
+        _ramp(s, second_hour=9)
+        s.add_posts([P(900, 2, 12 * 60 + 1)] + [P(901 + k, 500 + k, 12 * 60 + 31 + k, "repost", repost_of_id="900")
+                                                for k in range(14)])
+        r = analyze(s, ["metoo"])
+    ig = r["onset"]["ignition"]
+    assert [c["post_id"] for c in ig["candidates"][:2]] == ["100", "900"]
+    raw = 14 * 1.0  # 14 accounts reposted it; the takeoff hour's own share still to come is ~1 at 00:01
+    assert ig["candidates"][1]["score"] < raw * 0.8, ig["candidates"][1]
+    assert ig["status"] == "determined" and ig["post_id"] == "100", ig
+    assert r["onset"]["takeoff"] == "2017-10-15T22:00:00Z" and r["onset"]["surge"] == "2017-10-16T00:00:00Z"

@@ -170,7 +170,12 @@ def test_ctrl_c_then_the_same_command_again(tmp_path: Path, bluesky: Any) -> Non
     assert arrived.wait(60), "page 3 was never asked"
     time.sleep(0.2)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=15)
+    try:
+        out, err = p.communicate(timeout=60)  # a loaded machine: the exit is what is checked, not its speed
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
     assert p.returncode == 130, err
     assert "run the same command again" in err and "interrupted" in err
     with open_store(db, read_only=True) as store:

@@ -498,7 +498,8 @@ def _score(got: dict[str, int], base: dict[str, int], scale: float) -> tuple[flo
     return sum(WEIGHTS[k] * max(0.0, got.get(k, 0) - expected.get(k, 0.0)) for k in KINDS), expected
 
 
-def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None = None) -> dict[str, Any]:
+def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None = None,
+             hours: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Ranked candidates for what set the movement off, with their evidence (see the module docstring)."""
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
@@ -539,11 +540,13 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     best_post: dict[str, tuple[float, str, dict[str, float]]] = {}
     still = _still_to_come(store, scope, takeoff, n_hour,
                            {p: t for p, t in made.items() if takeoff <= t <= latest})
+    raw_post: dict[str, float] = {}
     for p in ev.post:
         t = made.get(p)
         if t is not None and t > latest:
             continue
         sc, exp = _score(ev.post_counts(p), pre.post_counts(p), scale_post)
+        raw_post[p] = sc
         sc *= still.get(p, 1.0)
         a = ev.post_account[p]
         if sc > 0 and (a not in best_post or (sc, p) > best_post[a][:2]):
@@ -564,8 +567,23 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
         for k, n in named.items():
             evidence[k] = n
         cands.append({"key": key, "score": round(psc + asc, 2), "post": pid, "evidence": evidence,
-                      "expected": {**pexp, **aexp}})
+                      "expected": {**pexp, **aexp}, "_asc": asc})
     cands.sort(key=lambda c: (-c["score"], c["key"]))
+    # the leader made before the takeoff hour, the climb above the baseline unbroken from its hour: a post
+    # made after it rode that climb, and counts by the share of the climb's posts still to come
+    if cands and hours and cands[0]["post"] in made:
+        ta = made[cands[0]["post"]]
+        h = ta.replace(minute=0, second=0, microsecond=0)
+        if h < takeoff and _climb_baseline(hours, h, takeoff) is not None:
+            n_climb = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=h, we=takeoff + LATEST) or 0)
+            later = {c["post"]: made[c["post"]] for c in cands[1:]
+                     if c["post"] in made and ta < made[c["post"]] <= latest}
+            rode = _still_to_come(store, scope, h, n_climb, later)
+            for c in cands[1:]:
+                if c["post"] in rode:
+                    p = c["post"]
+                    c["score"] = round(raw_post[p] * min(still.get(p, 1.0), rode[p]) + c["_asc"], 2)
+            cands.sort(key=lambda c: (-c["score"], c["key"]))
     top = cands[:CANDIDATES]
     out: dict[str, Any] = {"method": method, "window": {"start": sql.iso(ws), "end": sql.iso(we), "posts": n_in,
                                                          "responses_until": sql.iso(wp), "baseline_posts": n_pre,
@@ -639,9 +657,10 @@ def _late_joiners(store: Any, keys: list[str], latest: datetime) -> dict[str, da
 
 def _still_to_come(store: Any, scope: Scope, takeoff: datetime, n: int,
                    made: dict[str, datetime]) -> dict[str, float]:
-    """For posts made in the takeoff hour (``n`` movement posts): the share of that hour's movement posts made
-    after them (a post made as the surge began counts whole, one made by the hour's median post half: the
-    surge it rode, not only the one it set off, answered it)."""
+    """For posts made in a stretch from ``takeoff`` holding ``n`` movement posts (the takeoff hour, or a
+    climb from an earlier hour to its end): the share of those posts made after them (a post made as the
+    surge began counts whole, one made by its median post half: the surge it rode, not only the one it set
+    off, answered it)."""
     if not made or n == 0:
         return {}
     ids = sorted(made)
@@ -709,7 +728,7 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
     states = kleinberg_states([r["posts"] for r in inside])
     bursts = [{"start": sql.iso(inside[a]["time"]), "end": sql.iso(inside[b]["time"] + scope.step), "level": lv}
               for a, b, lv in burst_periods(states)]
-    ign = ignition(store, scope, takeoff, main[1] if main else None)
+    ign = ignition(store, scope, takeoff, main[1] if main else None, hours)
     surge = takeoff
     spark = None if tp.get("takeoff_undetermined") else _spark_hour(hours, takeoff, ign)
     if spark is not None:
@@ -748,6 +767,15 @@ def _spark_hour(hours: list[dict[str, Any]], takeoff: datetime | None,
     h = t.replace(minute=0, second=0, microsecond=0)
     if not (takeoff - BEFORE <= h < takeoff):
         return None
+    baseline = _climb_baseline(hours, h, takeoff)
+    if baseline is None:
+        return None
+    return h, round(baseline, 3)
+
+
+def _climb_baseline(hours: list[dict[str, Any]], h: datetime, takeoff: datetime) -> float | None:
+    """The baseline before hour ``h`` when every hour from ``h`` to the takeoff was above it (at least
+    ``SPARK_MIN_POSTS`` posts, more than the baseline reaches with probability ``SPARK_P``); else None."""
     from scipy.stats import poisson
 
     before = [r["posts"] for r in hours if r["time"] < h]
@@ -760,4 +788,4 @@ def _spark_hour(hours: list[dict[str, Any]], takeoff: datetime | None,
                 or poisson.sf(r["posts"] - 1, baseline) >= SPARK_P:
             return None
         x += HOUR
-    return h, round(baseline, 3)
+    return baseline
