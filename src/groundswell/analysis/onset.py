@@ -49,7 +49,11 @@ beside it.
   after it), and never after the hour (``LATEST``); a post made during the
   takeoff hour counts by the share of that hour's movement posts still to
   come (whole at the hour's start, half by its median post: the surge it rode
-  answered it too). An account whose first post in the store came after that
+  answered it too); when the leading candidate was made before the takeoff
+  hour and every hour from its hour on was already above the baseline, a
+  post made after it counts by the share of that whole climb's posts still to
+  come. The takeoff itself goes back to the hour of a determined ignition
+  the climb began with (``surge`` keeps the change point). An account whose first post in the store came after that
   latest time counts only what named it before that first post (later
   ``RT @`` copies and mentions answer its own late posts). Responses to a candidate post count from
   ``BEFORE`` the takeoff to the end of the main stretch of collection (a
