@@ -202,9 +202,10 @@ def test_held_out_shapes(tmp_path) -> None:
     """Issue 14's measure on movements nobody tuned for: the 100 held-out shapes (5000-5099), at every
     interval. The issue's target is the ignition right (what the files allow naming: the call's post, its
     account, or "undetermined") in at least 95% and every takeoff within one hour; measured when this test was
-    last measured: ignition 93 of 100 (5 wrong names) and takeoff 99 of 100 at each interval (docs/simulate.md),
+    last measured: ignition 93 of 100 (5 wrong names, none "high") and takeoff 99 of 100 at each interval
+    (docs/simulate.md),
     so the target is not met and this test guards what is reached: at least 93% and 98%, the same answers at
-    every interval (the takeoff and ignition are read in hours), and no more wrong names than 5."""
+    every interval (the takeoff and ignition are read in hours), no more wrong names than 5, none "high"."""
     from groundswell.accuracy import INTERVALS, evaluate, summarize
     from groundswell.simulate.shapes import HELD_OUT_SEEDS
 
@@ -223,3 +224,6 @@ def test_held_out_shapes(tmp_path) -> None:
             r["takeoff_failures"] == first["takeoff_failures"], iv
         wrong = sum(n for c in r["said_by_expected"].values() for k, n in c.items() if k.startswith("other"))
         assert wrong <= 5, (iv, r["said_by_expected"])
+        # measured: the 5 wrong names are all "medium" since "high" needs 30 accounts of evidence
+        assert not [m.seed for m in movements if m.results[iv]["said"].startswith("other")
+                    and m.results[iv]["confidence"] == "high"], iv

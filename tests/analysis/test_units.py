@@ -67,6 +67,7 @@ def test_analyze_small_store(tmp_path):
         r = analyze(s, ["#MeToo"])
     ig = r["onset"]["ignition"]
     assert ig["post_id"] == "100" and ig["account_id"] == "u1" and ig["carries_hashtag"] is False
+    assert ig["confidence"] == "high" and ig["score"] >= 30  # alone, and 40 reposters and 5 repliers
     assert r["onset"]["takeoff"] == "2017-10-15T20:00:00Z"
     assert r["onset"]["first_post"]["post_id"] == "1"
     assert r["spread"]["most_shared"][0]["post_id"] == "100"
@@ -175,6 +176,8 @@ def test_the_takeoff_is_the_spark_s_hour_when_the_climb_began_with_it(tmp_path):
     assert "its steepest rise came on 16 October 2017 at 00:00 UTC" in brief
     on = r["onset"]
     assert on["ignition"]["status"] == "determined" and on["ignition"]["post_id"] == "100"
+    # alone, but 17 accounts of evidence: too thin for "high"
+    assert on["ignition"]["confidence"] == "medium" and on["ignition"]["candidates"][0]["score"] == 17
     assert on["surge"] == "2017-10-16T00:00:00Z"
     assert on["takeoff"] == "2017-10-15T22:00:00Z" and on["takeoff_posts"] == 9
     assert "steepest rise came at 2017-10-16T00:00:00Z" in on["takeoff_note"]
