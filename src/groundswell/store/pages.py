@@ -15,11 +15,15 @@ A page is either
     one JSON line (a twarc2 response page); ``raw_at`` is a JSON path into it:
     ``$.data[3]``, ``$.includes.tweets[0]``, ``$.includes.users[5]``;
 ``csv``
-    a CSV header and a block of lines after it, one record per line;
-    ``raw_at`` ``$[k]`` is the record on the k-th line after the header, as
-    ``{header: value}`` (what the CSV reader keeps as ``raw``). Lines no row
-    points to are blanked before the page is written, so a CSV record is kept
-    once, where its row points.
+    a CSV header (as the reader decoded it: no byte-order mark) and a block of
+    lines after it, one record per line (the CSV fast path keeps 128 lines a
+    page); ``raw_at`` ``$[k]`` is the record on the k-th line after the header
+    (from 0), as ``{header: value}`` (what the CSV reader keeps as ``raw``).
+    Lines no row points to are blank: the lines the fast path leaves to the
+    Python reader (whose rows keep ``raw`` inline) before the page is written,
+    and, in the same transaction, those whose row lost to a stored sighting of
+    the same post or was deleted (:func:`blank_csv`), so that a CSV record is
+    kept once, where its row points.
 
 A JSON page holds more than the rows that point into it: the same tweet in
 another page's ``includes``, a user in every page the user wrote in.
@@ -35,6 +39,7 @@ from __future__ import annotations
 import csv as _csv
 import io
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -43,7 +48,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-__all__ = ["PageReader", "compress", "decompress", "fill_raw", "fill_rows", "get_at", "rewrite", "scrub_posts"]
+__all__ = ["PageReader", "blank_csv", "compress", "decompress", "fill_raw", "fill_rows", "get_at", "rewrite",
+           "scrub_posts"]
 
 LEVEL = 1  # zstd level: ~5x smaller than the JSON, and fast enough to keep up with the parse
 _local = threading.local()
@@ -109,10 +115,22 @@ def get_at(obj: Any, at: str) -> Any:
     return cur
 
 
+def _raise_field_limit() -> None:
+    """No limit on a field's size (as the CSV reader reads them)."""
+    limit = sys.maxsize
+    while True:
+        try:
+            _csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
 def _csv_records(body: bytes, delimiter: str) -> list[dict[str, str] | None]:
+    _raise_field_limit()
     lines = body.split(b"\n")
     text = [ln.decode("utf-8").rstrip("\r") for ln in lines]
-    header = next(_csv.reader([text[0].lstrip("\ufeff")], delimiter=delimiter), [])
+    header = next(_csv.reader([text[0]], delimiter=delimiter), [])
     out: list[dict[str, str] | None] = []
     for t in text[1:]:
         if not t:
@@ -219,7 +237,7 @@ def _serialize(fmt: str, delimiter: str | None, value: Any, old: bytes) -> bytes
         return orjson.dumps(value)
     d = delimiter or ","
     header = old.split(b"\n", 1)[0]
-    names = next(_csv.reader([header.decode("utf-8").rstrip("\r").lstrip("\ufeff")], delimiter=d), [])
+    names = next(_csv.reader([header.decode("utf-8").rstrip("\r")], delimiter=d), [])
     lines = [header]
     for rec in value:
         if rec is None:
@@ -236,6 +254,11 @@ def _serialize(fmt: str, delimiter: str | None, value: Any, old: bytes) -> bytes
 def rewrite(con: Any, pages: Iterable[int], fn: Callable[[str, Any], tuple[Any, bool]]) -> int:
     """Apply ``fn(format, content) -> (new content, changed)`` to these pages; the changed ones
     are written back compressed. Returns how many changed."""
+    return _rewrite(con, pages, lambda _page, fmt, value: fn(fmt, value))
+
+
+def _rewrite(con: Any, pages: Iterable[int], fn: Callable[[int, str, Any], tuple[Any, bool]]) -> int:
+    """:func:`rewrite` with ``fn(page, format, content)``."""
     want = sorted({int(p) for p in pages})
     changed = 0
     for k in range(0, len(want), 200):
@@ -246,7 +269,7 @@ def rewrite(con: Any, pages: Iterable[int], fn: Callable[[str, Any], tuple[Any, 
         for page, fmt, delim, body in rows:
             data = decompress(body)
             value = _csv_records(data, delim or ",") if fmt == "csv" else orjson.loads(data)
-            new, did = fn(fmt, value)
+            new, did = fn(int(page), fmt, value)
             if did:
                 upd.append((int(page), compress([_serialize(fmt, delim, new, data)])[0]))
         if upd:
@@ -258,6 +281,36 @@ def rewrite(con: Any, pages: Iterable[int], fn: Callable[[str, Any], tuple[Any, 
                 con.unregister("_gs_pages_upd")
             changed += len(upd)
     return changed
+
+
+def _csv_places(pointers: Iterable[tuple[Any, Any]]) -> dict[int, set[int]]:
+    """(raw_page, raw_at) pointers into CSV pages as page -> the places k of their '$[k]'."""
+    out: dict[int, set[int]] = {}
+    for page, at in pointers:
+        m = re.fullmatch(r"\$\[([0-9]+)\]", at or "")
+        if m and page is not None:
+            out.setdefault(int(page), set()).add(int(m.group(1)))
+    return out
+
+
+def _blank(value: list[Any], places: set[int]) -> tuple[list[Any], bool]:
+    hit = [i for i in places if i < len(value) and value[i] is not None]
+    if not hit:
+        return value, False
+    value = list(value)
+    for i in hit:
+        value[i] = None
+    return value, True
+
+
+def blank_csv(con: Any, pointers: Iterable[tuple[Any, Any]]) -> int:
+    """Blank the CSV records at these (raw_page, raw_at) pointers; returns the pages rewritten."""
+    places = _csv_places(pointers)
+
+    def fn(page: int, fmt: str, value: Any) -> tuple[Any, bool]:
+        return _blank(value, places.get(page, set())) if fmt == "csv" else (value, False)
+
+    return _rewrite(con, places, fn)
 
 
 def _tombstone_json(value: Any, ids: set[str] | frozenset[str]) -> tuple[Any, bool]:
@@ -308,29 +361,14 @@ def scrub_posts(con: Any, keys: Sequence[tuple[str, str]]) -> int:
     by_page: dict[int, set[str]] = {}
     for page, pid in found:
         by_page.setdefault(int(page), set()).add(pid)
-    csv_pages: dict[int, set[int]] = {}
-    for page, at in csv_at:
-        m = re.fullmatch(r"\$\[([0-9]+)\]", at or "")
-        if m:
-            csv_pages.setdefault(int(page), set()).add(int(m.group(1)))
+    csv_pages = _csv_places(csv_at)
 
-    def fn_page(page: int) -> Callable[[str, Any], tuple[Any, bool]]:
-        def fn(fmt: str, value: Any) -> tuple[Any, bool]:
-            if fmt == "csv":
-                idx = csv_pages.get(page, set())
-                hit = [i for i in idx if i < len(value) and value[i] is not None]
-                if not hit:
-                    return value, False
-                value = list(value)
-                for i in hit:
-                    value[i] = None
-                return value, True
-            return _tombstone_json(value, by_page.get(page, set()))
-        return fn
+    def fn(page: int, fmt: str, value: Any) -> tuple[Any, bool]:
+        if fmt == "csv":
+            return _blank(value, csv_pages.get(page, set()))
+        return _tombstone_json(value, by_page.get(page, set()))
 
-    n = 0
-    for page in sorted(set(by_page) | set(csv_pages)):
-        n += rewrite(con, [page], fn_page(page))
+    n = _rewrite(con, set(by_page) | set(csv_pages), fn)
     if found:
         con.register("_gs_scrubbed", pa.table({"page": pa.array([int(p) for p, _ in found], pa.int64()),
                                                "id": pa.array([i for _, i in found], pa.string())}))
