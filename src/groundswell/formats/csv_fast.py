@@ -450,8 +450,11 @@ def follows_parts(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
     params = [source_file, lo, hi]
     n, bad = con.execute(f"SELECT count(*) FILTER (WHERE ok), list(source_line ORDER BY source_line) "
                          f"FILTER (WHERE NOT ok) FROM ({sql})", params).fetchall()[0]
-    good = Select(f"SELECT * EXCLUDE (ok) FROM ({sql}) WHERE ok", params)
-    return good, int(n or 0), [int(x) for x in bad or []]
+    n = int(n or 0)
+    # every row ok (the usual file): the write need not work out ``ok`` again
+    keep = "" if n == hi - lo + 1 else " WHERE ok"
+    good = Select(f"SELECT * EXCLUDE (ok) FROM ({sql}){keep}", params)
+    return good, n, [int(x) for x in bad or []]
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:
