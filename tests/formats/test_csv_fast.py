@@ -104,6 +104,22 @@ def test_whitespace_set_is_pythons() -> None:
     assert csv_fast._WS == "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
 
 
+def test_scan_sees_lines_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blank lines and line ends that run across the scan's blocks are seen as in one block."""
+    import random
+
+    rnd = random.Random(3)
+    path = tmp_path / "s.csv"
+    for _ in range(400):
+        data = bytes(rnd.choice(b"ab,\n\r") for _ in range(rnd.randint(0, 14)))
+        path.write_bytes(data)
+        monkeypatch.setattr(csv_fast, "_SCAN_BLOCK", 1 << 20)
+        want = csv_fast.scan(str(path))
+        for size in (2, 3, 5):
+            monkeypatch.setattr(csv_fast, "_SCAN_BLOCK", size)
+            assert csv_fast.scan(str(path)) == want, (data, size)
+
+
 def test_simulated_posts_and_follows_take_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from groundswell.simulate import simulate
 

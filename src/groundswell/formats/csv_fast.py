@@ -98,13 +98,15 @@ def scan(path: str) -> Scan:
             block = f.read(_SCAN_BLOCK)
             if not block:
                 break
-            joined = prev[-2:] + block
             if b"\x00" in block or b"\x01" in block:
                 return Scan(False, reason="NUL or SOH bytes")
-            if b"\n\n" in joined or b"\n\r\n" in joined:
+            cr = block.count(b"\r")
+            edge = prev[-2:] + block[:2]  # what runs across the two blocks (no copy of the block)
+            if b"\n\n" in block or b"\n\n" in edge or ((cr or b"\r" in edge)
+                                                      and (b"\n\r\n" in block or b"\n\r\n" in edge)):
                 return Scan(False, reason="blank lines")
             lines += block.count(b"\n")
-            crs += block.count(b"\r")
+            crs += cr
             prev = last = block
     if not last:
         return Scan(True, lines=0)
