@@ -364,6 +364,15 @@ def test_raw_through_csv_pages_is_the_python_readers(tmp_path: Path, monkeypatch
     fast, slow = _raws(tmp_path / "fast.duckdb"), _raws(tmp_path / "slow.duckdb")
     assert set(fast) == set(slow) and len(fast) == 700
     assert [i for i in fast if fast[i] != slow[i]] == []  # ids only: texts are never printed
+    from groundswell.store.pages import PageReader, fill_raw, fill_rows
+
+    with open_store(tmp_path / "fast.duckdb", read_only=True) as s:  # more pages than a reader's cache holds
+        t = s.sql("SELECT id, raw, raw_page, raw_at FROM posts ORDER BY raw_page DESC, id")
+        assert t.column("raw_page").unique().null_count == 1 and len(t.column("raw_page").unique()) > 4
+        small = fill_raw(s.con, t, PageReader(s.con, cache=2))
+        rows = fill_rows(s.con, t.to_pylist(), PageReader(s.con, cache=3))
+    assert [i for i, r in zip(small.column("id").to_pylist(), small.column("raw").to_pylist()) if r != slow[i]] == []
+    assert [r["id"] for r in rows if r["raw"] != slow[r["id"]] or "raw_page" in r] == []
     pointed, inline = _paged(tmp_path / "fast.duckdb")
     # the rest (a quote after a blank, text and column hashtags that differ, the control character) went to Python
     assert pointed + inline == 700 and pointed > 400 and inline >= 700 // len(texts)

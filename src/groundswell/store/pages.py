@@ -196,16 +196,34 @@ class PageReader:
         return orjson.dumps(o).decode()
 
 
+def _windows(wanted: Sequence[int | None], size: int) -> Iterable[tuple[int, int, set[int]]]:
+    """Runs of rows (start, end) whose pages (``wanted``: each row's, None where it needs none)
+    number at most ``size``, with those pages: read together, they stay in a reader's cache
+    until their rows are filled (a table needing more pages than the cache holds would
+    otherwise read most of them twice, one query each)."""
+    start, pages = 0, set[int]()
+    for i, p in enumerate(wanted):
+        if p is None or p in pages:
+            continue
+        if len(pages) >= size:
+            yield start, i, pages
+            start, pages = i, set()
+        pages.add(int(p))
+    yield start, len(wanted), pages
+
+
 def fill_rows(con: Any, rows: list[dict[str, Any]], reader: PageReader | None = None) -> list[dict[str, Any]]:
     """Rows (dicts) with ``raw`` filled from their pages; the pointer keys are removed."""
     if not rows or "raw_page" not in rows[0]:
         return rows
     rd = reader or PageReader(con)
-    rd.load(r["raw_page"] for r in rows if r.get("raw") is None and r.get("raw_page") is not None)
-    for r in rows:
-        page, at = r.pop("raw_page", None), r.pop("raw_at", None)
-        if r.get("raw") is None and page is not None:
-            r["raw"] = rd.raw(page, at)
+    wanted = [r.get("raw_page") if r.get("raw") is None else None for r in rows]
+    for start, end, pages in _windows(wanted, rd._size):
+        rd.load(pages)
+        for r in rows[start:end]:
+            page, at = r.pop("raw_page", None), r.pop("raw_at", None)
+            if r.get("raw") is None and page is not None:
+                r["raw"] = rd.raw(page, at)
     return rows
 
 
@@ -223,8 +241,11 @@ def fill_raw(con: Any, table: pa.Table, reader: PageReader | None = None) -> pa.
     rd = reader or PageReader(con)
     raws = table.column("raw").to_pylist()
     ats = table.column("raw_at").to_pylist()
-    rd.load(p for p, r in zip(pages, raws) if r is None and p is not None)
-    new = [r if r is not None or p is None else rd.raw(p, a) for r, p, a in zip(raws, pages, ats)]
+    new: list[str | None] = []
+    for start, end, want in _windows([p if r is None else None for p, r in zip(pages, raws)], rd._size):
+        rd.load(want)
+        new += [r if r is not None or p is None else rd.raw(p, a)
+                for r, p, a in zip(raws[start:end], pages[start:end], ats[start:end])]
     i = names.index("raw")
     table = table.set_column(i, table.field(i), pa.array(new, pa.string()))
     return table.drop_columns(drop)
