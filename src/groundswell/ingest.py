@@ -49,7 +49,7 @@ CHUNK_LINES = 20_000
 FAST_BLOCK_BYTES = 4 * 1024 * 1024
 FAST_GROUP_BYTES = 32 * 1024 * 1024
 CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
-FAST_CSV_CHUNK = 130_000  # CSV rows per transaction on the DuckDB fast path (over one row group)
+FAST_CSV_CHUNK = 122_880  # CSV rows per transaction on the DuckDB fast path: one row group
 INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
@@ -1226,7 +1226,7 @@ class _Run:
             cols = csvfmt._columns(header, self.options.get("columns"))
             if "id" not in cols or csv_fast.posts_plan(header, cols) is not None:
                 return False
-            sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter)
+            sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter, pages=self.keep_pages)
         shape = csv_fast.scan(self.path)
         if not shape.ok or not csv_fast.load(con, self.path, len(header), delimiter, shape.lines - 1):
             return False
@@ -1239,6 +1239,8 @@ class _Run:
         step = max(1, self.chunk_records if self.options.get("chunk_lines") else
                    (total if follows else FAST_CSV_CHUNK))
         got = not follows and "hashtags" in cols
+        # the posts' lines are kept as CSV pages (store.pages) and the rows point into them
+        base = self._page_base() if self.keep_pages and not follows else None
         try:
             lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
             while lo < total:
@@ -1248,9 +1250,12 @@ class _Run:
                     res.other_read += n
                     self.pending.append({"follows": select})
                 else:
-                    table, fallback = self.pool.retry(csv_fast.posts_chunk, con, sql, lo, hi, self.path)
+                    table, fallback = self.pool.retry(csv_fast.posts_chunk, con, sql, lo, hi, self.path, base)
                     res.posts_read += table.num_rows
-                    self.pending.append({"posts": table})
+                    part: dict[str, pa.Table] = {"posts": table}
+                    if base is not None:
+                        part["pages"] = self._csv_pages(csv_fast, con, first, lo, hi, base, delimiter, fallback)
+                    self.pending.append(part)
                 for line, row in csv_fast.rows(con, fallback, delimiter):
                     sink.line = line
                     if not row:
@@ -1274,6 +1279,29 @@ class _Run:
         finally:
             csv_fast.drop(con)
         return True
+
+    def _csv_pages(self, csv_fast: Any, con: Any, header: str, lo: int, hi: int, base: int,
+                   delimiter: str, fallback: list[int]) -> pa.Table:
+        """The CSV pages of rows lo..hi (the lines left to Python blanked), compressed."""
+        from groundswell.store import pages
+
+        firsts: list[int] = []
+
+        def bodies() -> Iterator[bytes]:
+            for first, body in csv_fast.page_bodies(header, csv_fast.lines(con, lo, hi), lo, fallback):
+                firsts.append(first)
+                yield body
+
+        packed = pages.compress(bodies())
+        n = len(firsts)
+        return pa.table({
+            "page": pa.array([base + first for first in firsts], pa.int64()),
+            "source_file": pa.array([self.path] * n, pa.string()),
+            "source_line": pa.array(firsts, pa.int64()),
+            "format": pa.array(["csv"] * n, pa.string()),
+            "delimiter": pa.array([delimiter] * n, pa.string()),
+            "body": pa.array(packed, pa.binary()),
+        }, schema=model.PAGES)
 
     # -- writing ---------------------------------------------------------------
     def _flush(self, sink: BatchSink, lines_done: int, bytes_done: int, complete: bool) -> None:

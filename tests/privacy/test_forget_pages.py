@@ -9,6 +9,7 @@ scanning every column of every table in SQL.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,67 @@ def test_a_compliance_deletion_and_a_later_copy_are_scrubbed_at_ingest(cli: Any,
     assert cli("ingest", archive(again / "more.jsonl"), "--db", db, "--quiet").code == 0
     assert scan_pages(db, [MARK_P]) == []
     assert scan_pages(db, [MARK_KEEP]) == [MARK_KEEP]
+
+
+# -- CSV pages (the CSV fast path keeps its lines there) ---------------------------
+
+MARK_C = "MARKERCSVline5Tq"       # in the CSV post to forget
+MARK_CKEEP = "KEEPSAKEcsv3Jd"     # in a bystander's CSV post that must survive
+DANA = "dana_csvpaged"
+
+
+def _csv_store(cli: Any, tmp: Path) -> Path:
+    rows = [["id", "author", "created_at", "text"],
+            ["9200000000000000001", DANA, "2017-10-15T20:21:00.000Z", f"#MeToo {MARK_C} it was at school"],
+            ["9200000000000000002", "erin_csvpaged", "2017-10-15T20:22:00.000Z", f"#MeToo {MARK_CKEEP} a bystander"],
+            ["9200000000000000003", DANA, "2017-10-15T20:23:00.000Z", "#MeToo another of hers"]]
+    path = tmp / "posts.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    db = tmp / "c.duckdb"
+    r = cli("ingest", path, "--db", db, "--quiet")
+    assert r.code == 0, r.err
+    con = duckdb.connect(str(db), read_only=True)
+    pointed = con.execute("SELECT count(*) FROM posts WHERE raw IS NULL AND raw_page IS NOT NULL").fetchone()[0]
+    con.close()
+    assert pointed == 3
+    assert scan_pages(db, [MARK_C, MARK_CKEEP, DANA]) == [MARK_C, MARK_CKEEP, DANA]
+    return db
+
+
+def test_forget_a_csv_post_blanks_its_line(cli: Any, tmp_path: Path) -> None:
+    db = _csv_store(cli, tmp_path)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("9200000000000000001\n", encoding="utf-8")
+    r = cli("forget", "--db", db, "--ids", ids, "--json")
+    assert r.code == 0, r.err
+    assert scan_pages(db, [MARK_C]) == [] and scan(db, [MARK_C]) == []
+    assert scan_pages(db, [MARK_CKEEP]) == [MARK_CKEEP]
+    raws = _raw(cli, db, tmp_path)
+    assert raws["9200000000000000001"] is None and MARK_CKEEP in raws["9200000000000000002"]["text"]
+
+
+def test_forget_an_account_reaches_its_csv_lines(cli: Any, tmp_path: Path) -> None:
+    db = _csv_store(cli, tmp_path)
+    r = cli("forget", "--db", db, "--account", f"@{DANA}", "--json")
+    assert r.code == 0, r.err
+    assert scan_pages(db, [DANA, MARK_C]) == [] and scan(db, [DANA, MARK_C]) == []
+    assert scan_pages(db, [MARK_CKEEP, "erin_csvpaged"]) == [MARK_CKEEP, "erin_csvpaged"]
+
+
+def test_a_deletion_reaches_a_csv_line_before_and_after(cli: Any, tmp_path: Path) -> None:
+    comp = tmp_path / "compliance.jsonl"
+    comp.write_text(json.dumps({"id": "9200000000000000001", "action": "delete",
+                                "created_at": "2017-10-16T12:00:00.000Z",
+                                "redacted_at": "2018-01-01T00:00:00.000Z", "reason": "deleted"}) + "\n")
+    db = _csv_store(cli, tmp_path)  # stored first, deleted after
+    assert cli("ingest", comp, "--db", db, "--quiet").code == 0
+    assert scan_pages(db, [MARK_C]) == [] and scan_pages(db, [MARK_CKEEP]) == [MARK_CKEEP]
+    later = tmp_path / "later"  # deleted first: the line of the post that comes after is blank as it goes in
+    later.mkdir()
+    db2 = later / "d.duckdb"
+    assert cli("ingest", comp, "--db", db2, "--quiet").code == 0
+    posts = later / "posts.csv"
+    posts.write_bytes((tmp_path / "posts.csv").read_bytes())
+    assert cli("ingest", posts, "--db", db2, "--quiet").code == 0
+    assert scan_pages(db2, [MARK_C]) == [] and scan_pages(db2, [MARK_CKEEP]) == [MARK_CKEEP]

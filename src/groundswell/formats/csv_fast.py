@@ -26,15 +26,21 @@ or matched against ``\\d``, a float-looking id, a time not in ISO form, a
 count not a plain integer, a hashtags column of bare ``#`` marks (GetOldTweets)
 or a JSON list, a post id seen twice in the same chunk.
 
-``raw`` is built as ``orjson.dumps(dict(zip(header, row)))`` would write it:
-keys serialized by orjson, values by DuckDB's ``to_json``, which writes
-strings byte-identically to orjson once control characters other than tab
-are excluded.
+The rows' original records are not written out: the caller keeps the file's
+lines as CSV pages (:mod:`groundswell.store.pages`, :data:`PAGE_LINES` lines
+each, numbered by their first line) and each row points at its line
+(``raw_page``, ``raw_at``), from which ``orjson.dumps(dict(zip(header, row)))``
+is read back exactly as the Python reader writes ``raw``. Where pages are not
+kept (a redacting store, Spark), ``raw`` is built in SQL as that call would
+write it: keys serialized by orjson, values by DuckDB's ``to_json``, which
+writes strings byte-identically to orjson once control characters other than
+tab are excluded.
 """
 
 from __future__ import annotations
 
 import csv as _csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +55,7 @@ from groundswell.model import Select
 
 _TABLE = "_gs_csv"
 _SCAN_BLOCK = 16 << 20
+PAGE_LINES = 128  # lines of a CSV page: about the size of a twarc2 page for twarc-csv's wide rows
 
 # Python's str.strip() removes exactly these characters
 _WS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
@@ -91,13 +98,15 @@ def scan(path: str) -> Scan:
             block = f.read(_SCAN_BLOCK)
             if not block:
                 break
-            joined = prev[-2:] + block
             if b"\x00" in block or b"\x01" in block:
                 return Scan(False, reason="NUL or SOH bytes")
-            if b"\n\n" in joined or b"\n\r\n" in joined:
+            cr = block.count(b"\r")
+            edge = prev[-2:] + block[:2]  # what runs across the two blocks (no copy of the block)
+            if b"\n\n" in block or b"\n\n" in edge or ((cr or b"\r" in edge)
+                                                      and (b"\n\r\n" in block or b"\n\r\n" in edge)):
                 return Scan(False, reason="blank lines")
             lines += block.count(b"\n")
-            crs += block.count(b"\r")
+            crs += cr
             prev = last = block
     if not last:
         return Scan(True, lines=0)
@@ -192,8 +201,11 @@ def _risky(delimiter: str) -> str:
     return f"regexp_matches(l, '{pad}\"|\"{pad}')"
 
 
-def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, delimiter: str) -> str:
-    """SELECT of the posts (model order) and an ``ok`` flag for rows ``lo..hi`` ($1, $2) of the temp table."""
+def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, delimiter: str,
+              pages: bool = False) -> str:
+    """SELECT of the posts (model order) and an ``ok`` flag for rows ``lo..hi`` ($1, $2) of the temp table;
+    $3 is the source file. With ``pages``, ``raw`` is NULL and each row points at its line in the
+    chunk's pages (:func:`page_bodies`; $4 is the file's page base), after the model's columns."""
     def c(name: str) -> str | None:
         return f"c{cols[name]}" if name in cols else None
 
@@ -296,12 +308,15 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
     text_urls = (f"CASE WHEN text IS NULL OR NOT contains(text, '://') THEN []::VARCHAR[] "
                  f"ELSE regexp_extract_all(text, '{_URL}') END")
 
-    raw_parts = []
-    for i, h in enumerate(header):
-        key = orjson.dumps(h).decode()
-        raw_parts.append(_sql_str(("{" if i == 0 else ",") + key + ":")
-                         + f" || to_json(coalesce(c{i}, ''))::VARCHAR")
-    raw = " || ".join(raw_parts) + " || '}'" if raw_parts else "'{}'"
+    if pages:
+        raw = "NULL::VARCHAR"
+    else:
+        raw_parts = []
+        for i, h in enumerate(header):
+            key = orjson.dumps(h).decode()
+            raw_parts.append(_sql_str(("{" if i == 0 else ",") + key + ":")
+                             + f" || to_json(coalesce(c{i}, ''))::VARCHAR")
+        raw = " || ".join(raw_parts) + " || '}'" if raw_parts else "'{}'"
 
     two_letters = "regexp_full_match(v_country, '[A-Za-z]{2}')"
     country = (f"CASE WHEN v_country IS NULL OR NOT {two_letters} THEN NULL "
@@ -334,6 +349,10 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
     if missing:  # the model grew: this path must learn the new columns
         raise AssertionError(f"csv_fast does not fill {missing}")
     select = ", ".join(f"{out[n]} AS \"{n}\"" for n, _t, _d in model.POST_FIELDS)
+    if pages:  # the chunk's pages: PAGE_LINES lines each from its first row ($1), numbered base + first line
+        k = f"(line - 2 - $1) // {PAGE_LINES}"
+        select += (f", $4::BIGINT + $1 + 2 + {k} * {PAGE_LINES} AS raw_page, "
+                   f"'$[' || ((line - 2 - $1) % {PAGE_LINES}) || ']' AS raw_at")
     return f"""
 WITH a AS (
   SELECT rowid + 2 AS line, {', '.join(base)}, {raw} AS raw,
@@ -362,9 +381,10 @@ SELECT ok, line, {select} FROM e ORDER BY line
 
 
 def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
-                source_file: str) -> tuple[pa.Table, list[int]]:
-    """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python."""
-    t = _arrow(con, sql, [lo, hi, source_file])
+                source_file: str, page_base: int | None = None) -> tuple[pa.Table, list[int]]:
+    """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python; with a
+    ``page_base``, of a :func:`posts_sql` with pages (the rows carry the pointer columns)."""
+    t = _arrow(con, sql, [lo, hi, source_file] + ([page_base] if page_base is not None else []))
     ok = t.column("ok")
     if ok.null_count == 0 and pc.all(ok).as_py():  # the usual chunk: no copy
         good, fallback = t.drop_columns(["ok", "line"]), []
@@ -372,9 +392,39 @@ def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
         good = t.filter(ok).drop_columns(["ok", "line"])
         fallback = t.filter(pc.invert(ok)).column("line").to_pylist()
     del t, ok
-    if good.schema != model.POSTS:
-        good = good.cast(model.POSTS)
+    schema = model.POSTS if page_base is None else model.with_raw_ref(model.POSTS)
+    if good.schema != schema:
+        good = good.cast(schema)
     return good, [int(n) for n in fallback]
+
+
+def lines(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> pa.Array:
+    """The physical lines of rows lo..hi, as written (without their line ends), in file order."""
+    got = _arrow(con, f"SELECT l FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2 ORDER BY rowid",
+                 [lo, hi]).column(0).combine_chunks()
+    if got.null_count or len(got) != hi - lo + 1:
+        raise AssertionError("csv_fast: a record without its line")
+    return got
+
+
+def page_bodies(header: str, lines: pa.Array, lo: int, blank: list[int]) -> Iterator[tuple[int, bytes]]:
+    """The CSV pages of a chunk starting at row ``lo`` (``lines``, from :func:`lines`), one at a
+    time: each page's first line and its bytes (the header, then :data:`PAGE_LINES` lines), the
+    lines in ``blank`` (line numbers: those left to Python) blanked, as :func:`posts_sql` points
+    into them."""
+    import numpy as np
+
+    n = len(lines)
+    if blank:
+        mask = np.zeros(n, dtype=bool)
+        mask[np.asarray(blank, dtype=np.int64) - 2 - lo] = True
+        lines = pc.if_else(pa.array(mask), pa.scalar("", lines.type), lines)
+    offsets = pa.array(list(range(0, n, PAGE_LINES)) + [n], pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, lines), "\n").cast(pa.binary())
+    del lines
+    head = header.encode("utf-8") + b"\n"
+    for k in range(len(joined)):
+        yield lo + 2 + k * PAGE_LINES, head + joined[k].as_py()
 
 
 # -- follows -------------------------------------------------------------------
@@ -402,8 +452,11 @@ def follows_parts(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
     params = [source_file, lo, hi]
     n, bad = con.execute(f"SELECT count(*) FILTER (WHERE ok), list(source_line ORDER BY source_line) "
                          f"FILTER (WHERE NOT ok) FROM ({sql})", params).fetchall()[0]
-    good = Select(f"SELECT * EXCLUDE (ok) FROM ({sql}) WHERE ok", params)
-    return good, int(n or 0), [int(x) for x in bad or []]
+    n = int(n or 0)
+    # every row ok (the usual file): the write need not work out ``ok`` again
+    keep = "" if n == hi - lo + 1 else " WHERE ok"
+    good = Select(f"SELECT * EXCLUDE (ok) FROM ({sql}){keep}", params)
+    return good, n, [int(x) for x in bad or []]
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pa.Table:

@@ -15,11 +15,15 @@ A page is either
     one JSON line (a twarc2 response page); ``raw_at`` is a JSON path into it:
     ``$.data[3]``, ``$.includes.tweets[0]``, ``$.includes.users[5]``;
 ``csv``
-    a CSV header and a block of lines after it, one record per line;
-    ``raw_at`` ``$[k]`` is the record on the k-th line after the header, as
-    ``{header: value}`` (what the CSV reader keeps as ``raw``). Lines no row
-    points to are blanked before the page is written, so a CSV record is kept
-    once, where its row points.
+    a CSV header (as the reader decoded it: no byte-order mark) and a block of
+    lines after it, one record per line (the CSV fast path keeps 128 lines a
+    page); ``raw_at`` ``$[k]`` is the record on the k-th line after the header
+    (from 0), as ``{header: value}`` (what the CSV reader keeps as ``raw``).
+    Lines no row points to are blank: the lines the fast path leaves to the
+    Python reader (whose rows keep ``raw`` inline) before the page is written,
+    and, in the same transaction, those whose row lost to a stored sighting of
+    the same post or was deleted (:func:`blank_csv`), so that a CSV record is
+    kept once, where its row points.
 
 A JSON page holds more than the rows that point into it: the same tweet in
 another page's ``includes``, a user in every page the user wrote in.
@@ -35,6 +39,7 @@ from __future__ import annotations
 import csv as _csv
 import io
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -43,7 +48,8 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-__all__ = ["PageReader", "compress", "decompress", "fill_raw", "fill_rows", "get_at", "rewrite", "scrub_posts"]
+__all__ = ["PageReader", "blank_csv", "compress", "decompress", "fill_raw", "fill_rows", "get_at", "rewrite",
+           "scrub_posts"]
 
 LEVEL = 1  # zstd level: ~5x smaller than the JSON, and fast enough to keep up with the parse
 _local = threading.local()
@@ -109,10 +115,22 @@ def get_at(obj: Any, at: str) -> Any:
     return cur
 
 
+def _raise_field_limit() -> None:
+    """No limit on a field's size (as the CSV reader reads them)."""
+    limit = sys.maxsize
+    while True:
+        try:
+            _csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 2
+
+
 def _csv_records(body: bytes, delimiter: str) -> list[dict[str, str] | None]:
+    _raise_field_limit()
     lines = body.split(b"\n")
     text = [ln.decode("utf-8").rstrip("\r") for ln in lines]
-    header = next(_csv.reader([text[0].lstrip("\ufeff")], delimiter=delimiter), [])
+    header = next(_csv.reader([text[0]], delimiter=delimiter), [])
     out: list[dict[str, str] | None] = []
     for t in text[1:]:
         if not t:
@@ -178,16 +196,34 @@ class PageReader:
         return orjson.dumps(o).decode()
 
 
+def _windows(wanted: Sequence[int | None], size: int) -> Iterable[tuple[int, int, set[int]]]:
+    """Runs of rows (start, end) whose pages (``wanted``: each row's, None where it needs none)
+    number at most ``size``, with those pages: read together, they stay in a reader's cache
+    until their rows are filled (a table needing more pages than the cache holds would
+    otherwise read most of them twice, one query each)."""
+    start, pages = 0, set[int]()
+    for i, p in enumerate(wanted):
+        if p is None or p in pages:
+            continue
+        if len(pages) >= size:
+            yield start, i, pages
+            start, pages = i, set()
+        pages.add(int(p))
+    yield start, len(wanted), pages
+
+
 def fill_rows(con: Any, rows: list[dict[str, Any]], reader: PageReader | None = None) -> list[dict[str, Any]]:
     """Rows (dicts) with ``raw`` filled from their pages; the pointer keys are removed."""
     if not rows or "raw_page" not in rows[0]:
         return rows
     rd = reader or PageReader(con)
-    rd.load(r["raw_page"] for r in rows if r.get("raw") is None and r.get("raw_page") is not None)
-    for r in rows:
-        page, at = r.pop("raw_page", None), r.pop("raw_at", None)
-        if r.get("raw") is None and page is not None:
-            r["raw"] = rd.raw(page, at)
+    wanted = [r.get("raw_page") if r.get("raw") is None else None for r in rows]
+    for start, end, pages in _windows(wanted, rd._size):
+        rd.load(pages)
+        for r in rows[start:end]:
+            page, at = r.pop("raw_page", None), r.pop("raw_at", None)
+            if r.get("raw") is None and page is not None:
+                r["raw"] = rd.raw(page, at)
     return rows
 
 
@@ -205,8 +241,11 @@ def fill_raw(con: Any, table: pa.Table, reader: PageReader | None = None) -> pa.
     rd = reader or PageReader(con)
     raws = table.column("raw").to_pylist()
     ats = table.column("raw_at").to_pylist()
-    rd.load(p for p, r in zip(pages, raws) if r is None and p is not None)
-    new = [r if r is not None or p is None else rd.raw(p, a) for r, p, a in zip(raws, pages, ats)]
+    new: list[str | None] = []
+    for start, end, want in _windows([p if r is None else None for p, r in zip(pages, raws)], rd._size):
+        rd.load(want)
+        new += [r if r is not None or p is None else rd.raw(p, a)
+                for r, p, a in zip(raws[start:end], pages[start:end], ats[start:end])]
     i = names.index("raw")
     table = table.set_column(i, table.field(i), pa.array(new, pa.string()))
     return table.drop_columns(drop)
@@ -219,7 +258,7 @@ def _serialize(fmt: str, delimiter: str | None, value: Any, old: bytes) -> bytes
         return orjson.dumps(value)
     d = delimiter or ","
     header = old.split(b"\n", 1)[0]
-    names = next(_csv.reader([header.decode("utf-8").rstrip("\r").lstrip("\ufeff")], delimiter=d), [])
+    names = next(_csv.reader([header.decode("utf-8").rstrip("\r")], delimiter=d), [])
     lines = [header]
     for rec in value:
         if rec is None:
@@ -236,6 +275,11 @@ def _serialize(fmt: str, delimiter: str | None, value: Any, old: bytes) -> bytes
 def rewrite(con: Any, pages: Iterable[int], fn: Callable[[str, Any], tuple[Any, bool]]) -> int:
     """Apply ``fn(format, content) -> (new content, changed)`` to these pages; the changed ones
     are written back compressed. Returns how many changed."""
+    return _rewrite(con, pages, lambda _page, fmt, value: fn(fmt, value))
+
+
+def _rewrite(con: Any, pages: Iterable[int], fn: Callable[[int, str, Any], tuple[Any, bool]]) -> int:
+    """:func:`rewrite` with ``fn(page, format, content)``."""
     want = sorted({int(p) for p in pages})
     changed = 0
     for k in range(0, len(want), 200):
@@ -246,7 +290,7 @@ def rewrite(con: Any, pages: Iterable[int], fn: Callable[[str, Any], tuple[Any, 
         for page, fmt, delim, body in rows:
             data = decompress(body)
             value = _csv_records(data, delim or ",") if fmt == "csv" else orjson.loads(data)
-            new, did = fn(fmt, value)
+            new, did = fn(int(page), fmt, value)
             if did:
                 upd.append((int(page), compress([_serialize(fmt, delim, new, data)])[0]))
         if upd:
@@ -258,6 +302,36 @@ def rewrite(con: Any, pages: Iterable[int], fn: Callable[[str, Any], tuple[Any, 
                 con.unregister("_gs_pages_upd")
             changed += len(upd)
     return changed
+
+
+def _csv_places(pointers: Iterable[tuple[Any, Any]]) -> dict[int, set[int]]:
+    """(raw_page, raw_at) pointers into CSV pages as page -> the places k of their '$[k]'."""
+    out: dict[int, set[int]] = {}
+    for page, at in pointers:
+        m = re.fullmatch(r"\$\[([0-9]+)\]", at or "")
+        if m and page is not None:
+            out.setdefault(int(page), set()).add(int(m.group(1)))
+    return out
+
+
+def _blank(value: list[Any], places: set[int]) -> tuple[list[Any], bool]:
+    hit = [i for i in places if i < len(value) and value[i] is not None]
+    if not hit:
+        return value, False
+    value = list(value)
+    for i in hit:
+        value[i] = None
+    return value, True
+
+
+def blank_csv(con: Any, pointers: Iterable[tuple[Any, Any]]) -> int:
+    """Blank the CSV records at these (raw_page, raw_at) pointers; returns the pages rewritten."""
+    places = _csv_places(pointers)
+
+    def fn(page: int, fmt: str, value: Any) -> tuple[Any, bool]:
+        return _blank(value, places.get(page, set())) if fmt == "csv" else (value, False)
+
+    return _rewrite(con, places, fn)
 
 
 def _tombstone_json(value: Any, ids: set[str] | frozenset[str]) -> tuple[Any, bool]:
@@ -308,29 +382,14 @@ def scrub_posts(con: Any, keys: Sequence[tuple[str, str]]) -> int:
     by_page: dict[int, set[str]] = {}
     for page, pid in found:
         by_page.setdefault(int(page), set()).add(pid)
-    csv_pages: dict[int, set[int]] = {}
-    for page, at in csv_at:
-        m = re.fullmatch(r"\$\[([0-9]+)\]", at or "")
-        if m:
-            csv_pages.setdefault(int(page), set()).add(int(m.group(1)))
+    csv_pages = _csv_places(csv_at)
 
-    def fn_page(page: int) -> Callable[[str, Any], tuple[Any, bool]]:
-        def fn(fmt: str, value: Any) -> tuple[Any, bool]:
-            if fmt == "csv":
-                idx = csv_pages.get(page, set())
-                hit = [i for i in idx if i < len(value) and value[i] is not None]
-                if not hit:
-                    return value, False
-                value = list(value)
-                for i in hit:
-                    value[i] = None
-                return value, True
-            return _tombstone_json(value, by_page.get(page, set()))
-        return fn
+    def fn(page: int, fmt: str, value: Any) -> tuple[Any, bool]:
+        if fmt == "csv":
+            return _blank(value, csv_pages.get(page, set()))
+        return _tombstone_json(value, by_page.get(page, set()))
 
-    n = 0
-    for page in sorted(set(by_page) | set(csv_pages)):
-        n += rewrite(con, [page], fn_page(page))
+    n = _rewrite(con, set(by_page) | set(csv_pages), fn)
     if found:
         con.register("_gs_scrubbed", pa.table({"page": pa.array([int(p) for p, _ in found], pa.int64()),
                                                "id": pa.array([i for _, i in found], pa.string())}))
