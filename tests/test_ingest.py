@@ -392,3 +392,34 @@ def test_fast_path_error_in_the_reading_thread_is_raised(tmp_path: Path, monkeyp
         ingest(st, [str(big)], progress=False, chunk_bytes=size // 30, group_bytes=size // 5)
     with open_store(db) as st:
         assert st.con.execute("SELECT count(*) FROM posts").fetchall()[0][0] > 0
+
+
+def test_another_file_between_an_interruption_and_its_resume_gets_pages_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A twarc2 file is interrupted, another file is ingested, then the first resumes and numbers the rest
+    of its pages as it began: the other file's pages must not have taken those numbers."""
+    a = _big_input(tmp_path, 6)
+    b = tmp_path / "other.jsonl"
+    with open(b, "w") as f:
+        for line in a.read_text().splitlines()[:40]:
+            page = json.loads(line)
+            for t in page.get("data", []):
+                t["id"] = str(int(t["id"]) + 10**17)
+            f.write(json.dumps(page) + "\n")
+    size = a.stat().st_size
+    sizes = {"chunk_bytes": size // 20, "group_bytes": size // 5}
+    db = tmp_path / "s.duckdb"
+    _commits(monkeypatch, fail_at=2)
+    with open_store(db) as st, pytest.raises(KeyboardInterrupt):
+        ingest(st, [str(a)], progress=False, **sizes)
+    monkeypatch.undo()
+    with open_store(db) as st:
+        ingest(st, [str(b)], progress=False, **sizes)
+        res = ingest(st, [str(a)], progress=False, **sizes)
+        assert res.files[0].resumed_from
+        assert st.con.execute("SELECT count(*) FROM (SELECT page FROM pages GROUP BY page HAVING count(*) > 1)"
+                              ).fetchall()[0][0] == 0
+        posts = st.table("posts").select(["id", "raw"]).to_pylist()
+    kept = [p for p in posts if p["raw"] is not None]
+    assert len(kept) > 1000
+    assert all(json.loads(p["raw"])["id"] == p["id"] for p in kept)

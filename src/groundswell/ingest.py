@@ -788,14 +788,20 @@ class _Run:
 
     def _page_base(self) -> int:
         """Pages of this input are numbered base + line: a resumed run numbers them as the
-        interrupted one did (the base is kept in ``meta`` with the first chunk)."""
+        interrupted one did (the base is kept in ``meta`` with the first chunk). Each input gets a
+        range of its own, ``PAGE_STRIDE`` numbers above every page and every base recorded, so an
+        input ingested while another waits to be resumed does not take the numbers its rest will use."""
         if self.page_base is None:
             got = self.store.meta(_PAGE_BASE + self.fp) if self.fp and self.result.resumed_from else None
             if got is not None:
                 self.page_base = int(got)
+            elif self.keep_pages:
+                top = int(self.store.con.execute(
+                    "SELECT greatest((SELECT coalesce(max(page), 0) FROM pages), (SELECT coalesce(max(CAST(value "
+                    "AS BIGINT)), 0) FROM meta WHERE key LIKE $1))", [_PAGE_BASE + "%"]).fetchall()[0][0])
+                self.page_base = (top // PAGE_STRIDE + 1) * PAGE_STRIDE
             else:
-                self.page_base = int(self.store.con.execute(
-                    "SELECT coalesce(max(page), 0) FROM pages").fetchall()[0][0]) if self.keep_pages else 0
+                self.page_base = 0
         return self.page_base
 
     def _compress(self, lines: list[memoryview]) -> Any:
@@ -1338,6 +1344,7 @@ class _Run:
 
 
 _PAGE_BASE = "pages.base."  # meta: the page numbering of an input (its fingerprint), for resuming
+PAGE_STRIDE = 1 << 40  # the page numbers each input may use (a line or a block of lines each)
 
 
 def _pages_table(path: str, nums: list[int], base: int, bodies: list[bytes], fallback: set[int]) -> pa.Table:

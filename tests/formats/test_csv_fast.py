@@ -455,3 +455,42 @@ def test_an_interrupted_csv_ingest_resumes_to_the_same_store(tmp_path: Path, mon
         assert con.execute(f"SELECT count(*) FROM ({q.format('a')} EXCEPT ALL {q.format('b')})").fetchall()[0][0] == 0
         assert con.execute(f"SELECT count(*) FROM ({q.format('b')} EXCEPT ALL {q.format('a')})").fetchall()[0][0] == 0
     con.close()
+
+
+def test_another_file_between_an_interruption_and_its_resume_gets_pages_of_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """File A is interrupted, file B is ingested, then A resumes: A numbers the rest of its pages as it
+    began, so B's pages must not take those numbers (each post's raw is its own record)."""
+    import json
+
+    from groundswell.store import duck
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    _write(a, ["id", "author", "created_at", "text"],
+           [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"a {i} #Tag"] for i in range(1000)])
+    _write(b, ["id", "author", "created_at", "text"],
+           [[str(5000 + i), f"user{i % 5}", "2017-10-16T20:21:00.000Z", f"b {i} #Tag"] for i in range(600)])
+    monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
+    real = duck.Store.write_batch
+    calls = {"n": 0}
+
+    def write(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, *args, **kw)
+
+    db = tmp_path / "s.duckdb"
+    monkeypatch.setattr(duck.Store, "write_batch", write)
+    with open_store(db) as s, pytest.raises(KeyboardInterrupt):
+        ingest(s, [str(a)], progress=False, chunk_lines=200)
+    monkeypatch.setattr(duck.Store, "write_batch", real)
+    with open_store(db) as s:
+        ingest(s, [str(b)], progress=False, chunk_lines=200)
+        res = ingest(s, [str(a)], progress=False, chunk_lines=200)
+        assert res.files[0].resumed_from == 401
+        assert s.con.execute("SELECT count(*) FROM (SELECT page FROM pages GROUP BY page HAVING count(*) > 1)"
+                             ).fetchall()[0][0] == 0
+        posts = s.table("posts").to_pylist()
+    assert len(posts) == 1600
+    assert all(p["raw"] is not None and json.loads(p["raw"])["id"] == p["id"] for p in posts)
