@@ -38,7 +38,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 SEQ_KEY = "collect:seq"
+WAKE_S = 0.25  # the longest the main thread waits for a request without looking for a Ctrl-C
 # a finished checkpoint (its JSON is written by json.dumps(..., sort_keys=True)); as text, since the meta
 # table holds values that are not JSON and SQL does not promise to test the key first
 DONE = """contains(value, '"done": true')"""
@@ -423,6 +424,10 @@ class Collection:
                     finished = True
                     return
                 job, fut = inflight.popleft()
+                while not fut.done():
+                    # short waits: a Ctrl-C the kernel handed to a worker thread is seen here within WAKE_S,
+                    # not once the request ends (a lock wait is interrupted only in the thread signalled)
+                    wait([fut], timeout=WAKE_S)
                 try:
                     reply = fut.result()
                 except AuthError:
