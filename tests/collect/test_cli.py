@@ -166,7 +166,14 @@ def test_ctrl_c_then_the_same_command_again(tmp_path: Path, bluesky: Any) -> Non
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "groundswell.cli", "collect", "bluesky", "--hashtag", "rstats", "--api", base,
            "--db", str(db)]
-    p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    def as_from_a_shell() -> None:
+        # the run starts as a shell starts it: Ctrl-C neither ignored nor blocked, whatever the test
+        # process (and the libraries loaded into it by earlier tests) did to its own signals
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    p = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         preexec_fn=as_from_a_shell)
     assert arrived.wait(60), "page 3 was never asked"
     time.sleep(0.2)
     p.send_signal(signal.SIGINT)
