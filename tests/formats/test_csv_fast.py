@@ -415,10 +415,28 @@ def test_a_record_is_kept_once_where_its_row_points(tmp_path: Path, monkeypatch:
     assert text.count(b"SECONDFILE") == 150 and text.count(b"FIRSTFILE") == 300
 
 
+def _interrupted_at_third_write(monkeypatch: pytest.MonkeyPatch, db: Path, path: Path) -> None:
+    """Ingest ``path`` into ``db`` in chunks of 200 lines, interrupted (as by Ctrl-C) at the third write."""
+    from groundswell.store import duck
+
+    real = duck.Store.write_batch
+    calls = {"n": 0}
+
+    def write(self, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(duck.Store, "write_batch", write)
+    with open_store(db) as s, pytest.raises(KeyboardInterrupt):
+        ingest(s, [str(path)], progress=False, chunk_lines=200)
+    monkeypatch.setattr(duck.Store, "write_batch", real)
+
+
 def test_an_interrupted_csv_ingest_resumes_to_the_same_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Interrupted before its third transaction, the fast path has stored two chunks with their
     pages; run again, it numbers the rest of the pages as an uninterrupted run would."""
-    from groundswell.store import duck
 
     from ..test_ingest import store_digest
 
@@ -430,20 +448,8 @@ def test_an_interrupted_csv_ingest_resumes_to_the_same_store(tmp_path: Path, mon
     clean = tmp_path / "clean.duckdb"
     with open_store(clean) as s:
         ingest(s, [str(path)], progress=False, chunk_lines=200)
-    real = duck.Store.write_batch
-    calls = {"n": 0}
-
-    def write(self, *a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(self, *a, **kw)
-
     cut = tmp_path / "cut.duckdb"
-    monkeypatch.setattr(duck.Store, "write_batch", write)
-    with open_store(cut) as s, pytest.raises(KeyboardInterrupt):
-        ingest(s, [str(path)], progress=False, chunk_lines=200)
-    monkeypatch.setattr(duck.Store, "write_batch", real)
+    _interrupted_at_third_write(monkeypatch, cut, path)
     with open_store(cut) as s:
         res = ingest(s, [str(path)], progress=False, chunk_lines=200)
     assert res.files[0].resumed_from == 401 and res.files[0].rejected == 1
@@ -463,7 +469,6 @@ def test_another_file_between_an_interruption_and_its_resume_gets_pages_of_its_o
     began, so B's pages must not take those numbers (each post's raw is its own record)."""
     import json
 
-    from groundswell.store import duck
 
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     _write(a, ["id", "author", "created_at", "text"],
@@ -471,20 +476,8 @@ def test_another_file_between_an_interruption_and_its_resume_gets_pages_of_its_o
     _write(b, ["id", "author", "created_at", "text"],
            [[str(5000 + i), f"user{i % 5}", "2017-10-16T20:21:00.000Z", f"b {i} #Tag"] for i in range(600)])
     monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
-    real = duck.Store.write_batch
-    calls = {"n": 0}
-
-    def write(self, *args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(self, *args, **kw)
-
     db = tmp_path / "s.duckdb"
-    monkeypatch.setattr(duck.Store, "write_batch", write)
-    with open_store(db) as s, pytest.raises(KeyboardInterrupt):
-        ingest(s, [str(a)], progress=False, chunk_lines=200)
-    monkeypatch.setattr(duck.Store, "write_batch", real)
+    _interrupted_at_third_write(monkeypatch, db, a)
     with open_store(db) as s:
         ingest(s, [str(b)], progress=False, chunk_lines=200)
         res = ingest(s, [str(a)], progress=False, chunk_lines=200)
