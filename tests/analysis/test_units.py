@@ -214,3 +214,43 @@ def test_a_post_made_once_the_climb_was_under_way_rode_it(tmp_path):
     assert ig["candidates"][1]["score"] < raw * 0.8, ig["candidates"][1]
     assert ig["status"] == "determined" and ig["post_id"] == "100", ig
     assert r["onset"]["takeoff"] == "2017-10-15T22:00:00Z" and r["onset"]["surge"] == "2017-10-16T00:00:00Z"
+
+
+def _scraped(s, second_post):
+    """A scraped archive: the call by h1 at 20:05 carries the tag; 12 accounts answer it with a leading
+    '@h1' (no reply ids: the convention names the account, not the post) and 30 others join; with
+    ``second_post``, h1 posts again with the tag at 20:10."""
+    posts = [P(k, 1000 + k, 120 * k) for k in range(4)]
+    posts.append(P(100, 1, 8 * 60 + 5))
+    if second_post:
+        posts.append(P(101, 1, 8 * 60 + 10))
+    i = 200
+    for k in range(12):
+        posts.append(P(i, 10 + k, 8 * 60 + 7 + k, text=f"@h1 answer {k}")); i += 1
+    for k in range(30):
+        posts.append(P(i, 100 + k, 8 * 60 + 20 + k)); i += 1
+    s.add_posts(posts)
+
+
+def test_an_account_named_by_scraped_answers_gets_its_only_post_near_the_takeoff(tmp_path):
+    """The answers name h1, not a post; h1 made exactly one movement post from 3 h before the takeoff to
+    the latest a candidate may be made: that post is the ignition, and the answer says how it was found.
+    With two such posts there is nothing to tell them apart: the account is named, no post."""
+    from groundswell.analysis import analyze
+    from groundswell.analysis.movement import render_text
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "one.duckdb") as s:
+        _scraped(s, second_post=False)
+        r = analyze(s, ["metoo"])
+    ig = r["onset"]["ignition"]
+    assert ig["status"] == "determined" and ig["account_id"] == "u1", ig
+    assert ig["post_id"] == "100" and ig["post_by"] == "only_post"
+    assert ig["evidence"]["replies_inferred"] == 12 and ig["candidates"][0]["post_by"] == "only_post"
+    assert "its only movement post near the takeoff" in render_text(r)
+    with open_store(tmp_path / "two.duckdb") as s:
+        _scraped(s, second_post=True)
+        r = analyze(s, ["metoo"])
+    ig = r["onset"]["ignition"]
+    assert ig["status"] == "determined" and ig["account_id"] == "u1", ig
+    assert ig["post_id"] is None and ig["post_by"] is None

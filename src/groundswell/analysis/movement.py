@@ -284,6 +284,10 @@ def ignition_lines(ig: dict[str, Any]) -> list[str]:
         if ig.get("time"):
             post += f" at {ig['time']}" + (" (from its id; the post is not in the store)"
                                            if ig.get("time_from") == "id" else "")
+        if ig.get("post_by") == "only_post":
+            post += " (the evidence names the account; this is its only movement post near the takeoff)"
+        elif ig.get("post_by") == "rt_copies":
+            post += " (the evidence names the account; scraped 'RT @' copies reproduce this post)"
         lines.append(f"ignition      {post} by {_acct(ig)}{tag}; confidence {ig.get('confidence')}, "
                      f"evidence from {_evidence_words(ig.get('evidence') or {})} (accounts)")
     else:

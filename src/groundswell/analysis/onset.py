@@ -40,8 +40,11 @@ beside it.
   anyway (``expected``), and only the excess scores; mentions weigh half.
   The ignition is a post: an account scores with its best post (the one most
   accounts responded to) plus what names the account itself (mentions,
-  inferred conventions; an account known only that way gets a post only when
-  scraped ``RT @`` copies reproduce one of its posts' text). A post made
+  inferred conventions; an account known only that way gets a post when
+  scraped ``RT @`` copies reproduce one of its posts' text, or when it made
+  exactly one movement post from ``BEFORE`` the takeoff to the latest time a
+  candidate may be made; ``post_by`` says which: ``responses``, ``rt_copies``
+  or ``only_post``). A post made
   after the surge was under way cannot have set it off and is not a
   candidate, however popular it became (a prolific or famous account that
   joined later is not the ignition): the latest candidate is made by the
@@ -574,6 +577,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
         for k, n in named.items():
             evidence[k] = n
         cands.append({"key": key, "score": round(psc + asc, 2), "post": pid, "evidence": evidence,
+                      "post_by": "responses" if pid is not None else None,
                       "expected": {**pexp, **aexp}, "_asc": asc})
     cands.sort(key=lambda c: (-c["score"], c["key"]))
     # the leader made before the takeoff hour, the climb above the baseline unbroken from its hour: a post
@@ -599,6 +603,10 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     for c in top:
         if c["post"] is None:
             c["post"] = _matching_post(store, ev, c["key"], bs, latest)
+            c["post_by"] = "rt_copies" if c["post"] is not None else None
+            if c["post"] is None:
+                c["post"] = _only_post(store, scope, c["key"], ws, latest)
+                c["post_by"] = "only_post" if c["post"] is not None else None
             if c["post"] is not None:
                 times.update(_time(store, [c["post"]]))
     tagged = _tagged(store, scope, [c["post"] for c in top if c["post"]])
@@ -615,6 +623,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
             "time": sql.iso(t), "time_from": None if t is None else ("post" if stored is not None else "id"),
             "carries_hashtag": (pid in tagged) if pid and stored is not None else None,
             "score": c["score"], "evidence": c["evidence"], "expected": c["expected"], "found_by": primary,
+            "post_by": c["post_by"] if pid else None,
             "minutes_from_takeoff": round((t - takeoff).total_seconds() / 60, 1) if t is not None else None})
     out["candidates"] = rendered
     if not rendered or rendered[0]["score"] < MIN_SCORE:
@@ -636,7 +645,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
                 "confidence": "high" if ratio >= HIGH and rendered[0]["score"] >= HIGH_SCORE else "medium",
                 "account_id": best["account_id"], "handle": best["handle"], "post_id": best["post_id"],
                 "time": best["time"], "time_from": best["time_from"], "carries_hashtag": best["carries_hashtag"],
-                "found_by": best["found_by"],
+                "found_by": best["found_by"], "post_by": best["post_by"],
                 "score": best["score"], "evidence": best["evidence"],
                 "cascade": sum(ev.post_counts(best["post_id"]).values()) if best["post_id"] else 0,
                 "responses": sum(best["evidence"].values())})
@@ -713,6 +722,19 @@ def _matching_post(store: Any, ev: _Evidence, key: str, ws: datetime, we: dateti
         if n > hits:
             best, hits = r["id"], n
     return best
+
+
+ONLY_SQL = """
+SELECT id FROM {mv} WHERE lower(account) = {account}
+  AND created_at >= {ws} AND created_at <= {we} AND kind <> 'repost' ORDER BY created_at, id LIMIT 2
+"""
+
+
+def _only_post(store: Any, scope: Scope, key: str, ws: datetime, we: datetime) -> str | None:
+    """The account's movement post made in ``[ws, we]`` when it made exactly one there (never a guess
+    between two: None)."""
+    rows = sql.rows(store, ONLY_SQL, mv=scope.table, account=key, ws=ws, we=we)
+    return rows[0]["id"] if len(rows) == 1 else None
 
 
 def _tagged(store: Any, scope: Scope, ids: list[str]) -> set[str]:
