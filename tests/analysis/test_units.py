@@ -145,13 +145,14 @@ def test_a_post_made_once_the_surge_was_under_way_is_no_candidate(tmp_path):
     assert "500" not in [c["post_id"] for c in ig["candidates"]]
 
 
-def _ramp(s, second_hour):
-    """A slow climb: the call at 22:05 (8 reposts that hour), ``second_hour`` reposts at 23:00, then a
-    steep rise of new posts from midnight. Before it, a post every two hours."""
+def _ramp(s, second_hour, call_at=10 * 60 + 5):
+    """A slow climb: the call at 22:05 (``call_at`` minutes from noon) and 8 reposts in the next minutes,
+    ``second_hour`` reposts at 23:00, then a steep rise of new posts from midnight. Before it, a post every
+    two hours."""
     posts = [P(k, 1000 + k, 120 * k) for k in range(5)]
-    posts.append(P(100, 1, 10 * 60 + 5))  # the call
+    posts.append(P(100, 1, call_at))  # the call
     i, acct = 200, 10
-    for m in [10 * 60 + 6 + k for k in range(8)] + [11 * 60 + 3 + k for k in range(second_hour)]:
+    for m in [call_at + 1 + k for k in range(8)] + [11 * 60 + 3 + k for k in range(second_hour)]:
         posts.append(P(i, acct, m, "repost", repost_of_id="100")); i += 1; acct += 1
     for hour, n in ((12, 30), (13, 45), (14, 50), (15, 30)):
         for k in range(n):
@@ -181,6 +182,23 @@ def test_the_takeoff_is_the_spark_s_hour_when_the_climb_began_with_it(tmp_path):
     assert on["surge"] == "2017-10-16T00:00:00Z"
     assert on["takeoff"] == "2017-10-15T22:00:00Z" and on["takeoff_posts"] == 9
     assert "steepest rise came at 2017-10-16T00:00:00Z" in on["takeoff_note"]
+
+
+def test_a_call_late_in_its_hour_took_off_in_the_next(tmp_path):
+    """The call at 21:58: its own hour holds 2 movement posts (no more than the baseline), the next 7, the
+    one after 9, then the steep rise at midnight: the movement took off at 22:00, the hour after the
+    call's, and the note says so."""
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as s:
+        _ramp(s, second_hour=9, call_at=9 * 60 + 58)
+        r = analyze(s, ["metoo"])
+    on = r["onset"]
+    assert on["ignition"]["status"] == "determined" and on["ignition"]["post_id"] == "100", on["ignition"]
+    assert on["takeoff"] == "2017-10-15T22:00:00Z" and on["takeoff_posts"] == 7, on
+    assert on["surge"] == "2017-10-16T00:00:00Z"
+    assert "from the hour after the ignition's on" in on["takeoff_note"]
 
 
 def test_a_lull_after_the_spark_keeps_the_takeoff_at_the_surge(tmp_path):

@@ -762,9 +762,11 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
     surge = takeoff
     spark = None if tp.get("takeoff_undetermined") else _spark_hour(hours, takeoff, ign)
     if spark is not None:
-        takeoff, tp["baseline_per_hour"] = spark
+        takeoff, tp["baseline_per_hour"], later = spark
+        began = ("the ignition's hour" if later == 0 else "the hour after the ignition's" if later == 1
+                 else f"{later} hours after the ignition's hour")
         tp["takeoff_posts"] = next(r["posts"] for r in hours if r["time"] == takeoff)
-        tp["takeoff_note"] = (f"the volume climbed above its baseline from the ignition's hour on; the steepest "
+        tp["takeoff_note"] = (f"the volume climbed above its baseline from {began} on; the steepest "
                               f"rise came at {sql.iso(surge)}")
     out = {
         "takeoff": sql.iso(takeoff),
@@ -784,11 +786,13 @@ def onset(store: Any, scope: Scope, series: list[dict[str, Any]],
 
 
 def _spark_hour(hours: list[dict[str, Any]], takeoff: datetime | None,
-                ign: dict[str, Any]) -> tuple[datetime, float] | None:
-    """The hour of a determined ignition made before the takeoff hour, and the baseline before it, when
-    every hour from it to the takeoff was already above that baseline (at least ``SPARK_MIN_POSTS`` posts,
-    and more than the baseline reaches with probability ``SPARK_P``): the climb began with the spark, the
-    change point found only its steepest part. None otherwise."""
+                ign: dict[str, Any]) -> tuple[datetime, float, int] | None:
+    """When a determined ignition was made before the takeoff hour: the first hour from the ignition's on
+    from which every hour to the takeoff was already above the baseline before it (at least
+    ``SPARK_MIN_POSTS`` posts, and more than the baseline reaches with probability ``SPARK_P``), and that
+    baseline: the climb began with the spark (in its hour, or in a later one before the change point's),
+    the change point found only its steepest part; and how many hours after the ignition's hour it began.
+    None otherwise."""
     if takeoff is None or ign.get("status") != "determined" or not ign.get("time"):
         return None
     t = datetime.fromisoformat(str(ign["time"]).replace("Z", "+00:00"))
@@ -797,10 +801,11 @@ def _spark_hour(hours: list[dict[str, Any]], takeoff: datetime | None,
     h = t.replace(minute=0, second=0, microsecond=0)
     if not (takeoff - BEFORE <= h < takeoff):
         return None
-    baseline = _climb_baseline(hours, h, takeoff)
-    if baseline is None:
-        return None
-    return h, round(baseline, 3)
+    for later in range(int((takeoff - h) / HOUR)):
+        baseline = _climb_baseline(hours, h + later * HOUR, takeoff)
+        if baseline is not None:
+            return h + later * HOUR, round(baseline, 3), later
+    return None
 
 
 def _climb_baseline(hours: list[dict[str, Any]], h: datetime, takeoff: datetime) -> float | None:

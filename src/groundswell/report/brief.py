@@ -123,8 +123,8 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
                    f"that hour" + (f" against a baseline of {base:g} an hour" if base is not None else "") + ".")
         t_surge = parse_iso(on.get("surge"))
         if t_surge and t_surge != t_take:
-            out.append(f"It climbed from the hour of the post that set it off; its steepest rise came on "
-                       f"{_when(t_surge)}.")
+            out.append(f"From that hour on, after the post that set it off, it stayed above its baseline; its "
+                       f"steepest rise came on {_when(t_surge)}.")
     elif on.get("takeoff_note"):
         out.append(f"When its volume took off cannot be told: {on['takeoff_note']}.")
     tr = v["trending"]
