@@ -272,3 +272,75 @@ def test_an_account_named_by_scraped_answers_gets_its_only_post_near_the_takeoff
     ig = r["onset"]["ignition"]
     assert ig["status"] == "determined" and ig["account_id"] == "u1", ig
     assert ig["post_id"] is None and ig["post_by"] is None
+
+
+def _thin_window(s, answers, window_mentions=0):
+    """A scraped search: the call by h1 at 20:05 with ``answers`` '@h1' answers, a post by h2 at 20:06 with
+    3; ``window_mentions`` posts mention h1 in the takeoff hour; from 00:00 to 07:00 every fourth
+    movement post mentions h1 (a call's author keeps being named long after the takeoff window)."""
+    posts = [P(k, 1000 + k, 120 * k) for k in range(4)]
+    posts += [P(100, 1, 8 * 60 + 5), P(101, 2, 8 * 60 + 6)]
+    i = 200
+    for k in range(answers):
+        posts.append(P(i, 10 + k, 8 * 60 + 7 + k, text=f"@h1 answer {k}")); i += 1
+    for k in range(3):
+        posts.append(P(i, 30 + k, 8 * 60 + 11 + k, text=f"@h2 answer {k}")); i += 1
+    for k in range(window_mentions):
+        posts.append(P(i, 40 + k, 8 * 60 + 14 + k, text=f"with @h1 {k}", mentions=["h1"])); i += 1
+    for k in range(30):
+        posts.append(P(i, 100 + k, 8 * 60 + 20 + k)); i += 1
+    acct = 2000
+    for hour in range(9, 19):
+        for k in range(20):
+            m = hour >= 12 and k % 4 == 0
+            posts.append(P(i, acct, hour * 60 + 2 * k, text=f"post {i} with @h1" if m else f"post {i}",
+                           mentions=["h1"] if m else [])); i += 1; acct += 1
+    s.add_posts(posts)
+
+
+def test_a_thin_takeoff_window_gets_a_second_look_at_the_mentions_of_its_leader(tmp_path):
+    """Around the takeoff, h1 leads h2 by 4 '@' answers to 3: too little to tell. Its author named in
+    a quarter of the movement's posts for the seven hours after the window names it on a second look,
+    never with more than medium confidence, and every output says how it was named."""
+    from groundswell.analysis import analyze
+    from groundswell.analysis.movement import render_text
+    from groundswell.report.brief import sentences
+    from groundswell.report.html import analyze_views, render_views
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as s:
+        _thin_window(s, answers=4)
+        r = analyze(s, ["metoo"])
+        views = analyze_views(s, ["metoo"])[1]
+        brief = " ".join(sentences(views))
+        html = render_views(views)
+    assert "Named on a second look: in the takeoff window alone: too little evidence" in html
+    ig = r["onset"]["ignition"]
+    assert r["onset"]["takeoff"] == "2017-10-15T20:00:00Z"
+    assert ig["status"] == "determined" and ig["account_id"] == "u1" and ig["post_id"] == "100", ig
+    assert ig["confidence"] == "medium" and ig["evidence"]["mentions"] == 35
+    assert "too little evidence" in ig["second_look"] and "end of the main stretch" in ig["second_look"]
+    assert "second look" in render_text(r)
+    assert "counting the mentions of its author to the end of the collection named it" in brief
+
+
+def test_no_second_look_for_a_leader_named_by_mentions_alone(tmp_path):
+    """The same archive with h1 leading the takeoff window by mentions alone (8, against h2's 3 answers):
+    an account mentioned all along (a platform, a brand) cannot be told from a caller by mentions, so
+    the answer stays undetermined. And a second look that puts another candidate first changes nothing:
+    with h1 answered once (h2 three times), h2 leads the window and the mentions would put h1 first."""
+    from groundswell.analysis import analyze
+    from groundswell.store import open_store
+
+    with open_store(tmp_path / "a.duckdb") as s:
+        _thin_window(s, answers=0, window_mentions=8)
+        r = analyze(s, ["metoo"])
+    ig = r["onset"]["ignition"]
+    assert ig["status"] == "undetermined" and ig["candidates"][0]["account_id"] == "u1", ig
+    assert "second_look" not in ig
+    with open_store(tmp_path / "b.duckdb") as s:
+        _thin_window(s, answers=1)
+        r = analyze(s, ["metoo"])
+    ig = r["onset"]["ignition"]
+    assert ig["status"] == "undetermined" and ig["candidates"][0]["account_id"] == "u2", ig
+    assert "second_look" not in ig

@@ -290,6 +290,8 @@ def ignition_lines(ig: dict[str, Any]) -> list[str]:
             post += " (the evidence names the account; scraped 'RT @' copies reproduce this post)"
         lines.append(f"ignition      {post} by {_acct(ig)}{tag}; confidence {ig.get('confidence')}, "
                      f"evidence from {_evidence_words(ig.get('evidence') or {})} (accounts)")
+        if ig.get("second_look"):
+            lines.append(f"  second look {ig['second_look']}")
     else:
         lines.append(f"ignition      undetermined: {ig.get('reason') or 'no evidence'}")
     for c in (ig.get("candidates") or [])[:3 if ig.get("status") == "determined" else 5]:

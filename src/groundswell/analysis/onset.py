@@ -66,7 +66,10 @@ beside it.
   evidence, ``medium`` from ``MEDIUM``
   times; below that, or under ``MIN_SCORE`` accounts of evidence, the answer
   is ``undetermined``. ``candidates`` always lists the best few with their
-  evidence.
+  evidence. An undetermined answer whose leader did something in the window
+  that points at it (not mentions alone) gets a second look, with mentions
+  counted to the end of the main stretch: named (``medium`` at most, and
+  ``second_look`` says so) only when the same candidate leads and passes.
 """
 
 from __future__ import annotations
@@ -364,10 +367,13 @@ def _prefix(text: str | None) -> str:
     return _WORD.sub(" ", (text or "").casefold()).strip()[:60]
 
 
-def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: datetime | None = None) -> _Evidence:
+def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: datetime | None = None,
+              we_mentions: datetime | None = None) -> _Evidence:
     """Evidence from the movement's posts made in ``[ws, we)``; what names an account (text conventions,
-    mentions) only from those made before ``we_acct`` (default ``we``)."""
+    mentions) only from those made before ``we_acct`` (default ``we``), mentions before ``we_mentions``
+    (default ``we_acct``)."""
     we_acct = we if we_acct is None else min(we_acct, we)
+    we_mentions = we_acct if we_mentions is None else min(we_mentions, we)
     ev = _Evidence()
     # 1. the platform's own links, up to the root
     anc = sql.materialize(store, "gs_anc", ANC0_SQL, mv=scope.table, ws=ws, we=we)
@@ -435,7 +441,7 @@ def _evidence(store: Any, scope: Scope, ws: datetime, we: datetime, we_acct: dat
             if rest:
                 ev.rt_text.setdefault(key, Counter())[rest] += 1
     # 4. mentions by posts that link to nothing and answer someone else
-    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we_acct,
+    mrows = sql.rows(store, MENTIONS_SQL, mv_text=mvt, ws=ws, we=we_mentions,
                      text_like=_or_like("m.text", refs.TEXT_LIKE))
     by_handle = Counter(r["h"] for r in mrows)
     kept = {h for h, _ in sorted(by_handle.items(), key=lambda x: (-x[1], x[0]))[:MAX_MENTIONED]}
@@ -510,7 +516,40 @@ def _score(got: dict[str, int], base: dict[str, int], scale: float) -> tuple[flo
 
 def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None = None,
              hours: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Ranked candidates for what set the movement off, with their evidence (see the module docstring)."""
+    """Ranked candidates for what set the movement off, with their evidence (see the module docstring);
+    when the takeoff window leaves it undetermined, the second look (``_second_look``)."""
+    out = _ignition(store, scope, takeoff, end, hours)
+    return _second_look(store, scope, takeoff, end, hours, out)
+
+
+def _second_look(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None,
+                 hours: list[dict[str, Any]] | None, first: dict[str, Any]) -> dict[str, Any]:
+    """An undetermined answer whose leading candidate did something in the takeoff window that points at
+    it (a post answered, linked or reposted; ``@`` answers or ``RT @`` copies naming it), looked at again
+    with the mentions of every candidate counted to the end of the main stretch of collection (a call's
+    author keeps being named for days), each in excess of what the baseline predicts at the movement's
+    volume over that stretch. The answer is named only when the same candidate leads and the evidence
+    then passes the usual tests, and never with more than ``medium`` confidence. Mentions alone do not
+    qualify a leader: an account mentioned all along (a platform, a brand) cannot be told from a caller
+    by them."""
+    cands = first.get("candidates") or []
+    if first.get("status") != "undetermined" or not cands or end is None or takeoff is None \
+            or not any(n for k, n in cands[0]["evidence"].items() if k != "mentions"):
+        return first
+    again = _ignition(store, scope, takeoff, end, hours, long_mentions=True)
+    lead = again.get("candidates") or []
+    if again.get("status") != "determined" or not lead \
+            or (lead[0]["account_id"], lead[0]["handle"]) != (cands[0]["account_id"], cands[0]["handle"]):
+        return first
+    again["confidence"] = "medium"
+    again["second_look"] = (f"in the takeoff window alone: {first.get('reason')}; named with the mentions of "
+                            f"its author counted to the end of the main stretch of collection")
+    return again
+
+
+def _ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime | None = None,
+              hours: list[dict[str, Any]] | None = None, long_mentions: bool = False) -> dict[str, Any]:
+    """The ranked candidates of :func:`ignition`; with ``long_mentions``, mentions count to ``end``."""
     method = ("distinct accounts responding to one post (reposts, replies, quotes, links) plus those naming its "
               "author (inferred 'RT @'/'@' text conventions; mentions at half weight), from 3 h before to 4 h "
               "after the takeoff, in excess of what the 48 h before predict at the movement's volume; posts made "
@@ -527,7 +566,7 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     n_in = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=we) or 0)
     n_long = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=ws, we=wp) or 0) if wp > we else n_in
     n_pre = int(sql.scalar(store, COUNT_SQL, mv=scope.table, ws=bs, we=ws) or 0)
-    ev = _evidence(store, scope, ws, wp, we)
+    ev = _evidence(store, scope, ws, wp, we, wp if long_mentions else None)
     times = {i: a["created_at"] for i, a in _authors(store, set(ev.post)).items() if a.get("created_at")}
     # a post that is not stored (a link to it, a repost of it) tells its time by its id (Twitter, Mastodon,
     # Bluesky)
@@ -568,7 +607,16 @@ def ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime |
     for key in set(best_post) | set(ev.acct):
         psc, pid, pexp = best_post.get(key, (0.0, None, {}))
         named = ev.account_counts(key, joined.get(key))
-        asc, aexp = _score(named, pre.account_counts(key), scale)
+        if long_mentions:  # mentions over the long stretch, against the baseline at its volume
+            base = pre.account_counts(key)
+            asc, aexp = _score({k: n for k, n in named.items() if k != "mentions"}, base, scale)
+            msc, mexp = _score({"mentions": named.get("mentions", 0)}, base, scale_post)
+            aexp = {k: v for k, v in aexp.items() if k != "mentions"}
+            if "mentions" in mexp:
+                aexp["mentions"] = mexp["mentions"]
+            asc += msc
+        else:
+            asc, aexp = _score(named, pre.account_counts(key), scale)
         if psc + asc <= 0:
             continue
         evidence = {k: 0 for k in KINDS}

@@ -97,8 +97,13 @@ def sentences(v: Mapping[str, Any]) -> list[str]:
             s += (f"{',' if ign.get('carries_hashtag') is False else ''} that was shared "
                   f"{_pl(ign['shares_24h'], 'time')} and drew {_pl(ign['replies_24h'], 'reply', 'replies')} "
                   f"in its first 24 hours")
-        elif ev:
+        elif ev and not on.get("ignition_second_look"):
             s += f"; around the takeoff, {ev}"
+        if on.get("ignition_second_look"):
+            s += ("; the evidence around the takeoff alone was too thin to tell, and counting the mentions of "
+                  "its author to the end of the collection named it" + (f" ({ev})" if ev else ""))
+        if on.get("ignition_post_by") == "only_post":
+            s += " (the evidence names the account; this was its only movement post near the takeoff)"
         out.append(s + sure + ".")
     elif on.get("ignition_status") == "undetermined":
         cands = [c for c in on.get("candidates") or [] if _acct(c.get("author"))][:3]
