@@ -1,7 +1,8 @@
 """Accuracy of `groundswell analyze` on drawn movements (groundswell.accuracy).
 
     python scripts/sim_accuracy.py --seeds dev                 # develop on these
-    python scripts/sim_accuracy.py --seeds held-out            # report these only
+    python scripts/sim_accuracy.py --seeds held-out            # spent (seen at stop 21)
+    python scripts/sim_accuracy.py --seeds held-out-2          # report these only, once
     python scripts/sim_accuracy.py --seeds 1000-1019 --intervals hour --leiden 0.5,1,1.5,2,3
     python scripts/sim_accuracy.py --seeds held-out --json out.json --jobs 2
 
@@ -67,7 +68,7 @@ def table(summary: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", default="dev", help="dev, held-out or A-B (default: dev)")
+    ap.add_argument("--seeds", default="dev", help="dev, held-out, held-out-2 or A-B (default: dev)")
     ap.add_argument("--intervals", default=",".join(INTERVALS), help="comma-separated (default: minute,hour,day)")
     ap.add_argument("--leiden", default="", help="Leiden resolutions to sweep, comma-separated (e.g. 0.5,1,1.5,2,3)")
     ap.add_argument("--workdir", default=None, help="keep the work here (default: a temporary folder)")

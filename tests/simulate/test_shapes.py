@@ -14,6 +14,7 @@ from groundswell.simulate import SimConfig, read_truth, simulate
 from groundswell.simulate.config import FORMATS
 from groundswell.simulate.shapes import (
     DEV_SEEDS,
+    HELD_OUT_2_SEEDS,
     HELD_OUT_SEEDS,
     PROTECTED_AFTER,
     PROTECTED_BEFORE,
@@ -33,8 +34,12 @@ def _posts(out: Path) -> list[dict]:
 
 def test_seed_ranges_are_fixed_and_apart() -> None:
     assert (DEV_SEEDS.start, DEV_SEEDS.stop, HELD_OUT_SEEDS.start, HELD_OUT_SEEDS.stop) == (1000, 1100, 5000, 5100)
+    assert (HELD_OUT_2_SEEDS.start, HELD_OUT_2_SEEDS.stop) == (6000, 6300)
+    # apart from each other and from every range developed on (1000-1599, 2000-2599)
     assert not set(DEV_SEEDS) & set(HELD_OUT_SEEDS)
+    assert not set(HELD_OUT_2_SEEDS) & (set(range(1000, 1600)) | set(range(2000, 2600)) | set(HELD_OUT_SEEDS))
     assert seed_range("dev") == DEV_SEEDS and seed_range("held-out") == HELD_OUT_SEEDS
+    assert seed_range("held-out-2") == HELD_OUT_2_SEEDS
     assert list(seed_range("7-9")) == [7, 8, 9]
     with pytest.raises(ValueError):
         seed_range("many")
