@@ -199,13 +199,13 @@ def test_harness_runs_and_scores_a_drawn_movement(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_held_out_shapes(tmp_path) -> None:
-    """Issue 14's measure on movements nobody tuned for: the 100 held-out shapes (5000-5099), at every
-    interval. The issue's target is the ignition right (what the files allow naming: the call's post, its
-    account, or "undetermined") in at least 95% and every takeoff within one hour; measured when this test was
-    last measured: ignition 93 of 100 (5 wrong names, none "high") and takeoff 99 of 100 at each interval
-    (docs/simulate.md),
-    so the target is not met and this test guards what is reached: at least 93% and 98%, the same answers at
-    every interval (the takeoff and ignition are read in hours), no more wrong names than 5, none "high"."""
+    """The first held-out range (5000-5099), at every interval: spent as an acceptance set (its result was
+    seen and the detector changed after it; issue 14 is measured on the second range, 6000-6299, 300 shapes
+    scored once: ignition 296, takeoff 300; docs/analysis.md), kept as a guard of what is reached on shapes
+    nobody tuned for. Measured with the current detector: ignition right (what the files allow naming: the
+    call's post, its account, or "undetermined") 94 of 100, 5 wrong names, none "high"; takeoff 100 of 100.
+    The guard: at least 94% and 99%, the same answers at every interval (the takeoff and ignition are read
+    in hours), no more wrong names than 5, none "high"."""
     from groundswell.accuracy import INTERVALS, evaluate, summarize
     from groundswell.simulate.shapes import HELD_OUT_SEEDS
 
@@ -218,8 +218,8 @@ def test_held_out_shapes(tmp_path) -> None:
     first = s["intervals"][INTERVALS[0]]
     for iv in INTERVALS:
         r = s["intervals"][iv]
-        assert r["ignition_share"] >= 0.93, (iv, r["ignition_right"], r["said_by_expected"], r["ignition_failures"])
-        assert r["takeoff_share"] >= 0.98, (iv, r["takeoff_failures"], r["takeoff_max_abs_off_h"])
+        assert r["ignition_share"] >= 0.94, (iv, r["ignition_right"], r["said_by_expected"], r["ignition_failures"])
+        assert r["takeoff_share"] >= 0.99, (iv, r["takeoff_failures"], r["takeoff_max_abs_off_h"])
         assert r["ignition_failures"] == first["ignition_failures"] and \
             r["takeoff_failures"] == first["takeoff_failures"], iv
         wrong = sum(n for c in r["said_by_expected"].values() for k, n in c.items() if k.startswith("other"))
