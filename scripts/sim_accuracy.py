@@ -52,6 +52,8 @@ def table(summary: dict) -> str:
                          for e, c in r["said_by_expected"].items())
         lines.append(f"{iv}: said {said}")
         lines.append(f"{iv}: ignition failures {r['ignition_failures']}; takeoff failures {r['takeoff_failures']}")
+        lines.append(f"{iv}: named on the second look {r.get('second_look', 0)}, of them right "
+                     f"{r.get('second_look_right', 0)}")
     if summary["leiden"]:
         lines += ["", "Leiden resolution (communities against the 9 true ones, over the accounts placed):",
                   f"{'resolution':>10} {'NMI':>7} {'ARI':>7} {'communities':>12} {'outside-share max diff':>23} "

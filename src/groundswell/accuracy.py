@@ -220,7 +220,8 @@ def run_movement(seed: int, workdir: str | Path, intervals: Sequence[str] = INTE
                 right, said = score_ignition(ign, ign_truth)
                 ok, off = score_takeoff(on.get("takeoff"), truth["takeoff"]["at"])
                 m.results[iv] = {"ignition": right, "said": said, "confidence": (ign or {}).get("confidence"),
-                                 "takeoff": ok, "takeoff_off_h": off}
+                                 "second_look": bool((ign or {}).get("second_look")),
+                                 "post_by": (ign or {}).get("post_by"), "takeoff": ok, "takeoff_off_h": off}
             if resolutions:
                 m.leiden = leiden_sweep(s, truth, res.truth_dir, resolutions)
     except Exception as e:  # noqa: BLE001 - the harness reports, it does not stop at one movement
@@ -289,6 +290,9 @@ def summarize(movements: Sequence[Movement], intervals: Sequence[str] = INTERVAL
             "takeoff_max_abs_off_h": offs[-1] if offs else None,
             "said_by_expected": {k: dict(v) for k, v in sorted(said.items())},
             "ignition_failures": [m.seed for m, r in rows if not (r and r["ignition"])],
+            # names given on the second look (mentions to the end of the main stretch), and how many right
+            "second_look": sum(1 for _, r in rows if r and r.get("second_look")),
+            "second_look_right": sum(1 for _, r in rows if r and r.get("second_look") and r["ignition"]),
             "takeoff_failures": [m.seed for m, r in rows if not (r and r["takeoff"])],
         }
     by_res: dict[float, list[dict[str, Any]]] = defaultdict(list)

@@ -190,11 +190,17 @@ def test_harness_runs_and_scores_a_drawn_movement(tmp_path) -> None:
         r = analyze(s, [truth["hashtag"]], interval="hour")
     ok, off = score_takeoff(r["onset"]["takeoff"], truth["takeoff"]["at"])
     assert m.results["hour"]["takeoff"] == ok and m.results["hour"]["takeoff_off_h"] == off
+    ig = r["onset"]["ignition"]
+    assert m.results["hour"]["second_look"] == bool(ig.get("second_look"))
+    assert m.results["hour"]["post_by"] == ig.get("post_by")
     assert [row["resolution"] for row in m.leiden] == [1.0, 2.0]
     for row in m.leiden:
         assert row["placed"] > 100 and 0 <= row["nmi"] <= 1 and row["communities"] >= 1
     s = summarize([m], ("hour", "day"))
     assert s["intervals"]["hour"]["n"] == 1 and len(s["leiden"]) == 2
+    h = s["intervals"]["hour"]
+    assert h["second_look"] == int(m.results["hour"]["second_look"])
+    assert h["second_look_right"] == int(m.results["hour"]["second_look"] and m.results["hour"]["ignition"])
 
 
 @pytest.mark.slow

@@ -542,6 +542,8 @@ def _second_look(store: Any, scope: Scope, takeoff: datetime | None, end: dateti
             or (lead[0]["account_id"], lead[0]["handle"]) != (cands[0]["account_id"], cands[0]["handle"]):
         return first
     again["confidence"] = "medium"
+    again["method"] += ("; on a second look, mentions counted to the end of the main stretch of collection, "
+                        "against the baseline at the movement's volume over it")
     again["second_look"] = (f"in the takeoff window alone: {first.get('reason')}; named with the mentions of "
                             f"its author counted to the end of the main stretch of collection")
     return again
