@@ -256,6 +256,28 @@ def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.
     assert store_digest(retried) == store_digest(plain)
 
 
+def test_fast_path_threads_restored(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twarc2 fast path runs DuckDB on FAST_THREADS worker threads and gives the store's
+    connection back with the setting it had."""
+    from groundswell.formats import twitter_v2_fast
+    from groundswell.ingest import FAST_THREADS
+
+    seen = []
+    real = twitter_v2_fast.rows
+
+    def rows(con, *args, **kw):
+        seen.append(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        return real(con, *args, **kw)
+
+    monkeypatch.setattr(twitter_v2_fast, "rows", rows)
+    with open_store(db) as st:
+        st.con.execute("SET threads = 3")
+        res = ingest(st, [str(shared(V2))], progress=False)
+        after = st.con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    assert res.ok and seen and set(seen) == {FAST_THREADS}
+    assert after == 3
+
+
 def test_blocks_cover_every_line_once_and_end() -> None:
     """The fast path's reader: blocks of whole lines numbered from ``first``, ending at the
     input's end whether or not it ends with a line end or on a read boundary."""
