@@ -410,10 +410,12 @@ def rows(con: duckdb.DuckDBPyConnection, parsed: list[pa.Table], source_file: st
     order read, lines numbered apart): one statement over them all, merged as one chunk."""
     import pyarrow.compute as pc
 
-    batches = [b for t in parsed for b in t.to_batches(max_chunksize=8)]
+    # in small batches, so that several DuckDB threads share the work; on one thread (the ingest's)
+    # as they are: the statement's steps each pay per batch (10% of its CPU in batches of 8)
+    one = con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 1
+    batches = [b for t in parsed for b in (t.to_batches() if one else t.to_batches(max_chunksize=8))]
     if not batches:
         raise ValueError("rows() needs at least one parsed chunk")
-    # in small batches, so that both cores work
     con.register("_gs_pg", pa.Table.from_batches(batches, parsed[0].schema))
     try:
         out = _timed("rows", lambda: con.sql(_statement(), params=[source_file]).to_arrow_table())
