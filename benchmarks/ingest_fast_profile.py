@@ -1,11 +1,12 @@
 """Throughput of the DuckDB fast path for twarc2 pages (twitter_v2_fast.convert).
 
-usage: python benchmarks/ingest_fast_profile.py FILE.jsonl [CHUNK_MB] [RUNS] [--steps]
+usage: python benchmarks/ingest_fast_profile.py FILE.jsonl [CHUNK_MB] [RUNS] [--steps] [--threads N]
 
 Reads FILE (e.g. made by ../shared/tools/scale_twarc2.py /tmp/s13.jsonl 13) into
 chunks of about CHUNK_MB of lines, runs ``convert`` over all chunks RUNS times and
 prints the median wall time as data tweets/s and MB/s, plus peak RSS. With
-``--steps`` it also prints the median time of each SQL step. Prints figures only.
+``--steps`` it also prints the median time of each SQL step. DuckDB runs on
+``--threads`` worker threads (default: the ingest's, ``FAST_SETTINGS``). Prints figures only.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import orjson
 import pyarrow as pa
 
 from groundswell.formats import twitter_v2_fast as fast
+from groundswell.ingest import FAST_SETTINGS
 
 
 def chunks(path: str, chunk_bytes: int):
@@ -39,7 +41,13 @@ def chunks(path: str, chunk_bytes: int):
 
 def main() -> None:
     path = sys.argv[1]
-    args = [a for a in sys.argv[2:] if not a.startswith("--")]
+    argv = sys.argv[2:]
+    threads = None
+    if "--threads" in argv:
+        k = argv.index("--threads")
+        threads = int(argv[k + 1])
+        del argv[k:k + 2]
+    args = [a for a in argv if not a.startswith("--")]
     chunk_mb = float(args[0]) if args else 48
     runs = int(args[1]) if len(args) > 1 else 3
     steps = "--steps" in sys.argv
@@ -51,7 +59,7 @@ def main() -> None:
             d = orjson.loads(t).get("data")
             tweets += len(d) if isinstance(d, list) else 0
     con = duckdb.connect()
-    fast.casefold_unsafe_chars(con)  # once per process, not part of a chunk
+    con.execute(f"SET threads = {threads or FAST_SETTINGS['threads']}")
     times, fallback, rows = [], 0, 0
     fast.STEP_TIMES.clear()
     for _ in range(runs):

@@ -256,6 +256,35 @@ def test_fast_path_out_of_memory_is_retried(tmp_path: Path, monkeypatch: pytest.
     assert store_digest(retried) == store_digest(plain)
 
 
+def test_fast_path_settings_restored(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twarc2 fast path runs with FAST_SETTINGS (one DuckDB worker thread, ...) and gives the
+    store's connection back with the settings it had."""
+    from groundswell.formats import twitter_v2_fast
+    from groundswell.ingest import FAST_SETTINGS
+
+    names = sorted(FAST_SETTINGS)
+    ask = "SELECT " + ", ".join(f"current_setting('{k}')" for k in names)
+    seen = []
+    real = twitter_v2_fast.rows
+
+    def rows(con, *args, **kw):
+        seen.append(con.execute(ask).fetchall()[0])
+        return real(con, *args, **kw)
+
+    monkeypatch.setattr(twitter_v2_fast, "rows", rows)
+    with open_store(db) as st:
+        st.con.execute("SET threads = 3")
+        st.con.execute("SET checkpoint_threshold = '5MiB'")
+        before = st.con.execute(ask).fetchall()[0]
+        res = ingest(st, [str(shared(V2))], progress=False)
+        after = st.con.execute(ask).fetchall()[0]
+        st.con.execute(f"SET threads = {FAST_SETTINGS['threads']}")
+        st.con.execute(f"SET checkpoint_threshold = '{FAST_SETTINGS['checkpoint_threshold']}'")
+        fast = st.con.execute(ask).fetchall()[0]
+    assert res.ok and seen and set(seen) == {fast}
+    assert after == before and before != fast
+
+
 def test_blocks_cover_every_line_once_and_end() -> None:
     """The fast path's reader: blocks of whole lines numbered from ``first``, ending at the
     input's end whether or not it ends with a line end or on a read boundary."""

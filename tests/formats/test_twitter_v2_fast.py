@@ -123,9 +123,12 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path, start: int = 0, stop: int
     return fallback
 
 
-@pytest.fixture(scope="module")
-def con() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect()
+@pytest.fixture(scope="module", params=[1, 2])
+def con(request: pytest.FixtureRequest) -> duckdb.DuckDBPyConnection:
+    """On one DuckDB thread (as the ingest runs it) and on two (the rows read in small batches)."""
+    c = duckdb.connect()
+    c.execute(f"SET threads = {request.param}")
+    return c
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in Path(shared(TWARC_CSV)).glob("*.jsonl")))
