@@ -327,6 +327,16 @@ def _commits(monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None) -> dic
     return n
 
 
+def _interrupted_at_second_commit(monkeypatch: pytest.MonkeyPatch, db: Path, path: Path,
+                                  sizes: dict[str, int]) -> None:
+    """Ingest ``path`` into ``db`` in blocks and groups of ``sizes``, interrupted (as by Ctrl-C) before its
+    second transaction commits."""
+    _commits(monkeypatch, fail_at=2)
+    with open_store(db) as st, pytest.raises(KeyboardInterrupt):
+        ingest(st, [str(path)], progress=False, **sizes)
+    monkeypatch.undo()
+
+
 @pytest.mark.parametrize("compressed", [False, True])
 def test_fast_path_commits_a_group_of_blocks_and_resumes_at_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                     compressed: bool) -> None:
@@ -351,10 +361,7 @@ def test_fast_path_commits_a_group_of_blocks_and_resumes_at_its_end(tmp_path: Pa
     monkeypatch.undo()
 
     cut = tmp_path / "cut.duckdb"
-    _commits(monkeypatch, fail_at=2)
-    with open_store(cut) as st, pytest.raises(KeyboardInterrupt):
-        ingest(st, [str(big)], progress=False, **sizes)
-    monkeypatch.undo()
+    _interrupted_at_second_commit(monkeypatch, cut, big, sizes)
     with open_store(cut) as st:
         (done,) = st.con.execute("SELECT lines_done FROM sources").fetchall()[0]
         lines = st.con.execute("SELECT max(source_line) FROM posts WHERE NOT is_reference").fetchall()[0][0]
@@ -438,10 +445,7 @@ def test_another_file_between_an_interruption_and_its_resume_gets_pages_of_its_o
     size = a.stat().st_size
     sizes = {"chunk_bytes": size // 20, "group_bytes": size // 5}
     db = tmp_path / "s.duckdb"
-    _commits(monkeypatch, fail_at=2)
-    with open_store(db) as st, pytest.raises(KeyboardInterrupt):
-        ingest(st, [str(a)], progress=False, **sizes)
-    monkeypatch.undo()
+    _interrupted_at_second_commit(monkeypatch, db, a, sizes)
     with open_store(db) as st:
         ingest(st, [str(b)], progress=False, **sizes)
         res = ingest(st, [str(a)], progress=False, **sizes)

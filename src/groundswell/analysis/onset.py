@@ -508,9 +508,12 @@ def _chunks(xs: list[str], n: int) -> list[list[str]]:
     return [xs[i:i + n] for i in range(0, len(xs), n)]
 
 
-def _score(got: dict[str, int], base: dict[str, int], scale: float) -> tuple[float, dict[str, float]]:
-    """Weighted distinct accounts in excess of what the baseline predicts at the window's volume."""
-    expected = {k: round(base.get(k, 0) * scale, 2) for k in KINDS if base.get(k)}
+def _score(got: dict[str, int], base: dict[str, int], scale: float,
+           scales: dict[str, float] | None = None) -> tuple[float, dict[str, float]]:
+    """Weighted distinct accounts in excess of what the baseline predicts at the window's volume
+    (``scales``: another volume for some kinds, counted over another window)."""
+    scales = scales or {}
+    expected = {k: round(base.get(k, 0) * scales.get(k, scale), 2) for k in KINDS if base.get(k)}
     return sum(WEIGHTS[k] * max(0.0, got.get(k, 0) - expected.get(k, 0.0)) for k in KINDS), expected
 
 
@@ -609,16 +612,8 @@ def _ignition(store: Any, scope: Scope, takeoff: datetime | None, end: datetime 
     for key in set(best_post) | set(ev.acct):
         psc, pid, pexp = best_post.get(key, (0.0, None, {}))
         named = ev.account_counts(key, joined.get(key))
-        if long_mentions:  # mentions over the long stretch, against the baseline at its volume
-            base = pre.account_counts(key)
-            asc, aexp = _score({k: n for k, n in named.items() if k != "mentions"}, base, scale)
-            msc, mexp = _score({"mentions": named.get("mentions", 0)}, base, scale_post)
-            aexp = {k: v for k, v in aexp.items() if k != "mentions"}
-            if "mentions" in mexp:
-                aexp["mentions"] = mexp["mentions"]
-            asc += msc
-        else:
-            asc, aexp = _score(named, pre.account_counts(key), scale)
+        # on the second look, mentions over the long stretch, against the baseline at its volume
+        asc, aexp = _score(named, pre.account_counts(key), scale, {"mentions": scale_post} if long_mentions else None)
         if psc + asc <= 0:
             continue
         evidence = {k: 0 for k in KINDS}
