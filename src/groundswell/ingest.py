@@ -1259,41 +1259,92 @@ class _Run:
                 return False
             sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter, pages=self.keep_pages)
         shape = csv_fast.scan(self.path)
-        if not shape.ok or not csv_fast.load(con, self.path, len(header), delimiter, shape.lines - 1):
+        if not shape.ok:
             return False
+        if follows:
+            return self._csv_follows(con, csv_fast, sql, shape.lines - 1, resume_line, header, fmt, (a, b, pcol))
+        with con.cursor() as cur:  # the posts' rows are made on a cursor of their own, in a thread
+            if not csv_fast.load(cur, self.path, len(header), delimiter, shape.lines - 1):
+                return False
+            try:
+                self._csv_posts(cur, csv_fast, sql, shape.lines - 1, resume_line, header, fmt, cols, first, delimiter)
+            finally:
+                csv_fast.drop(cur)
+        return True
+
+    def _csv_follows(self, con: Any, csv_fast: Any, sql: str, total: int, resume_line: int,
+                     header: list[str], fmt: str, idx: tuple[int | None, int | None, int | None]) -> bool:
+        """A follows file on the fast path: its rows read by the write itself from the loaded table
+        (one anti-join against the stored graph), the whole file in one transaction."""
+        from groundswell.formats import follows as followsfmt
+
+        if not csv_fast.load(con, self.path, len(header), ",", total):
+            return False
+        a, b, pcol = idx
+        assert a is not None and b is not None  # checked with the header
         res = self.result
         sink = BatchSink(self.path, fmt, check_ids=False)
         started = time.monotonic()
-        total = shape.lines - 1
         self.progress.by_lines(total + 1)
-        # follows: the whole file in one transaction (one anti-join against the stored graph)
-        step = max(1, self.chunk_records if self.options.get("chunk_lines") else
-                   (total if follows else FAST_CSV_CHUNK))
-        got = not follows and "hashtags" in cols
-        # the posts' lines are kept as CSV pages (store.pages) and the rows point into them
-        base = self._page_base() if self.keep_pages and not follows else None
+        step = max(1, self.chunk_records if self.options.get("chunk_lines") else total)
         try:
             lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
             while lo < total:
                 hi = min(total, lo + step) - 1
-                if follows:
-                    select, n, fallback = csv_fast.follows_parts(con, sql, lo, hi, self.path)
-                    res.other_read += n
-                    self.pending.append({"follows": select})
-                else:
-                    table, fallback = self.pool.retry(csv_fast.posts_chunk, con, sql, lo, hi, self.path, base)
-                    res.posts_read += table.num_rows
-                    part: dict[str, pa.Table] = {"posts": table}
-                    if base is not None:
-                        part["pages"] = self._csv_pages(csv_fast, con, first, lo, hi, base, delimiter, fallback)
-                    self.pending.append(part)
-                for line, row in csv_fast.rows(con, fallback, delimiter):
+                select, n, fallback = csv_fast.follows_parts(con, sql, lo, hi, self.path)
+                res.other_read += n
+                self.pending.append({"follows": select})
+                for line, row in csv_fast.rows(con, fallback, ","):
+                    sink.line = line
+                    if row:
+                        followsfmt.read_row(row, a, b, pcol, sink, self.options.get("platform"))
+                self._flush(sink, hi + 2, 0, complete=False)
+                self.progress.update(self.path, hi + 2, res.posts_read, started)
+                lo = hi + 1
+            res.lines = total + 1
+            self._finish(sink, total + 1, 0)
+        finally:
+            csv_fast.drop(con)
+        return True
+
+    def _csv_posts(self, cur: Any, csv_fast: Any, sql: str, total: int, resume_line: int, header: list[str],
+                   fmt: str, cols: dict[str, int], first: str, delimiter: str) -> None:
+        """A file of posts on the fast path, loaded on ``cur``: each chunk's rows made by DuckDB in a
+        thread (:func:`_ahead`, on ``cur``), one chunk ahead of the main thread, which keeps the
+        chunk's lines as pages, reads the lines left to Python and writes (one transaction a chunk)."""
+        from groundswell.formats import csv as csvfmt
+
+        res = self.result
+        sink = BatchSink(self.path, fmt, check_ids=False)
+        started = time.monotonic()
+        self.progress.by_lines(total + 1)
+        step = max(1, self.chunk_records if self.options.get("chunk_lines") else FAST_CSV_CHUNK)
+        got = "hashtags" in cols
+        # the posts' lines are kept as CSV pages (store.pages) and the rows point into them
+        base = self._page_base() if self.keep_pages else None
+
+        def chunks() -> Iterator[tuple[int, int, pa.Table, list[int], list[tuple[int, list[str]]], pa.Array | None]]:
+            lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
+            while lo < total:
+                hi = min(total, lo + step) - 1
+                table, fallback = self.pool.retry_on(cur, csv_fast.posts_chunk, cur, sql, lo, hi, self.path, base)
+                lines = csv_fast.lines(cur, lo, hi) if base is not None else None
+                yield lo, hi, table, fallback, csv_fast.rows(cur, fallback, delimiter), lines
+                del table, lines
+                lo = hi + 1
+
+        pieces = _ahead(chunks())
+        try:
+            for lo, hi, table, fallback, rows, lines in pieces:
+                res.posts_read += table.num_rows
+                part: dict[str, pa.Table] = {"posts": table}
+                if base is not None:
+                    part["pages"] = self._csv_pages(csv_fast, lines, first, lo, base, delimiter, fallback)
+                self.pending.append(part)
+                del table, lines, part
+                for line, row in rows:
                     sink.line = line
                     if not row:
-                        continue
-                    if follows:
-                        assert a is not None and b is not None  # checked with the header
-                        followsfmt.read_row(row, a, b, pcol, sink, self.options.get("platform"))
                         continue
                     if len(row) != len(header):
                         sink.reject(f"{len(row)} fields, the header has {len(header)}")
@@ -1304,22 +1355,20 @@ class _Run:
                         sink.reject(str(e))
                 self._flush(sink, hi + 2, 0, complete=False)
                 self.progress.update(self.path, hi + 2, res.posts_read, started)
-                lo = hi + 1
-            res.lines = total + 1
-            self._finish(sink, total + 1, 0)
         finally:
-            csv_fast.drop(con)
-        return True
+            pieces.close()  # the thread ends before its cursor's table is dropped
+        res.lines = total + 1
+        self._finish(sink, total + 1, 0)
 
-    def _csv_pages(self, csv_fast: Any, con: Any, header: str, lo: int, hi: int, base: int,
+    def _csv_pages(self, csv_fast: Any, lines: pa.Array, header: str, lo: int, base: int,
                    delimiter: str, fallback: list[int]) -> pa.Table:
-        """The CSV pages of rows lo..hi (the lines left to Python blanked), compressed."""
+        """The CSV pages of the chunk from row lo (its ``lines``; those left to Python blanked), compressed."""
         from groundswell.store import pages
 
         firsts: list[int] = []
 
         def bodies() -> Iterator[bytes]:
-            for first, body in csv_fast.page_bodies(header, csv_fast.lines(con, lo, hi), lo, fallback):
+            for first, body in csv_fast.page_bodies(header, lines, lo, fallback):
                 firsts.append(first)
                 yield body
 
@@ -1483,6 +1532,11 @@ class _BufferPool:
     def retry(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)``, again with a doubled pool when DuckDB runs out of memory
         (a write rolls back whole, so it can simply be repeated)."""
+        return self.retry_on(self.store.con, fn, *args)
+
+    def retry_on(self, con: Any, fn: Callable[..., Any], *args: Any) -> Any:
+        """:meth:`retry` from a thread with a cursor of its own (``con``): the pool, a setting of
+        the whole database, is raised through that cursor, not the store's busy connection."""
         import duckdb
 
         while True:
@@ -1492,7 +1546,7 @@ class _BufferPool:
                 if self.limit >= self.ceiling:
                     raise
                 self.limit = min(self.ceiling, self.limit * 2)
-                self.store.con.execute(f"SET memory_limit = '{max(1, self.limit >> 20)}MiB'")
+                con.execute(f"SET memory_limit = '{max(1, self.limit >> 20)}MiB'")
 
     def fit(self) -> None:
         idx = self.store.con.execute(

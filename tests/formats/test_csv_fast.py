@@ -322,6 +322,65 @@ def test_out_of_memory_is_retried_with_a_bigger_pool(tmp_path: Path) -> None:
         assert calls[1] == 2 * calls[0] and calls[2] == 4 * calls[0]
 
 
+
+def test_posts_are_made_a_chunk_ahead_in_a_thread_that_retries_out_of_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The posts' statement runs in a thread of its own, on its own cursor; when DuckDB runs out of
+    memory there, the pool is raised through that cursor and the chunk made again: the store ends
+    as the Python reader leaves it."""
+    import threading
+
+    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(90)]
+    rows[33][0] = "1.2e17"  # rejected by Python
+    path = tmp_path / "p.csv"
+    _write(path, ["id", "author", "created_at", "text"], rows)
+    real = csv_fast.posts_chunk
+    calls: list[bool] = []
+
+    def posts_chunk(*a, **k):
+        calls.append(threading.current_thread() is threading.main_thread())
+        if len(calls) == 2:
+            raise duckdb.OutOfMemoryException("out of memory")
+        return real(*a, **k)
+
+    monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
+    _same(path, tmp_path, monkeypatch, chunk_lines=20)
+    assert len(calls) == 6 and not any(calls)  # 5 chunks, one made twice, none on the main thread
+
+
+def test_an_error_in_the_posts_thread_ends_the_ingest_and_a_rerun_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure while the thread makes a chunk's posts reaches the caller; the chunks written
+    before it stay, and the next run resumes to the store of an uninterrupted run."""
+    from ..test_ingest import store_digest
+
+    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(1000)]
+    path = tmp_path / "p.csv"
+    _write(path, ["id", "author", "created_at", "text"], rows)
+    monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
+    clean = tmp_path / "clean.duckdb"
+    with open_store(clean) as s:
+        ingest(s, [str(path)], progress=False, chunk_lines=200)
+    real = csv_fast.posts_chunk
+    calls = {"n": 0}
+
+    def posts_chunk(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk gone")
+        return real(*a, **k)
+
+    monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
+    cut = tmp_path / "cut.duckdb"
+    with open_store(cut) as s, pytest.raises(RuntimeError, match="disk gone"):
+        ingest(s, [str(path)], progress=False, chunk_lines=200)
+    monkeypatch.setattr(csv_fast, "posts_chunk", real)
+    with open_store(cut) as s:
+        res = ingest(s, [str(path)], progress=False, chunk_lines=200)
+    assert res.files[0].resumed_from == 601  # the three chunks made before the failure were written
+    assert store_digest(cut) == store_digest(clean)
+
+
 # -- the lines kept as CSV pages -----------------------------------------------
 
 def _raws(db: Path) -> dict[str, str | None]:

@@ -195,10 +195,15 @@ def _ascii(x: str) -> str:
     return f"(strlen({x}) = length({x}))"
 
 
-def _risky(delimiter: str) -> str:
-    """Lines where DuckDB and Python's ``csv`` may split differently: blank space next to a quote."""
+def _risky_pattern(delimiter: str) -> str:
+    """Blank space next to a quote: where DuckDB and Python's ``csv`` may split a line differently."""
     pad = "[ ]" if delimiter == "\t" else "[ \\t]"
-    return f"regexp_matches(l, '{pad}\"|\"{pad}')"
+    return f'{pad}"|"{pad}'
+
+
+def _risky(delimiter: str) -> str:
+    """Lines where DuckDB and Python's ``csv`` may split differently (:func:`_risky_pattern`)."""
+    return f"regexp_matches(l, '{_risky_pattern(delimiter)}')"
 
 
 def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, delimiter: str,
@@ -215,8 +220,6 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
         return f"nullif({_strip(col)}, '')" if col else "NULL::VARCHAR"
 
     checks: list[str] = []
-    width = len(header)
-    allcols = ", ".join(f"c{i}" for i in range(width))
     checks.append("NOT ctl")
     # ids: present, ASCII, not float-corrupted
     checks.append(f"v_id IS NOT NULL AND {_ascii('v_id')} AND NOT regexp_full_match(v_id, '{_FLOAT_ID}')")
@@ -356,7 +359,7 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
     return f"""
 WITH a AS (
   SELECT rowid + 2 AS line, {', '.join(base)}, {raw} AS raw,
-         regexp_matches(concat({allcols}), '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]') OR {_risky(delimiter)} AS ctl
+         regexp_matches(l, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]|{_risky_pattern(delimiter)}') AS ctl
   FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
 ), b AS (
   SELECT *, {', '.join(times)}, {author} AS author_handle,
@@ -374,7 +377,7 @@ WITH a AS (
          ({' AND '.join(checks)}) AS ok0
   FROM c
 ), e AS (
-  SELECT *, coalesce(ok0, false) AND count(*) OVER (PARTITION BY {plat}, v_id) = 1 AS ok FROM d
+  SELECT *, coalesce(ok0, false) AS ok FROM d
 )
 SELECT ok, line, {select} FROM e ORDER BY line
 """
@@ -385,7 +388,7 @@ def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
     """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python; with a
     ``page_base``, of a :func:`posts_sql` with pages (the rows carry the pointer columns)."""
     t = _arrow(con, sql, [lo, hi, source_file] + ([page_base] if page_base is not None else []))
-    ok = t.column("ok")
+    ok = _once(t)
     if ok.null_count == 0 and pc.all(ok).as_py():  # the usual chunk: no copy
         good, fallback = t.drop_columns(["ok", "line"]), []
     else:
@@ -396,6 +399,19 @@ def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
     if good.schema != schema:
         good = good.cast(schema)
     return good, [int(n) for n in fallback]
+
+
+def _once(t: pa.Table) -> pa.Array:
+    """The rows' ``ok``, false where the chunk has the post (platform and id) more than once: the
+    Python reader's merge rule decides between them."""
+    ok = t.column("ok")
+    key = pc.binary_join_element_wise(t.column("platform"), t.column("id"), "\x1f")  # null where id is
+    counts = pc.value_counts(key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key)
+    twice = counts.field("values").filter(pc.and_(pc.greater(counts.field("counts"), 1),
+                                                  pc.is_valid(counts.field("values"))))
+    if len(twice) == 0:
+        return ok
+    return pc.and_(ok, pc.invert(pc.is_in(key, value_set=twice)))
 
 
 def lines(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> pa.Array:
