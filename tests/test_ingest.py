@@ -285,6 +285,40 @@ def test_fast_path_settings_restored(db: Path, monkeypatch: pytest.MonkeyPatch) 
     assert after == before and before != fast
 
 
+def test_fast_path_pool_is_lowered_and_given_back(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twarc2 fast path holds a group of parsed blocks ahead beside DuckDB: its pool is
+    FAST_POOL while it runs (the fits between its commits keep to it) and the ingest's own after."""
+    from groundswell.formats import twitter_v2_fast
+    from groundswell.ingest import FAST_POOL, INGEST_MEMORY_LIMIT, _BufferPool
+
+    ask = "SELECT current_setting('memory_limit')"
+    seen = []
+    real = twitter_v2_fast.rows
+
+    def rows(con, *args, **kw):
+        seen.append(con.execute(ask).fetchall()[0][0])
+        return real(con, *args, **kw)
+
+    monkeypatch.setattr(twitter_v2_fast, "rows", rows)
+    with open_store(db) as st:
+        before = st.con.execute(ask).fetchall()[0][0]
+        res = ingest(st, [str(shared(V2))], progress=False)
+        after = st.con.execute(ask).fetchall()[0][0]
+        pool = _BufferPool(st, INGEST_MEMORY_LIMIT)
+        usual = st.con.execute(ask).fetchall()[0][0]
+        with pool.lowered(FAST_POOL):
+            low = st.con.execute(ask).fetchall()[0][0]
+            pool.fit()
+            assert st.con.execute(ask).fetchall()[0][0] == low
+        assert (pool.limit, pool.base) == (200_000_000, 200_000_000)
+        assert st.con.execute(ask).fetchall()[0][0] == usual != low
+        with pool.lowered(FAST_POOL):  # a step that ran out of memory meanwhile: its pool stays
+            pool.limit = 400_000_000
+        assert (pool.limit, pool.base) == (400_000_000, 200_000_000)
+    assert res.ok and seen and set(seen) == {low}
+    assert after == before
+
+
 def test_blocks_cover_every_line_once_and_end() -> None:
     """The fast path's reader: blocks of whole lines numbered from ``first``, ending at the
     input's end whether or not it ends with a line end or on a read boundary."""

@@ -50,7 +50,7 @@ CHUNK_LINES = 20_000
 FAST_BLOCK_BYTES = 4 * 1024 * 1024
 FAST_GROUP_BYTES = 32 * 1024 * 1024
 # DuckDB's settings on the twarc2 fast path. Its statements are many and small (a block, a group),
-# and the parse and the writes already run beside each other in two threads of ours: one DuckDB
+# and the parse runs beside the rows and the writes in two threads of ours: one DuckDB
 # worker thread spends 15% less CPU than two (no split of small inputs among workers). A checkpoint
 # rewrites the posts' and accounts' partly filled row groups: every 64 MiB of log instead of 16
 # MiB, fewer of them (the commits' CPU 2.2 s instead of 2.6 s, the same peak memory)
@@ -58,6 +58,9 @@ FAST_SETTINGS: dict[str, int | str] = {"threads": 1, "checkpoint_threshold": "64
 CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
 FAST_CSV_CHUNK = 122_880  # CSV rows per transaction on the DuckDB fast path: one row group
 INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
+# the pool on the twarc2 fast path, whose thread holds a group of parsed blocks ahead beside it:
+# at 150 MB its peak is the 200 MB pool's without them (about 480 MiB for the 403 MB benchmark file)
+FAST_POOL = 150_000_000
 _EPOCH = datetime(1970, 1, 1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -663,14 +666,15 @@ def _parse_safely(parse: Callable[[Any, Any], None], obj: Any, sink: BatchSink, 
         sink.reject(str(e) or "unreadable record")
 
 
-def _ahead(items: Iterator[Any]) -> Generator[Any, None, None]:
-    """``items`` computed in a thread, one ahead of the caller (DuckDB and zstd let go of the GIL,
-    so parsing the next block overlaps making and writing the rows of the last). An exception in
-    the thread is raised here; when the caller stops early, the thread stops after its item."""
+def _ahead(items: Iterator[Any], n: int = 1) -> Generator[Any, None, None]:
+    """``items`` computed in a thread, up to ``n`` ahead of the caller (DuckDB and zstd let go of
+    the GIL, so parsing the next blocks overlaps making and writing the rows of the last). An
+    exception in the thread is raised here; when the caller stops early, the thread stops after
+    its item."""
     import queue
     import threading
 
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, n))
     stop = threading.Event()
 
     def put(kind: str, x: Any) -> bool:
@@ -757,9 +761,6 @@ class _Run:
         self.page_base: int | None = None  # pages of this file are numbered page_base + line
         self.fp: str | None = None
         self._pager: Any = None  # the thread compressing pages beside the parse
-        import threading
-
-        self._heavy = threading.Lock()  # the fast path's parse and rows statements: one at a time
 
     def run(self) -> FileResult:
         started = time.monotonic()
@@ -911,7 +912,7 @@ class _Run:
         fast = detect.fast_path(fmt)
         started = time.monotonic()
         if fast is not None and all(line is not None for line, _ in head):
-            with _settings(self.store.con, FAST_SETTINGS):
+            with _settings(self.store.con, FAST_SETTINGS), self.pool.lowered(FAST_POOL):
                 self._run_fast(f, fast, parser, sink, fmt, head, resume_line, resume_bytes, started)
             return
         lines: Iterable[tuple[bytes | None, int]] = chain(head, it)
@@ -966,7 +967,8 @@ class _Run:
         self._page_base()  # read from the store here: the reading thread has a cursor of its own
         blocks = _blocks(f, [line for line, _ in head], self.block_bytes, max_line, line_no + 1)
         with self.store.con.cursor() as cur:
-            pieces = _ahead(self._parse_blocks(blocks, fast, skip, cur))
+            # a group's blocks parsed ahead while the last group's rows are made and written
+            pieces = _ahead(self._parse_blocks(blocks, fast, skip, cur), max(1, group_bytes // self.block_bytes))
             try:
                 for parsed in pieces:
                     part, todo, last, read = parsed
@@ -1068,8 +1070,7 @@ class _Run:
                                self._compress(views) if self.keep_pages else None,
                                None if self.keep_pages else views)
                 try:
-                    with self._heavy:  # not beside the rows statement: memory stays flat
-                        rest.pg = fast.parse(cur, table)
+                    rest.pg = fast.parse(cur, table)
                     part = rest
                 except duckdb.OutOfMemoryException:
                     part, again = table, [(0, rest, 0)]
@@ -1083,7 +1084,7 @@ class _Run:
         ``self.pending`` (with their pages); the lines the fast path leaves are read in Python."""
         from groundswell.store import pages
 
-        with self.store.con.cursor() as cur, self._heavy:
+        with self.store.con.cursor() as cur:
             tables, fallback = self.pool.retry(fast.rows, cur, [p.pg for p in group], self.path)
         fb = set(fallback)
         nums = [n for p in group for n in p.nums]
@@ -1548,11 +1549,33 @@ class _BufferPool:
                 self.limit = min(self.ceiling, self.limit * 2)
                 con.execute(f"SET memory_limit = '{max(1, self.limit >> 20)}MiB'")
 
-    def fit(self) -> None:
-        idx = self.store.con.execute(
+    @contextmanager
+    def lowered(self, size: int) -> Iterator[None]:
+        """The pool at ``size`` bytes (or what the store's indexes need, if more) for a stretch of
+        work that holds data of its own beside DuckDB's; then back as it was, unless a step ran out
+        of memory meanwhile and raised it."""
+        before, base = self.limit, self.base
+        want = max(size, 3 * self._index_bytes())
+        if want >= before:
+            yield
+            return
+        self.limit, self.base = want, min(base, size)  # fit() between the steps keeps to it
+        self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
+        try:
+            yield
+        finally:
+            self.base = base
+            if self.limit < before:
+                self.limit = before
+                self.store.con.execute(f"SET memory_limit = '{max(1, before >> 20)}MiB'")
+
+    def _index_bytes(self) -> int:
+        return int(self.store.con.execute(
             "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() WHERE tag = 'ART_INDEX'"
-        ).fetchall()[0][0]
-        want = max(self.base, 3 * int(idx))
+        ).fetchall()[0][0])
+
+    def fit(self) -> None:
+        want = max(self.base, 3 * self._index_bytes())
         if want > self.limit * 1.1:
             self.limit = want
             self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
