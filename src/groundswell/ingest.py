@@ -948,10 +948,10 @@ class _Run:
                   head: list[tuple[bytes | None, int]], resume_line: int, resume_bytes: int | None,
                   started: float) -> None:
         """JSON lines on a format's DuckDB fast path: read in blocks of whole lines (no Python work
-        per line), each block's pages parsed as it comes, in a thread one block ahead of the rest,
-        and its lines let go; the rows of a group of blocks (:data:`FAST_GROUP_BYTES` of input)
-        are made in one statement and written in one transaction, which records how far the
-        input got (the group's last line)."""
+        per line), each block's pages parsed as it comes, in a thread up to a group of blocks ahead
+        of the rest (beside the rows statement and the writes), and its lines let go; the rows of a
+        group of blocks (:data:`FAST_GROUP_BYTES` of input) are made in one statement and written
+        in one transaction, which records how far the input got (the group's last line)."""
         res = self.result
         max_line = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         if resume_bytes:  # a plain file: jump to where the last committed chunk ended
