@@ -1547,7 +1547,7 @@ class _BufferPool:
                 if self.limit >= self.ceiling:
                     raise
                 self.limit = min(self.ceiling, self.limit * 2)
-                con.execute(f"SET memory_limit = '{max(1, self.limit >> 20)}MiB'")
+                self._set(con)
 
     @contextmanager
     def lowered(self, size: int) -> Iterator[None]:
@@ -1560,14 +1560,18 @@ class _BufferPool:
             yield
             return
         self.limit, self.base = want, min(base, size)  # fit() between the steps keeps to it
-        self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
+        self._set()
         try:
             yield
         finally:
             self.base = base
             if self.limit < before:
                 self.limit = before
-                self.store.con.execute(f"SET memory_limit = '{max(1, before >> 20)}MiB'")
+                self._set()
+
+    def _set(self, con: Any = None) -> None:
+        """DuckDB's pool at ``self.limit`` (a setting of the whole database), through ``con`` or the store's."""
+        (con or self.store.con).execute(f"SET memory_limit = '{max(1, self.limit >> 20)}MiB'")
 
     def _index_bytes(self) -> int:
         return int(self.store.con.execute(
@@ -1578,7 +1582,7 @@ class _BufferPool:
         want = max(self.base, 3 * self._index_bytes())
         if want > self.limit * 1.1:
             self.limit = want
-            self.store.con.execute(f"SET memory_limit = '{max(1, want >> 20)}MiB'")
+            self._set()
 
 
 def _count(store: Store, table: str) -> int:

@@ -323,6 +323,21 @@ def test_out_of_memory_is_retried_with_a_bigger_pool(tmp_path: Path) -> None:
 
 
 
+def _thousand_posts(tmp: Path, monkeypatch: pytest.MonkeyPatch, reject_at: int | None = None) -> tuple[Path, Path]:
+    """A CSV file of 1,000 posts (the one at ``reject_at`` with an id Python rejects) and the store
+    of its uninterrupted fast-path ingest in chunks of 200 lines."""
+    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(1000)]
+    if reject_at is not None:
+        rows[reject_at][0] = "1.2e17"
+    path = tmp / "p.csv"
+    _write(path, ["id", "author", "created_at", "text"], rows)
+    monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
+    clean = tmp / "clean.duckdb"
+    with open_store(clean) as s:
+        ingest(s, [str(path)], progress=False, chunk_lines=200)
+    return path, clean
+
+
 def test_posts_are_made_a_chunk_ahead_in_a_thread_that_retries_out_of_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The posts' statement runs in a thread of its own, on its own cursor; when DuckDB runs out of
@@ -354,13 +369,7 @@ def test_an_error_in_the_posts_thread_ends_the_ingest_and_a_rerun_resumes(
     before it stay, and the next run resumes to the store of an uninterrupted run."""
     from ..test_ingest import store_digest
 
-    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(1000)]
-    path = tmp_path / "p.csv"
-    _write(path, ["id", "author", "created_at", "text"], rows)
-    monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
-    clean = tmp_path / "clean.duckdb"
-    with open_store(clean) as s:
-        ingest(s, [str(path)], progress=False, chunk_lines=200)
+    path, clean = _thousand_posts(tmp_path, monkeypatch)
     real = csv_fast.posts_chunk
     calls = {"n": 0}
 
@@ -499,14 +508,7 @@ def test_an_interrupted_csv_ingest_resumes_to_the_same_store(tmp_path: Path, mon
 
     from ..test_ingest import store_digest
 
-    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(1000)]
-    rows[450][0] = "1.2e17"  # rejected by Python
-    path = tmp_path / "p.csv"
-    _write(path, ["id", "author", "created_at", "text"], rows)
-    monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
-    clean = tmp_path / "clean.duckdb"
-    with open_store(clean) as s:
-        ingest(s, [str(path)], progress=False, chunk_lines=200)
+    path, clean = _thousand_posts(tmp_path, monkeypatch, reject_at=450)
     cut = tmp_path / "cut.duckdb"
     _interrupted_at_third_write(monkeypatch, cut, path)
     with open_store(cut) as s:
