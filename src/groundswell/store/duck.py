@@ -31,6 +31,7 @@ from groundswell import model
 from groundswell.addresses import link_statuses
 from groundswell.errors import StoreError
 from groundswell.model import Select  # noqa: F401 - written by write_batch; formats build them
+from groundswell.store.zones import ZONE_KEYS, Zones, condition
 
 DEFAULT_DB = "groundswell.duckdb"
 SCHEMA_VERSION = "1"
@@ -60,7 +61,9 @@ UNKNOWN_TIME = "1970-01-01 00:00:00"
 # keyed without an index: an index (DuckDB's ART) stays in memory whole, about
 # 60 bytes a post, so ingest memory would grow with the store; the follower
 # graph runs to tens of millions of edges. write_batch keeps these tables
-# unique by their keys with anti-joins (and merges posts by an UPDATE).
+# unique by their keys with anti-joins (and merges posts by an UPDATE); for posts
+# and accounts, a condition on the key spares the stored row groups that hold no
+# key of the batch (store/zones.py), so a batch does not read a big store whole.
 _UNINDEXED = frozenset({"posts", "accounts", "follows"})
 
 
@@ -276,6 +279,7 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._paged: bool | None = None
+        self._zones: dict[str, Zones] = {}  # table -> its Zones, read at the first merge into it
 
     # -- schema -----------------------------------------------------------
     def _create(self) -> None:
@@ -428,6 +432,8 @@ class Store:
                 src, params = "_batch", []
             if name in _UNINDEXED:  # first sighting wins, within the batch and against the table
                 on = " AND ".join(f'x."{k}" = b."{k}"' for k in _KEYS[name])
+                if name in ZONE_KEYS and not isinstance(t, Select):
+                    on += self._narrow(name, "x", t.column(ZONE_KEYS[name]), "_batch")
                 part = ", ".join(f'"{k}"' for k in _KEYS[name])
                 con.execute(f"INSERT INTO {name} SELECT * EXCLUDE (_n) FROM (SELECT *, row_number() OVER "
                             f"(PARTITION BY {part} ORDER BY source_file, source_line) AS _n FROM {src}) b "
@@ -493,6 +499,21 @@ class Store:
             self.con.unregister("_gs_ptr")
         pages.blank_csv(self.con, lost)
 
+    def _narrow(self, table: str, alias: str, keys: pa.ChunkedArray | pa.Array, batch: str) -> str:
+        """" AND <a condition on alias's key>" that spares the stored row groups of ``table`` holding
+        no key of the batch (:mod:`groundswell.store.zones`), or "" to look at every row. Given only
+        when every key of ``batch`` (a relation with the key column) passes it: then it is exact."""
+        zones = self._zones.get(table)
+        if zones is None:
+            zones = self._zones[table] = Zones(self.con, table)
+        ranges = zones.ranges(keys)
+        if not ranges:
+            return ""
+        col = f'"{ZONE_KEYS[table]}"'
+        missed = self.con.execute(f"SELECT count(*) FROM {batch} b WHERE b.{col} IS NOT NULL "
+                                  f"AND NOT {condition('b.' + col, ranges)}").fetchall()[0][0]
+        return "" if missed else f" AND {condition(alias + '.' + col, ranges)}"
+
     def _write_posts(self, posts: pa.Table) -> None:
         """Merge a batch of posts into the table (the module's rule).
 
@@ -505,8 +526,9 @@ class Store:
         try:
             rounds = con.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM _batch_in "
                                  "GROUP BY platform, id)").fetchall()[0][0]
+            stored = self._narrow("posts", "p", posts.column("id"), "_batch_in")
             if rounds <= 1:
-                self._merge_round("_batch_in")
+                self._merge_round("_batch_in", stored)
                 return
             seq = posts.append_column("_seq", pa.array(range(posts.num_rows), pa.int64()))
             con.register("_batch_seq", seq)
@@ -516,21 +538,23 @@ class Store:
             for k in range(1, rounds + 1):
                 con.execute("CREATE OR REPLACE TEMP VIEW _batch_round AS SELECT * EXCLUDE (_seq, _round) "
                             f"FROM _batch_rounds WHERE _round = {k}")
-                self._merge_round("_batch_round")
+                self._merge_round("_batch_round", stored)
             con.execute("DROP VIEW _batch_round")
             con.execute("DROP TABLE _batch_rounds")
         finally:
             con.unregister("_batch_in")
 
-    def _merge_round(self, batch: str) -> None:
+    def _merge_round(self, batch: str, stored: str = "") -> None:
         """Merge ``batch`` (one row per post) into ``posts``: update, then insert the rest.
 
         The stored table is read once, for its keys (the batch's rows that are stored, with
         their rowids); the update goes by rowid and the insert checks the batch against those
-        rows only, so a batch into a big store costs one scan of the keys, not three joins."""
+        rows only, so a batch into a big store costs one scan of the keys, not three joins.
+        ``stored`` (from :meth:`_narrow`) narrows that scan to the row groups that may hold
+        a key of the batch."""
         con = self.con
         con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_match AS SELECT p.rowid AS _rid, b.* FROM posts p "
-                    f"JOIN {batch} b ON p.platform = b.platform AND p.id = b.id")
+                    f"JOIN {batch} b ON p.platform = b.platform AND p.id = b.id{stored}")
         if con.execute("SELECT count(*) FROM _batch_match").fetchall()[0][0]:
             con.execute(_MERGE_POSTS)
         con.execute(f"INSERT INTO posts SELECT * FROM {batch} b WHERE NOT EXISTS "
