@@ -176,3 +176,33 @@ def test_ingest_into_a_big_store_merges_what_it_holds(tmp_path: Path, cli) -> No
         assert dup == 0
         assert q("SELECT count(*) FROM accounts").fetchall()[0][0] == q(
             "SELECT count(*) FROM ref.accounts").fetchall()[0][0]
+
+
+def test_a_batch_holding_a_post_twice_merges_it_into_a_big_store(db: Path) -> None:
+    """A batch that holds posts more than once is merged a sighting at a time (rounds in one
+    transaction); with the narrowing on, the second round still finds the row the first inserted,
+    and a stored post in the middle of the table is merged, not stored again."""
+    from groundswell.ingest import records_to_table
+    from groundswell.store.duck import merge_post
+
+    def rec(i: str, **kw):
+        return {"platform": "twitter", "id": i, "kind": "original", "source_file": "f", "source_line": 1} | kw
+
+    mid = str(1500000000000000000 + ROW_GROUP * 97)
+    new_a, new_b = rec("1600000000000000001", is_reference=True), rec("1600000000000000001", lang="fr")
+    batch = [new_a, rec(mid, lang="de"), new_b, rec("1600000000000000002"), rec(mid, like_count=7)]
+    with open_store(db) as st:
+        _fill(st, 3 * ROW_GROUP)
+        before = st.sql("SELECT * FROM posts WHERE id = ?", [mid]).to_pylist()[0]
+        assert _kept(st, [r["id"] for r in batch])[2] < 2 * ROW_GROUP  # narrowed
+        st.write_batch({"posts": records_to_table("posts", batch)})
+        q = st.con.execute
+        assert q("SELECT count(*), count(DISTINCT id) FROM posts").fetchall()[0] == (3 * ROW_GROUP + 2,) * 2
+        got = st.sql("SELECT * FROM posts WHERE id IN (?, ?)", [mid, new_a["id"]]).to_pylist()
+    by_id = {r["id"]: r for r in got}
+    want_mid = merge_post(merge_post(before, batch[1]), batch[4])
+    want_new = merge_post(new_a, new_b)
+    for want in (want_mid, want_new):
+        row = records_to_table("posts", [want]).to_pylist()[0]
+        assert {k: by_id[want["id"]][k] for k in ("lang", "like_count", "is_reference")} == \
+            {k: row[k] for k in ("lang", "like_count", "is_reference")}
