@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -206,3 +207,33 @@ def test_a_batch_holding_a_post_twice_merges_it_into_a_big_store(db: Path) -> No
         row = records_to_table("posts", [want]).to_pylist()[0]
         assert {k: by_id[want["id"]][k] for k in ("lang", "like_count", "is_reference")} == \
             {k: row[k] for k in ("lang", "like_count", "is_reference")}
+
+
+def test_accounts_seen_at_times_beyond_python_are_merged(db: Path) -> None:
+    """Accounts seen at a time Python's datetime cannot hold (year 10000, infinity), in the batch
+    or stored (DuckDB then reports the segment's bounds as text): the write goes on, narrowed where
+    it can be, and each account is stored once."""
+    from groundswell.ingest import records_to_table
+
+    def batch(us: list[int], ids: list[str]) -> pa.Table:
+        t = records_to_table("accounts", [{"platform": "twitter", "id": i, "observed_at": None,
+                                           "source_file": "f", "source_line": 1} for i in ids])
+        return t.set_column(t.column_names.index("observed_at"), "observed_at", pa.array(us, pa.timestamp("us")))
+
+    with open_store(db) as st:
+        st.con.execute("""INSERT INTO accounts BY NAME SELECT 'twitter' AS platform, i::VARCHAR AS id,
+            TIMESTAMP '2020-01-01' + INTERVAL (i) SECOND AS observed_at, 's' AS source_file, i AS source_line
+            FROM range(2 * 122880) t(i)""")
+        st.con.execute("CHECKPOINT")
+        st.con.execute("INSERT INTO accounts BY NAME SELECT 'twitter' AS platform, 'far' AS id, "
+                       "TIMESTAMP '20000-01-01' AS observed_at, 's' AS source_file, 1 AS source_line")
+        st.con.execute("CHECKPOINT")
+        at_5s = 1577836800000000 + 5_000_000  # stored: account '5', 2020-01-01 00:00:05
+        later = 1609459200000000  # 2021-01-01
+        for us, ids in (([253402300800000000 + 10**12, 2**63 - 1], ["y10k", "inf"]),
+                        ([at_5s, later, later + 1], ["5", "new", "new2"])):
+            st.write_batch({"accounts": batch(us, ids)})
+        assert st._zones["accounts"]._segments  # the statistics were read, the far segment left out
+        assert all(isinstance(lo, datetime) for _n, lo, _hi in st._zones["accounts"]._segments)
+        rows = st.con.execute("SELECT count(*), count(DISTINCT (id, observed_at)) FROM accounts").fetchall()[0]
+        assert rows == (2 * 122880 + 1 + 4,) * 2

@@ -20,7 +20,7 @@ The condition is exact whatever the statistics say: it is a test of the key's va
 of text is DuckDB's, not Python's), so every stored row with a key of the batch passes it too.
 Statistics that are stale, missing, or cut short (text keeps a prefix of at most 12 bytes) only
 make the ranges cut less. The statistics are read again once the rows added since outnumber
-``STALE_ROWS``.
+``STALE_ROWS``. A DuckDB before 2.0 reports them as text, which is not read: no narrowing there.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ import pyarrow.compute as pc
 
 # the column whose statistics narrow each table's merge (a key column that grows with time)
 ZONE_KEYS = {"posts": "id", "accounts": "observed_at"}
+# what its values and bounds are compared as (text: by its UTF-8 bytes, as DuckDB orders it)
+_AS = {"id": bytes, "observed_at": datetime}
 # rows added since the read beyond which it is renewed (reading it costs about 11 ms per million rows)
 STALE_ROWS = 1_000_000
 # the most ranges a condition has (the heaviest cuts are kept): each is a test for every row read
@@ -66,20 +68,24 @@ class Zones:
         self.con = con
         self.table = table
         self.column = ZONE_KEYS[table]
+        self._as = _AS[self.column]
         self._segments: list[tuple[int, Any, Any]] | None = None  # (rows, least, greatest or its prefix)
         self._read_at = 0  # the table's row count when they were read
 
     def _read(self, count: int) -> None:
         self._segments, self._read_at = [], count
-        try:
-            rows = self.con.execute(
-                "SELECT count, stats.min, stats.max FROM pragma_storage_info(?) "
-                "WHERE column_name = ? AND segment_type <> 'VALIDITY'", [self.table, self.column]).fetchall()
-        except duckdb.Error:  # a DuckDB that does not report its statistics so: no narrowing
+        # the statistics are a VARIANT from DuckDB 2 on (text before, not read here: no narrowing).
+        # Their type is asked first: a statement that failed would end the ingest's transaction
+        kind = self.con.execute("SELECT stats FROM pragma_storage_info(?) LIMIT 0", [self.table]).description
+        if not kind or str(kind[0][1]).upper() != "VARIANT":
             return
+        rows = self.con.execute(
+            "SELECT count, stats.min, stats.max FROM pragma_storage_info(?) "
+            "WHERE column_name = ? AND segment_type <> 'VALIDITY'", [self.table, self.column]).fetchall()
         for n, lo, hi in rows:
+            # a time beyond Python's (year 10000, infinity) comes as text: that segment is left alone
             lo, hi = _bound(lo), _bound(hi)
-            if lo is not None and hi is not None and type(lo) is type(hi):
+            if isinstance(lo, self._as) and isinstance(hi, self._as):
                 self._segments.append((int(n), lo, hi))
 
     def ranges(self, keys: pa.Array | pa.ChunkedArray) -> list[tuple[str, str]]:
@@ -93,13 +99,17 @@ class Zones:
             return []
         keys = pc.drop_null(keys)
         if pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type):
+            if self._as is not bytes or pc.any(pc.match_substring(keys, "\x00")).as_py():
+                return []
             keys = pc.cast(keys, pa.binary())
-        elif not (pa.types.is_timestamp(keys.type) and keys.type.tz is None):
+        elif not (pa.types.is_timestamp(keys.type) and keys.type.tz is None and keys.type.unit != "ns"
+                  and self._as is datetime):
             return []
-        vals = pc.unique(keys).sort().to_pylist()
-        if not vals or type(vals[0]) is not type(self._segments[0][1]):
+        try:
+            vals = pc.unique(keys).sort().to_pylist()
+        except (OverflowError, ValueError):  # a time beyond Python's (year 10000, infinity)
             return []
-        if isinstance(vals[0], bytes) and any(b"\x00" in v for v in vals):
+        if not vals:
             return []
         # gap g: the stored rows between vals[g - 1] and vals[g] (0: below the least key, len(vals):
         # above the greatest; the first and last range spare those without a cut)
