@@ -24,7 +24,7 @@ def _fill(st, n: int, start: int = 0, plant: dict[int, str] | None = None) -> No
         "(1500000000000000000 + i * 97)::VARCHAR"
     st.con.execute(f"""
         INSERT INTO posts BY NAME SELECT 'twitter' AS platform, {ident} AS id,
-          'kind' AS lang, 'original' AS kind, {'i IN (' + ','.join(map(str, plant)) + ')' if plant else 'false'}
+          'en' AS lang, 'original' AS kind, {'i IN (' + ','.join(map(str, plant)) + ')' if plant else 'false'}
           AS is_reference, false AS deleted, 'synthetic.csv' AS source_file, i + 2 AS source_line
         FROM range({start}, {start + n}) t(i)""")
     st.con.execute("CHECKPOINT")
