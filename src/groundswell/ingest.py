@@ -57,6 +57,9 @@ FAST_GROUP_BYTES = 32 * 1024 * 1024
 FAST_SETTINGS: dict[str, int | str] = {"threads": 1, "checkpoint_threshold": "64MiB"}
 CHUNK_RECORDS = 20_000  # whole-document JSON and CSV: records per transaction
 FAST_CSV_CHUNK = 122_880  # CSV rows per transaction on the DuckDB fast path: one row group
+# DuckDB's settings on the CSV fast path for posts: two threads of ours each make a chunk's rows, so
+# DuckDB's own workers would only split small statements (one worker: 3% faster at 2.5M posts)
+CSV_SETTINGS: dict[str, int | str] = {"threads": 1}
 INGEST_MEMORY_LIMIT = "200MB"  # DuckDB's buffer pool while ingesting
 # the pool on the twarc2 fast path, whose thread holds a group of parsed blocks ahead beside it:
 # at 150 MB its peak is the 200 MB pool's without them (about 480 MiB for the 403 MB benchmark file)
@@ -296,7 +299,10 @@ class Progress:
         except (OSError, ValueError, AttributeError):
             self.size = None
 
-    def update(self, path: str, lines: int, posts: int, started: float, final: bool = False) -> None:
+    def update(self, path: str, lines: int, posts: int, started: float, final: bool = False,
+               at_byte: int | None = None) -> None:
+        """``at_byte``: how far into the file on disk the read is, where the caller knows it (a file
+        DuckDB reads a chunk at a time)."""
         if self.callback is None:
             return
         now = time.monotonic()
@@ -304,7 +310,9 @@ class Progress:
             return
         self._last = now
         done = lines
-        if self.lines_total is not None and self.size is not None:
+        if at_byte is not None:
+            done = at_byte
+        elif self.lines_total is not None and self.size is not None:
             done = int(self.size * min(1.0, lines / self.lines_total))
         elif self.raw is not None and self.size is not None:
             try:
@@ -717,6 +725,75 @@ def _ahead(items: Iterator[Any], n: int = 1) -> Generator[Any, None, None]:
         t.join()
 
 
+def _in_order(items: Iterator[Any], work: Callable[[int, Any], Any], workers: int = 2
+              ) -> Generator[Any, None, None]:
+    """``work(w, item)`` for each of ``items``, on ``workers`` threads of ours (``w``, the thread's
+    number, picks resources of its own, such as a cursor), yielded in the items' order. The items
+    are taken one at a time (a file read in order); at most ``workers`` are taken and not yet
+    yielded, so memory holds what the threads work on and the caller's last item. An exception in
+    a thread (or in ``items``) is raised here, in its item's turn; when the caller stops early,
+    the threads stop after their items."""
+    import threading
+
+    cond = threading.Condition()
+    done: dict[int, tuple[str, Any]] = {}
+    state = {"taken": 0, "yielded": 0, "end": -1, "stop": False}
+
+    def run(w: int) -> None:
+        while True:
+            with cond:
+                while not state["stop"] and state["end"] < 0 and state["taken"] - state["yielded"] >= workers:
+                    cond.wait()
+                if state["stop"] or state["end"] >= 0:
+                    return
+                k = state["taken"]
+                try:
+                    item = next(items)
+                except StopIteration:
+                    state["end"] = k
+                    cond.notify_all()
+                    return
+                except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
+                    done[k], state["end"] = ("error", e), k + 1
+                    cond.notify_all()
+                    return
+                state["taken"] = k + 1
+            try:
+                out: tuple[str, Any] = ("item", work(w, item))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
+                out = ("error", e)
+            del item
+            with cond:
+                done[k] = out
+                cond.notify_all()
+            del out
+
+    threads = [threading.Thread(target=run, args=(w,), name=f"gs-work-{w}", daemon=True) for w in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        k = 0
+        while True:
+            with cond:
+                while k not in done and not (0 <= state["end"] <= k):
+                    cond.wait()
+                if k not in done:
+                    return
+                kind, x = done.pop(k)
+                state["yielded"] = k = k + 1
+                cond.notify_all()
+            if kind == "error":
+                raise x
+            yield x
+            del x
+    finally:
+        with cond:
+            state["stop"] = True
+            cond.notify_all()
+        for t in threads:
+            t.join()
+
+
 @dataclass
 class _Parsed:
     """One block's pages parsed by the fast path, waiting for their rows to be made: the parsed
@@ -794,8 +871,11 @@ class _Run:
             self.fp = fp
             before = self._count_posts()
             if fmt in detect.CSV_READERS:
-                if not (seekable and fmt != detect.VOLUME_CSV_FORMAT and self._run_csv_fast(head, resume_line, fmt)):
-                    self._run_csv(f, head, it, resume_line, fmt)
+                rest: int | None = resume_line
+                if seekable and fmt != detect.VOLUME_CSV_FORMAT:
+                    rest = self._run_csv_fast(head, resume_line, fmt)
+                if rest is not None:  # the Python reader reads the file, or the rest of it
+                    self._run_csv(f, head, it, rest, fmt)
             else:
                 self._run_json(f, fmt, head, it, resume_line,
                                prior["bytes_done"] if (prior and seekable) else None)
@@ -1216,14 +1296,15 @@ class _Run:
         res.lines = state["last"]
         self._finish(sink, state["last"], 0)
 
-    def _run_csv_fast(self, head: list[tuple[bytes | None, int]], resume_line: int, fmt: str) -> bool:
+    def _run_csv_fast(self, head: list[tuple[bytes | None, int]], resume_line: int, fmt: str) -> int | None:
         """A plain CSV file through DuckDB (:mod:`groundswell.formats.csv_fast`).
 
-        False, having written nothing, when the file is not in the shape the
-        fast path reads exactly like the Python reader; the caller then reads
-        it in Python. Records the fast path is unsure of are parsed by the
-        Python reader, in the same chunk (one transaction), so provenance,
-        rejects, resume and the merge rule are those of the Python path.
+        None when the file was read. Otherwise the line after which the Python reader reads on
+        (``resume_line``, having written nothing, when the file is not in the shape the fast path
+        reads exactly like the Python reader; a later line when a chunk of a posts file is not,
+        :meth:`_csv_posts`). Records the fast path is unsure of are parsed by the Python reader, in
+        the same chunk (one transaction), so provenance, rejects, resume and the merge rule are those
+        of the Python path.
         """
         import csv as _csv
 
@@ -1233,22 +1314,22 @@ class _Run:
 
         if os.environ.get("GROUNDSWELL_NO_FAST_PATH") or not head or head[0][0] is None \
                 or self.options.get("encoding"):  # DuckDB reads UTF-8: other encodings go the Python way
-            return False
+            return resume_line
         try:
             first = head[0][0].decode("utf-8-sig")
         except UnicodeDecodeError:
-            return False
+            return resume_line
         first = first.rstrip("\r\n")
         con = self.store.con
         follows = fmt == detect.FOLLOWS_FORMAT
         delimiter = "," if follows else (self.options.get("delimiter") or csvfmt.guess_delimiter(first))
         header = next(_csv.reader([first], delimiter=delimiter), [])
         if not header:
-            return False
+            return resume_line
         if follows:
             a, b = followsfmt._index(header, followsfmt._FOLLOWER), followsfmt._index(header, followsfmt._FOLLOWED)
             if a is None or b is None:
-                return False
+                return resume_line
             pcol = followsfmt._index(header, ("platform",))
             sql = csv_fast.follows_sql(a, b, pcol, self.options.get("platform"))
             # rows whose ids the platform would not give go to the Python reader, which rejects them
@@ -1257,21 +1338,16 @@ class _Run:
         else:
             cols = csvfmt._columns(header, self.options.get("columns"))
             if "id" not in cols or csv_fast.posts_plan(header, cols) is not None:
-                return False
+                return resume_line
             sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter, pages=self.keep_pages)
+        if not follows:  # a chunk at a time, each checked as it is read
+            with _settings(con, CSV_SETTINGS):
+                return self._csv_posts(csv_fast, sql, resume_line, header, fmt, cols, first, delimiter)
         shape = csv_fast.scan(self.path)
-        if not shape.ok:
-            return False
-        if follows:
-            return self._csv_follows(con, csv_fast, sql, shape.lines - 1, resume_line, header, fmt, (a, b, pcol))
-        with con.cursor() as cur:  # the posts' rows are made on a cursor of their own, in a thread
-            if not csv_fast.load(cur, self.path, len(header), delimiter, shape.lines - 1):
-                return False
-            try:
-                self._csv_posts(cur, csv_fast, sql, shape.lines - 1, resume_line, header, fmt, cols, first, delimiter)
-            finally:
-                csv_fast.drop(cur)
-        return True
+        if shape.ok and self._csv_follows(con, csv_fast, sql, shape.lines - 1, resume_line, header, fmt,
+                                          (a, b, pcol)):
+            return None
+        return resume_line
 
     def _csv_follows(self, con: Any, csv_fast: Any, sql: str, total: int, resume_line: int,
                      header: list[str], fmt: str, idx: tuple[int | None, int | None, int | None]) -> bool:
@@ -1308,35 +1384,54 @@ class _Run:
             csv_fast.drop(con)
         return True
 
-    def _csv_posts(self, cur: Any, csv_fast: Any, sql: str, total: int, resume_line: int, header: list[str],
-                   fmt: str, cols: dict[str, int], first: str, delimiter: str) -> None:
-        """A file of posts on the fast path, loaded on ``cur``: each chunk's rows made by DuckDB in a
-        thread (:func:`_ahead`, on ``cur``), one chunk ahead of the main thread, which keeps the
-        chunk's lines as pages, reads the lines left to Python and writes (one transaction a chunk)."""
+    def _csv_posts(self, csv_fast: Any, sql: str, resume_line: int, header: list[str],
+                   fmt: str, cols: dict[str, int], first: str, delimiter: str) -> int | None:
+        """A file of posts on the fast path, a chunk at a time: two threads (:func:`_in_order`), each
+        on a cursor of its own, check a chunk's bytes, load its lines into DuckDB and make its rows,
+        while the main thread keeps the chunk before as pages, reads the lines left to Python and
+        writes (one transaction a chunk). None when the file was read; else the last line written,
+        when a chunk is not in the shape the fast path reads as the Python reader does
+        (:func:`csv_fast.chunk_shape_ok`, :func:`csv_fast.load_chunk`): the Python reader reads on
+        from there."""
+        import shutil
+        import tempfile
+
         from groundswell.formats import csv as csvfmt
 
         res = self.result
         sink = BatchSink(self.path, fmt, check_ids=False)
         started = time.monotonic()
-        self.progress.by_lines(total + 1)
         step = max(1, self.chunk_records if self.options.get("chunk_lines") else FAST_CSV_CHUNK)
         got = "hashtags" in cols
         # the posts' lines are kept as CSV pages (store.pages) and the rows point into them
         base = self._page_base() if self.keep_pages else None
+        start = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
+        scratch = tempfile.mkdtemp(prefix="groundswell-csv-")
+        workers = 2
+        cursors = [self.store.con.cursor() for _ in range(workers)]  # made here: the connection is not shared
 
-        def chunks() -> Iterator[tuple[int, int, pa.Table, list[int], list[tuple[int, list[str]]], pa.Array | None]]:
-            lo = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
-            while lo < total:
-                hi = min(total, lo + step) - 1
-                table, fallback = self.pool.retry_on(cur, csv_fast.posts_chunk, cur, sql, lo, hi, self.path, base)
-                lines = csv_fast.lines(cur, lo, hi) if base is not None else None
-                yield lo, hi, table, fallback, csv_fast.rows(cur, fallback, delimiter), lines
-                del table, lines
-                lo = hi + 1
+        def make(w: int, chunk: tuple[int, bytes, int, int]) -> tuple[int, int, Any]:
+            lo, data, n, end = chunk
+            del chunk
+            cur = cursors[w]
+            if not csv_fast.chunk_shape_ok(data, n) or not self.pool.retry_on(
+                    cur, csv_fast.load_chunk, cur, os.path.join(scratch, f"{w}.csv"), data, len(header), delimiter, n):
+                return lo, end, None
+            del data
+            table, fallback = self.pool.retry_on(cur, csv_fast.posts_chunk, cur, sql, lo, self.path, base)
+            lines = csv_fast.lines(cur, n) if base is not None else None
+            rows = csv_fast.rows(cur, fallback, delimiter, lo)
+            csv_fast.drop(cur)
+            return lo, end, (lo + n - 1, table, fallback, rows, lines)
 
-        pieces = _ahead(chunks())
+        pieces = _in_order(csv_fast.chunks(self.path, start, step), make, workers)
+        total = start  # rows read
         try:
-            for lo, hi, table, fallback, rows, lines in pieces:
+            for lo, end, made in pieces:
+                if made is None:  # a chunk DuckDB would read otherwise than Python: Python reads on
+                    return resume_line if lo == start else lo + 1  # the header and rows before lo: lines 1..lo+1
+                hi, table, fallback, rows, lines = made
+                del made
                 res.posts_read += table.num_rows
                 part: dict[str, pa.Table] = {"posts": table}
                 if base is not None:
@@ -1355,11 +1450,17 @@ class _Run:
                     except RecordError as e:
                         sink.reject(str(e))
                 self._flush(sink, hi + 2, 0, complete=False)
-                self.progress.update(self.path, hi + 2, res.posts_read, started)
+                total = hi + 1
+                self.progress.update(self.path, hi + 2, res.posts_read, started, at_byte=end)
         finally:
-            pieces.close()  # the thread ends before its cursor's table is dropped
+            pieces.close()  # the threads end before their cursors are closed
+            for cur in cursors:
+                csv_fast.drop(cur)
+                cur.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         res.lines = total + 1
         self._finish(sink, total + 1, 0)
+        return None
 
     def _csv_pages(self, csv_fast: Any, lines: pa.Array, header: str, lo: int, base: int,
                    delimiter: str, fallback: list[int]) -> pa.Table:

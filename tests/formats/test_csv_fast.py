@@ -323,6 +323,97 @@ def test_out_of_memory_is_retried_with_a_bigger_pool(tmp_path: Path) -> None:
 
 
 
+def _bad_line_at(path: Path, row: int, kind: str) -> None:
+    """The file's record at ``row`` (0-based, after the header) made into one DuckDB does not read
+    as Python's ``csv`` does, or at all."""
+    lines = path.read_bytes().split(b"\n")
+    i = row + 1
+    if kind == "line break":  # a quoted value across two lines
+        lines[i] = lines[i].replace(b"post", b'"multi\nline post', 1) + b'"'
+    elif kind == "too wide":
+        lines[i] += b",extra"
+    elif kind == "not utf-8":
+        lines[i] += b"\xff"
+    elif kind == "blank line":
+        lines[i] = b"\n" + lines[i]
+    elif kind == "NUL byte":
+        lines[i] = lines[i].replace(b"post", b"po\x00st", 1)
+    elif kind == "CRLF":  # one line's end unlike the others'
+        lines[i] += b"\r"
+    path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("kind", ["line break", "too wide", "not utf-8", "blank line", "NUL byte", "CRLF"])
+@pytest.mark.parametrize("row", [0, 130, 299])
+def test_a_chunk_duckdb_reads_otherwise_hands_the_rest_to_python(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, row: int) -> None:
+    """The fast path loads the file a chunk at a time: where DuckDB would read a chunk otherwise
+    than Python's ``csv`` (or refuses it), the chunks before it stay as the fast path wrote them and
+    the Python reader reads the file from that chunk on. The store and the summary are the Python
+    reader's; the chunks before the bad one were made by SQL."""
+    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(300)]
+    rows[40][0] = "1.2e17"  # rejected by Python, in a chunk the fast path makes
+    path = tmp_path / "p.csv"
+    _write(path, ["id", "author", "created_at", "text"], rows)
+    _bad_line_at(path, row, kind)
+    made: list[int] = []
+    real = csv_fast.posts_chunk
+
+    def posts_chunk(*a, **k):
+        t, fb = real(*a, **k)
+        made.append(a[2])
+        return t, fb
+
+    monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
+    _same(path, tmp_path, monkeypatch, chunk_lines=50)
+    # the slow run goes last: the fast run's chunks are those its threads made before the bad one
+    bad = row // 50 * 50
+    assert sorted(made)[:bad // 50] == list(range(0, bad, 50))
+    assert bad not in made
+    fast = _ingest(path, tmp_path / "fast.duckdb", monkeypatch, True, chunk_lines=50)
+    assert fast["files"][0]["format"] == "csv"
+    with open_store(tmp_path / "fast.duckdb", read_only=True) as s:
+        paged = s.sql("SELECT count(*) AS n FROM posts WHERE raw_page IS NOT NULL").column("n")[0].as_py()
+    assert paged == bad - (1 if bad > 40 else 0)  # rows the fast path wrote point into its pages
+
+
+def test_the_chunks_are_the_files_lines(tmp_path: Path) -> None:
+    """The chunks of a file after its header, from any row: whole lines as written, CRLF kept, the
+    last line with or without its line end."""
+    for body in (b"h\na\nbb\r\nccc\n\nd", b"h\r\na\r\nb\r\n", b"h\n", b"h"):
+        path = tmp_path / "c.csv"
+        path.write_bytes(body)
+        lines = body.split(b"\n")[1:]
+        want = [x + b"\n" for x in lines[:-1]] + ([lines[-1]] if lines and lines[-1] else [])
+        for start in range(len(want) + 1):
+            for step in (1, 2, 3, 10):
+                got = list(csv_fast.chunks(str(path), start, step))
+                assert b"".join(d for _, d, _, _ in got) == b"".join(want[start:])
+                assert [lo for lo, _, _, _ in got] == list(range(start, len(want), step))
+                assert [n for _, _, n, _ in got] == [min(step, len(want) - lo) for lo, _, _, _ in got]
+                # where each chunk ends in the file
+                assert [end for _, _, _, end in got] == [len(body.split(b"\n")[0]) + 1 + len(b"".join(want[:lo + n]))
+                                                         for lo, _, n, _ in got]
+
+
+def test_a_chunks_shape_is_checked_as_scan_checks_a_file(tmp_path: Path) -> None:
+    """A chunk passes the byte-level checks exactly when a file of it (after a header ending as its
+    lines do) passes the scan."""
+    import random
+
+    rnd = random.Random(5)
+    path = tmp_path / "s.csv"
+    for _ in range(3000):
+        data = bytes(rnd.choice(b"ab,\n\r\x00\x01") for _ in range(rnd.randint(1, 12)))
+        head = b"h\r\n" if b"\r" in data else b"h\n"
+        path.write_bytes(head + data)
+        got = list(csv_fast.chunks(str(path), 0, 10 ** 6))
+        if not got:
+            continue
+        (_, chunk, n, _), = got
+        assert csv_fast.chunk_shape_ok(chunk, n) == csv_fast.scan(str(path)).ok, data
+
+
 def _thousand_posts(tmp: Path, monkeypatch: pytest.MonkeyPatch, reject_at: int | None = None) -> tuple[Path, Path]:
     """A CSV file of 1,000 posts (the one at ``reject_at`` with an id Python rejects) and the store
     of its uninterrupted fast-path ingest in chunks of 200 lines."""
@@ -338,11 +429,11 @@ def _thousand_posts(tmp: Path, monkeypatch: pytest.MonkeyPatch, reject_at: int |
     return path, clean
 
 
-def test_posts_are_made_a_chunk_ahead_in_a_thread_that_retries_out_of_memory(
+def test_posts_are_made_ahead_in_threads_that_retry_out_of_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The posts' statement runs in a thread of its own, on its own cursor; when DuckDB runs out of
-    memory there, the pool is raised through that cursor and the chunk made again: the store ends
-    as the Python reader leaves it."""
+    """The posts' statements run in threads of their own, each on its own cursor; when DuckDB runs
+    out of memory there, the pool is raised through that cursor and the chunk made again: the store
+    ends as the Python reader leaves it."""
     import threading
 
     rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag{i % 3}"] for i in range(90)]
@@ -375,7 +466,7 @@ def test_an_error_in_the_posts_thread_ends_the_ingest_and_a_rerun_resumes(
 
     def posts_chunk(*a, **k):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if a[2] == 600:  # the fourth chunk's first row (the two threads may make it before the third)
             raise RuntimeError("disk gone")
         return real(*a, **k)
 

@@ -40,8 +40,10 @@ tab are excluded.
 from __future__ import annotations
 
 import csv as _csv
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import duckdb
@@ -128,27 +130,82 @@ def load(con: duckdb.DuckDBPyConnection, path: str, width: int, delimiter: str, 
     False when DuckDB's strict reader refuses the file or does not find one
     record per line: the caller then reads the file in Python.
     """
-    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    # DuckDB takes \r\n and \n line ends alike; scan() made sure they are consistent
-    common = "header = false, skip = 1, auto_detect = false, strict_mode = true, encoding = 'utf-8'"
-    # a record across lines (a value with a line break, or fewer records than lines), worked out as
-    # the rows are loaded (a second pass over the loaded table would read them back from disk)
-    across = " OR ".join(f"coalesce(contains(c{i}, chr(10)) OR contains(c{i}, chr(13)), false)"
-                         for i in range(width))
     try:
-        con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
-        con.execute(
-            f"CREATE TEMP TABLE {_TABLE} AS SELECT *, {across} OR c0 IS NULL AND l IS NULL AS _broken FROM "
-            f"read_csv({_sql_str(path)}, columns = {cols}, delim = {_sql_str(delimiter)}, quote = '\"', "
-            f"escape = '\"', null_padding = false, {common}) POSITIONAL JOIN "
-            f"read_csv({_sql_str(path)}, columns = {{'l': 'VARCHAR'}}, delim = '\x01', quote = '', escape = '', "
-            f"{common})")
-        n, broken = con.execute(f"SELECT count(*), coalesce(bool_or(_broken), false) FROM {_TABLE}").fetchall()[0]
+        return _load(con, path, width, delimiter, expect_rows, skip=1)
     except duckdb.Error:
         drop(con)
         return False
+
+
+def load_chunk(con: duckdb.DuckDBPyConnection, path: str, data: bytes, width: int, delimiter: str,
+               expect_rows: int) -> bool:
+    """:func:`load` of one chunk of a file's lines (``data``, whole lines, no header), written to
+    ``path`` (a scratch file of the caller's) for DuckDB to read: the temp table holds the chunk's
+    rows only. False as :func:`load`; DuckDB running out of memory is raised, for the caller to
+    retry with a larger pool."""
+    with open(path, "wb") as f:
+        f.write(data)
+    try:
+        return _load(con, path, width, delimiter, expect_rows, skip=0)
+    except duckdb.OutOfMemoryException:
+        drop(con)
+        raise
+    except duckdb.Error:
+        drop(con)
+        return False
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: str, width: int, delimiter: str, expect_rows: int,
+          skip: int) -> bool:
+    cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    # DuckDB takes \r\n and \n line ends alike; scan() made sure they are consistent
+    common = f"header = false, skip = {skip}, auto_detect = false, strict_mode = true, encoding = 'utf-8'"
+    # a record across lines (a value with a line break): the records are fewer than the lines, and
+    # the join pads the last lines with records of NULLs (_r; scan() and chunk_shape_ok() leave no
+    # other line end, so a record is never split in two)
+    con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
+    con.execute(
+        f"CREATE TEMP TABLE {_TABLE} AS SELECT * EXCLUDE (_r), _r IS NULL OR l IS NULL AS _broken FROM "
+        f"(SELECT *, true AS _r FROM read_csv({_sql_str(path)}, columns = {cols}, delim = {_sql_str(delimiter)}, "
+        f"quote = '\"', escape = '\"', null_padding = false, {common})) POSITIONAL JOIN "
+        f"read_csv({_sql_str(path)}, columns = {{'l': 'VARCHAR'}}, delim = '\x01', quote = '', escape = '', "
+        f"{common})")
+    n, broken = con.execute(f"SELECT count(*), coalesce(bool_or(_broken), false) FROM {_TABLE}").fetchall()[0]
     if broken or n != expect_rows:
         drop(con)
+        return False
+    return True
+
+
+def chunks(path: str, first: int, step: int) -> Iterator[tuple[int, bytes, int, int]]:
+    """The file's lines after the header, from row ``first`` (0-based) on, ``step`` at a time: each
+    chunk's first row, its bytes (whole lines, as written), how many lines it holds and the byte
+    offset in the file where it ends."""
+    with open(path, "rb") as f:
+        f.readline()  # the header
+        deque(islice(f, first), maxlen=0)
+        lo, end = first, f.tell()
+        while True:
+            got = list(islice(f, step))
+            if not got:
+                return
+            n, data = len(got), b"".join(got)
+            del got
+            end += len(data)
+            yield lo, data, n, end
+            del data
+            lo += n
+
+
+def chunk_shape_ok(data: bytes, n: int) -> bool:
+    """:func:`scan`'s byte-level checks, of one chunk of ``n`` whole lines (``data``, from
+    :func:`chunks`): no NUL or SOH byte, no blank line, and ``\\r`` only in a ``\\r\\n`` ending
+    every line (the chunk is read by DuckDB alone, so its line ends need agree only among
+    themselves; that each ``\\r`` is in a line end, DuckDB's count of records tells)."""
+    if b"\x00" in data or b"\x01" in data or data.startswith(b"\n") or b"\n\n" in data:
+        return False
+    cr = data.count(b"\r")
+    if cr and (data.startswith(b"\r\n") or b"\n\r\n" in data or cr != n - (0 if data.endswith(b"\n") else 1)):
         return False
     return True
 
@@ -157,11 +214,13 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {_TABLE}")
 
 
-def rows(con: duckdb.DuckDBPyConnection, lines: list[int], delimiter: str) -> list[tuple[int, list[str]]]:
-    """The records at these physical lines, parsed by Python's ``csv`` from the line as written."""
+def rows(con: duckdb.DuckDBPyConnection, lines: list[int], delimiter: str, first: int = 0
+         ) -> list[tuple[int, list[str]]]:
+    """The records at these physical lines, parsed by Python's ``csv`` from the line as written
+    (the temp table's rows are the file's from row ``first`` on, 0-based)."""
     if not lines:
         return []
-    con.register("_gs_want", pa.table({"r": pa.array([n - 2 for n in lines], pa.int64())}))
+    con.register("_gs_want", pa.table({"r": pa.array([n - 2 - first for n in lines], pa.int64())}))
     try:
         out = con.execute(f"SELECT t.rowid, t.l FROM {_TABLE} t JOIN _gs_want w ON t.rowid = w.r "
                           "ORDER BY t.rowid").fetchall()
@@ -170,7 +229,7 @@ def rows(con: duckdb.DuckDBPyConnection, lines: list[int], delimiter: str) -> li
     got = []
     for rowid, line in out:
         row = next(_csv.reader([(line or "").rstrip("\r")], delimiter=delimiter), [])
-        got.append((int(rowid) + 2, row))
+        got.append((int(rowid) + first + 2, row))
     return got
 
 
@@ -210,9 +269,11 @@ def _risky(delimiter: str) -> str:
 
 def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, delimiter: str,
               pages: bool = False) -> str:
-    """SELECT of the posts (model order) and an ``ok`` flag for rows ``lo..hi`` ($1, $2) of the temp table;
-    $3 is the source file. With ``pages``, ``raw`` is NULL and each row points at its line in the
-    chunk's pages (:func:`page_bodies`; $4 is the file's page base), after the model's columns."""
+    """SELECT of the posts (model order) and an ``ok`` flag for the rows of the temp table, a chunk
+    of the file (:func:`load_chunk`) whose first row is row $1 of the file (0-based); $2 is the
+    source file. With ``pages``, ``raw`` is NULL and each row points at its line in the chunk's pages
+    (:func:`page_bodies`; $3 is the file's page base), after the model's columns. The rows come in
+    the table's order (DuckDB keeps the insertion order of a statement without joins or ORDER BY)."""
     def c(name: str) -> str | None:
         return f"c{cols[name]}" if name in cols else None
 
@@ -348,21 +409,20 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
         "reply_count": "TRY_CAST(v_reply_count AS BIGINT)",
         "like_count": "TRY_CAST(v_like_count AS BIGINT)", "quote_count": "TRY_CAST(v_quote_count AS BIGINT)",
         "metrics_observed_at": "t_retrieved_at", "is_reference": "false", "deleted": "false",
-        "raw": "raw", "source_file": "$3::VARCHAR", "source_line": "line",
+        "raw": "raw", "source_file": "$2::VARCHAR", "source_line": "line",
     }
     missing = [n for n, _t, _d in model.POST_FIELDS if n not in out]
     if missing:  # the model grew: this path must learn the new columns
         raise AssertionError(f"csv_fast does not fill {missing}")
     select = ", ".join(f"{out[n]} AS \"{n}\"" for n, _t, _d in model.POST_FIELDS)
     if pages:  # the chunk's pages: PAGE_LINES lines each from its first row ($1), numbered base + first line
-        k = f"(line - 2 - $1) // {PAGE_LINES}"
-        select += (f", $4::BIGINT + $1 + 2 + {k} * {PAGE_LINES} AS raw_page, "
-                   f"'$[' || ((line - 2 - $1) % {PAGE_LINES}) || ']' AS raw_at")
+        select += (f", $3::BIGINT + $1 + 2 + (r // {PAGE_LINES}) * {PAGE_LINES} AS raw_page, "
+                   f"'$[' || (r % {PAGE_LINES}) || ']' AS raw_at")
     return f"""
 WITH a AS (
-  SELECT rowid + 2 AS line, {', '.join(base)}, {raw} AS raw,
+  SELECT rowid AS r, rowid + $1 + 2 AS line, {', '.join(base)}, {raw} AS raw,
          regexp_matches(l, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]|{_risky_pattern(delimiter)}') AS ctl
-  FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2
+  FROM {_TABLE}
 ), b AS (
   SELECT *, {', '.join(times)}, {author} AS author_handle,
          CASE WHEN contains(text, '://') THEN regexp_replace(text, '{_URL}', ' ', 'g') ELSE text END AS rest,
@@ -381,15 +441,16 @@ WITH a AS (
 ), e AS (
   SELECT *, coalesce(ok0, false) AS ok FROM d
 )
-SELECT ok, line, {select} FROM e ORDER BY line
+SELECT ok, line, {select} FROM e
 """
 
 
-def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int, hi: int,
+def posts_chunk(con: duckdb.DuckDBPyConnection, sql: str, lo: int,
                 source_file: str, page_base: int | None = None) -> tuple[pa.Table, list[int]]:
-    """Posts of rows lo..hi (0-based, inclusive) and the lines left to Python; with a
-    ``page_base``, of a :func:`posts_sql` with pages (the rows carry the pointer columns)."""
-    t = _arrow(con, sql, [lo, hi, source_file] + ([page_base] if page_base is not None else []))
+    """Posts of the chunk loaded (:func:`load_chunk`), whose first row is row ``lo`` of the file
+    (0-based), and the lines left to Python; with a ``page_base``, of a :func:`posts_sql` with pages
+    (the rows carry the pointer columns)."""
+    t = _arrow(con, sql, [lo, source_file] + ([page_base] if page_base is not None else []))
     ok = _once(t)
     if ok.null_count == 0 and pc.all(ok).as_py():  # the usual chunk: no copy
         good, fallback = t.drop_columns(["ok", "line"]), []
@@ -416,11 +477,11 @@ def _once(t: pa.Table) -> pa.Array:
     return pc.and_(ok, pc.invert(pc.is_in(key, value_set=twice)))
 
 
-def lines(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> pa.Array:
-    """The physical lines of rows lo..hi, as written (without their line ends), in file order."""
-    got = _arrow(con, f"SELECT l FROM {_TABLE} WHERE rowid BETWEEN $1 AND $2 ORDER BY rowid",
-                 [lo, hi]).column(0).combine_chunks()
-    if got.null_count or len(got) != hi - lo + 1:
+def lines(con: duckdb.DuckDBPyConnection, n: int) -> pa.Array:
+    """The physical lines of the chunk loaded (``n`` of them), as written (without their line
+    ends), in file order."""
+    got = _arrow(con, f"SELECT l FROM {_TABLE}", []).column(0).combine_chunks()
+    if got.null_count or len(got) != n:
         raise AssertionError("csv_fast: a record without its line")
     return got
 
