@@ -18,7 +18,11 @@ A file takes the fast path when it is a plain (uncompressed) file and
   ``retweet_id``, author profile columns (twarc-csv's ``author.*``), and no
   header name is repeated.
 
-Otherwise the whole file goes the Python way. Inside a fast file, a record
+Otherwise the whole file goes the Python way. A file of posts is checked and
+loaded a chunk at a time (:func:`chunks`, :func:`chunk_shape_ok`,
+:func:`load_chunk`), so the check of its bytes and of DuckDB's reading is made
+per chunk: the first chunk that fails it, and the rest of the file, go the
+Python way (the caller's). Inside a fast file, a record
 goes to the Python reader (``fallback``) when one of its fields needs a rule
 SQL would not apply identically: control characters, non-ASCII text where
 hashtags or mentions come from the text or where a value is split, lower-cased
@@ -158,7 +162,7 @@ def load_chunk(con: duckdb.DuckDBPyConnection, path: str, data: bytes, width: in
 def _load(con: duckdb.DuckDBPyConnection, path: str, width: int, delimiter: str, expect_rows: int,
           skip: int) -> bool:
     cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    # DuckDB takes \r\n and \n line ends alike; scan() made sure they are consistent
+    # DuckDB takes \r\n and \n line ends alike; scan() or chunk_shape_ok() made sure they are consistent
     common = f"header = false, skip = {skip}, auto_detect = false, strict_mode = true, encoding = 'utf-8'"
     # a record across lines (a value with a line break): the records are fewer than the lines, and
     # the join pads the last lines with records of NULLs (_r; scan() and chunk_shape_ok() leave no
