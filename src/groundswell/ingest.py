@@ -873,7 +873,7 @@ class _Run:
             if fmt in detect.CSV_READERS:
                 rest: int | None = resume_line
                 if seekable and fmt != detect.VOLUME_CSV_FORMAT:
-                    rest = self._run_csv_fast(head, resume_line, fmt)
+                    rest = self._run_csv_fast(head, resume_line, fmt, prior["bytes_done"] if prior else 0)
                 if rest is not None:  # the Python reader reads the file, or the rest of it
                     self._run_csv(f, head, it, rest, fmt)
             else:
@@ -1296,7 +1296,8 @@ class _Run:
         res.lines = state["last"]
         self._finish(sink, state["last"], 0)
 
-    def _run_csv_fast(self, head: list[tuple[bytes | None, int]], resume_line: int, fmt: str) -> int | None:
+    def _run_csv_fast(self, head: list[tuple[bytes | None, int]], resume_line: int, fmt: str,
+                      resume_bytes: int = 0) -> int | None:
         """A plain CSV file through DuckDB (:mod:`groundswell.formats.csv_fast`).
 
         None when the file was read. Otherwise the line after which the Python reader reads on
@@ -1305,6 +1306,11 @@ class _Run:
         :meth:`_csv_posts`). Records the fast path is unsure of are parsed by the Python reader, in
         the same chunk (one transaction), so provenance, rejects, resume and the merge rule are those
         of the Python path.
+
+        A posts file is resumed here only where the fast path stopped (``resume_bytes``, the byte
+        offset its chunks record; the Python reader records none): the Python reader records the
+        first line of its last record, and a quoted line break would put the next record's start
+        further on, which only the Python reader can find.
         """
         import csv as _csv
 
@@ -1341,8 +1347,10 @@ class _Run:
                 return resume_line
             sql = csv_fast.posts_sql(header, cols, self.options.get("platform"), delimiter, pages=self.keep_pages)
         if not follows:  # a chunk at a time, each checked as it is read
+            if resume_line > 0 and resume_bytes <= 0:  # the Python reader's place (see above)
+                return resume_line
             with _settings(con, CSV_SETTINGS):
-                return self._csv_posts(csv_fast, sql, resume_line, header, fmt, cols, first, delimiter)
+                return self._csv_posts(csv_fast, sql, resume_line, resume_bytes, header, fmt, cols, first, delimiter)
         shape = csv_fast.scan(self.path)
         if shape.ok and self._csv_follows(con, csv_fast, sql, shape.lines - 1, resume_line, header, fmt,
                                           (a, b, pcol)):
@@ -1384,7 +1392,7 @@ class _Run:
             csv_fast.drop(con)
         return True
 
-    def _csv_posts(self, csv_fast: Any, sql: str, resume_line: int, header: list[str],
+    def _csv_posts(self, csv_fast: Any, sql: str, resume_line: int, resume_bytes: int, header: list[str],
                    fmt: str, cols: dict[str, int], first: str, delimiter: str) -> int | None:
         """A file of posts on the fast path, a chunk at a time: two threads (:func:`_in_order`), each
         on a cursor of its own, check a chunk's bytes, load its lines into DuckDB and make its rows,
@@ -1396,17 +1404,19 @@ class _Run:
         import shutil
         import tempfile
 
-        from groundswell.formats import csv as csvfmt
+        import duckdb
 
-        res = self.result
         sink = BatchSink(self.path, fmt, check_ids=False)
         started = time.monotonic()
         step = max(1, self.chunk_records if self.options.get("chunk_lines") else FAST_CSV_CHUNK)
-        got = "hashtags" in cols
         # the posts' lines are kept as CSV pages (store.pages) and the rows point into them
         base = self._page_base() if self.keep_pages else None
         start = max(0, resume_line - 1)  # rows are 0-based; row r is on line r + 2
-        scratch = tempfile.mkdtemp(prefix="groundswell-csv-")
+        # each thread's chunk is written to a scratch file for DuckDB to read: in a directory of the
+        # user's only (0700), beside the store (where the posts go, not a shared temporary place),
+        # removed at the end
+        here = os.path.dirname(os.path.abspath(self.store.path)) if os.path.isfile(str(self.store.path)) else None
+        scratch = tempfile.mkdtemp(prefix=".groundswell-csv-", dir=here)
         workers = 2
         cursors = [self.store.con.cursor() for _ in range(workers)]  # made here: the connection is not shared
 
@@ -1424,42 +1434,63 @@ class _Run:
             csv_fast.drop(cur)
             return lo, end, (lo + n - 1, table, fallback, rows, lines)
 
-        pieces = _in_order(csv_fast.chunks(self.path, start, step), make, workers)
-        total = start  # rows read
+        pieces = _in_order(csv_fast.chunks(self.path, start, step, resume_bytes), make, workers)
         try:
-            for lo, end, made in pieces:
-                if made is None:  # a chunk DuckDB would read otherwise than Python: Python reads on
-                    return resume_line if lo == start else lo + 1  # the header and rows before lo: lines 1..lo+1
-                hi, table, fallback, rows, lines = made
-                del made
-                res.posts_read += table.num_rows
-                part: dict[str, pa.Table] = {"posts": table}
-                if base is not None:
-                    part["pages"] = self._csv_pages(csv_fast, lines, first, lo, base, delimiter, fallback)
-                self.pending.append(part)
-                del table, lines, part
-                for line, row in rows:
-                    sink.line = line
-                    if not row:
-                        continue
-                    if len(row) != len(header):
-                        sink.reject(f"{len(row)} fields, the header has {len(header)}")
-                        continue
-                    try:
-                        csvfmt._row(row, header, cols, self.options.get("platform"), got, sink)
-                    except RecordError as e:
-                        sink.reject(str(e))
-                self._flush(sink, hi + 2, 0, complete=False)
-                total = hi + 1
-                self.progress.update(self.path, hi + 2, res.posts_read, started, at_byte=end)
+            return self._csv_chunks(csv_fast, pieces, start, resume_line, header, cols, first, delimiter, base, sink,
+                                    started)
+        except BaseException:
+            for cur in cursors:  # a statement still running in a thread ends now, not after a second Ctrl-C
+                cur.interrupt()
+            raise
         finally:
-            pieces.close()  # the threads end before their cursors are closed
-            for cur in cursors:
-                csv_fast.drop(cur)
-                cur.close()
-            shutil.rmtree(scratch, ignore_errors=True)
-        res.lines = total + 1
-        self._finish(sink, total + 1, 0)
+            try:
+                pieces.close()  # the threads end before their cursors are closed
+            finally:
+                for cur in cursors:
+                    for step_ in (csv_fast.drop, lambda c: c.close()):
+                        try:
+                            step_(cur)
+                        except duckdb.Error:  # a thread still in a statement (the process is ending)
+                            pass
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    def _csv_chunks(self, csv_fast: Any, pieces: Iterator[tuple[int, int, Any]], start: int, resume_line: int,
+                    header: list[str], cols: dict[str, int], first: str, delimiter: str, base: int | None,
+                    sink: BatchSink, started: float) -> int | None:
+        """The main thread's part of :meth:`_csv_posts`: each chunk made, in order, kept and written."""
+        from groundswell.formats import csv as csvfmt
+
+        res = self.result
+        got = "hashtags" in cols
+        total = start  # rows read
+        for lo, end, made in pieces:
+            if made is None:  # a chunk DuckDB would read otherwise than Python: Python reads on
+                return resume_line if lo == start else lo + 1  # the header and rows before lo: lines 1..lo+1
+            hi, table, fallback, rows, lines = made
+            del made
+            res.posts_read += table.num_rows
+            part: dict[str, pa.Table] = {"posts": table}
+            if base is not None:
+                part["pages"] = self._csv_pages(csv_fast, lines, first, lo, base, delimiter, fallback)
+            self.pending.append(part)
+            del table, lines, part
+            for line, row in rows:
+                sink.line = line
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    sink.reject(f"{len(row)} fields, the header has {len(header)}")
+                    continue
+                try:
+                    csvfmt._row(row, header, cols, self.options.get("platform"), got, sink)
+                except RecordError as e:
+                    sink.reject(str(e))
+            self._flush(sink, hi + 2, end, complete=False)  # where the next chunk starts: resumed from there
+            total = hi + 1
+            self.progress.update(self.path, hi + 2, res.posts_read, started, at_byte=end)
+        done = total + 1 if total else 0  # the last record's line, as the Python reader counts (none: 0)
+        res.lines = done
+        self._finish(sink, done, 0)
         return None
 
     def _csv_pages(self, csv_fast: Any, lines: pa.Array, header: str, lo: int, base: int,

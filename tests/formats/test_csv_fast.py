@@ -222,6 +222,9 @@ def test_unsure_files_are_read_in_python_whole(tmp_path: Path, monkeypatch: pyte
         _same(path, tmp_path, monkeypatch)
     path.write_bytes(base.encode() + b"2,b,2017-10-15T20:21:00Z,\xff\n")  # not UTF-8
     _same(path, tmp_path, monkeypatch)
+    for body in ("id,author,created_at,text\n", "id,author,created_at,text", "id,author,created_at,text\r\n"):
+        path.write_text(body, encoding="utf-8")  # a header alone
+        _same(path, tmp_path, monkeypatch)
     assert header  # the header above is the one written
 
 
@@ -377,6 +380,56 @@ def test_a_chunk_duckdb_reads_otherwise_hands_the_rest_to_python(
     assert paged == bad - (1 if bad > 40 else 0)  # rows the fast path wrote point into its pages
 
 
+def test_a_resume_where_the_python_reader_stopped_stays_with_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ingest cut off while the Python reader read the rest of a file (after a chunk the fast path
+    handed over) resumes in Python: the line it recorded is the first of its last record, and the
+    record after it may start lines later (a quoted line break), so a resume on the fast path could
+    begin inside a record and store a post nobody wrote. Every cut point resumes to the store of an
+    uncut run."""
+    from groundswell.store import duck
+
+    from ..test_ingest import store_digest
+
+    lines = [b"id,author,created_at,text"]
+    lines += [f"{1000 + i},user{i % 7},2017-10-15T20:21:00.000Z,post {i}".encode() for i in range(50)]
+    lines[1 + 20] += b"\xff"  # not UTF-8: the chunk of rows 20-29 and the rest go to Python
+    lines[1 + 29] = b'1029,user1,2017-10-15T20:21:00.000Z,"multi\n2000,userX,2017-10-15T20:21:00.000Z,tail"'
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    clean = tmp_path / "clean.duckdb"
+    _ingest(path, clean, monkeypatch, False, chunk_lines=10)
+    monkeypatch.delenv("GROUNDSWELL_NO_FAST_PATH", raising=False)
+    real = duck.Store.write_batch
+    writes = {"n": 0}
+
+    def count(self, *a, **k):
+        writes["n"] += 1
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(duck.Store, "write_batch", count)
+    _ingest(path, tmp_path / "counted.duckdb", monkeypatch, True, chunk_lines=10)
+    assert writes["n"] >= 4  # two chunks by the fast path, then the Python reader's
+    for cut_at in range(1, writes["n"] + 1):
+        calls = {"n": 0}
+
+        def write(self, *a, _cut=cut_at, **k):
+            calls["n"] += 1
+            if calls["n"] == _cut:
+                raise KeyboardInterrupt
+            return real(self, *a, **k)
+
+        db = tmp_path / f"cut{cut_at}.duckdb"
+        monkeypatch.setattr(duck.Store, "write_batch", write)
+        with open_store(db) as s, pytest.raises(KeyboardInterrupt):
+            ingest(s, [str(path)], progress=False, chunk_lines=10)
+        monkeypatch.setattr(duck.Store, "write_batch", real)
+        with open_store(db) as s:
+            ingest(s, [str(path)], progress=False, chunk_lines=10)
+            assert s.con.execute("SELECT count(*) FROM posts WHERE id = '2000'").fetchall()[0][0] == 0
+        assert store_digest(db) == store_digest(clean), cut_at
+
+
 def test_the_chunks_are_the_files_lines(tmp_path: Path) -> None:
     """The chunks of a file after its header, from any row: whole lines as written, CRLF kept, the
     last line with or without its line end."""
@@ -394,6 +447,9 @@ def test_the_chunks_are_the_files_lines(tmp_path: Path) -> None:
                 # where each chunk ends in the file
                 assert [end for _, _, _, end in got] == [len(body.split(b"\n")[0]) + 1 + len(b"".join(want[:lo + n]))
                                                          for lo, _, n, _ in got]
+                # a resume at a recorded end reads the same chunks from there
+                for k, (lo, _, n, end) in enumerate(got[:-1]):
+                    assert list(csv_fast.chunks(str(path), lo + n, step, end)) == got[k + 1:]
 
 
 def test_a_chunks_shape_is_checked_as_scan_checks_a_file(tmp_path: Path) -> None:
@@ -479,6 +535,7 @@ def test_an_error_in_the_posts_thread_ends_the_ingest_and_a_rerun_resumes(
         res = ingest(s, [str(path)], progress=False, chunk_lines=200)
     assert res.files[0].resumed_from == 601  # the three chunks made before the failure were written
     assert store_digest(cut) == store_digest(clean)
+    assert not list(tmp_path.glob(".groundswell-csv-*"))  # the threads' scratch files, beside the store, are gone
 
 
 # -- the lines kept as CSV pages -----------------------------------------------
