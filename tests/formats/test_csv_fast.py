@@ -380,6 +380,41 @@ def test_a_chunk_duckdb_reads_otherwise_hands_the_rest_to_python(
     assert paged == bad - (1 if bad > 40 else 0)  # rows the fast path wrote point into its pages
 
 
+@pytest.mark.parametrize("delimiter", [",", "\t"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_empty_fields_beyond_the_header_are_pythons_to_reject(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delimiter: str, newline: str) -> None:
+    """DuckDB's strict reader drops empty fields beyond the header's width (``...,x,``) where Python's
+    ``csv`` counts them and the row is rejected: such rows go to Python. A row whose own last value
+    is empty stays with SQL."""
+    d = delimiter
+    head = d.join(["id", "author", "created_at", "text"])
+    body = [f"{1000 + i}{d}user{i}{d}2017-10-15T20:21:00.000Z{d}post {i}" for i in range(12)]
+    body[1] += d  # one empty field too many
+    body[2] += d + d
+    body[3] += d + '""'
+    body[4] = f"1004{d}user4{d}2017-10-15T20:21:00.000Z{d}"  # its text empty: a good row
+    body[5] = f'"1005"{d}user5{d}2017-10-15T20:21:00.000Z{d}'  # the same, its id quoted
+    body[6] = f'1006{d}"user{d}6"{d}2017-10-15T20:21:00.000Z{d}post 6'  # a delimiter inside a value
+    body[7] = f'1007{d}"user{d}7"{d}2017-10-15T20:21:00.000Z{d}'
+    path = tmp_path / "p.csv"
+    path.write_bytes((newline.join([head] + body) + newline).encode())
+    made = {"rows": 0}
+    real = csv_fast.posts_chunk
+
+    def posts_chunk(*a, **k):
+        t, fb = real(*a, **k)
+        made["rows"] += t.num_rows
+        return t, fb
+
+    monkeypatch.setattr(csv_fast, "posts_chunk", posts_chunk)
+    _same(path, tmp_path, monkeypatch, delimiter=delimiter)
+    assert made["rows"] >= 7  # rows 0, 4, 6 and 8-11 made by SQL
+    with open_store(tmp_path / "fast.duckdb", read_only=True) as st:
+        ids = set(st.table("posts").column("id").to_pylist())
+    assert not ids & {"1001", "1002", "1003"} and {"1000", "1004", "1005", "1006", "1007"} <= ids
+
+
 def test_a_resume_where_the_python_reader_stopped_stays_with_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An ingest cut off while the Python reader read the rest of a file (after a chunk the fast path

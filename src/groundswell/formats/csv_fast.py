@@ -275,6 +275,22 @@ def _risky(delimiter: str) -> str:
     return f"regexp_matches(l, '{_risky_pattern(delimiter)}')"
 
 
+def _wide(delimiter: str, width: int) -> str:
+    """SQL true for a line (``l``, its fields ``c0``...) that holds empty fields beyond the header's
+    ``width``: DuckDB's strict reader drops them (``a,b,`` for two columns) where Python's ``csv``
+    counts them (the row is rejected). Such a line ends in the delimiter, or in an empty quoted value
+    after one; its delimiters outside quotes (the line's, less those inside the values) are then
+    more than ``width - 1``."""
+    d = _sql_str(delimiter)
+
+    def count(x: str) -> str:
+        return f"(strlen({x}) - strlen(replace({x}, {d}, '')))"
+
+    inside = " + ".join(f"coalesce({count(f'c{i}')}, 0)" for i in range(width))
+    return (f"CASE WHEN ends_with(l, {d}) OR ends_with(l, {d} || '\"\"') "
+            f"THEN {count('l')} - ({inside}) <> {width - 1} ELSE false END")
+
+
 def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, delimiter: str,
               pages: bool = False) -> str:
     """SELECT of the posts (model order) and an ``ok`` flag for the rows of the temp table, a chunk
@@ -293,6 +309,7 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
 
     checks: list[str] = []
     checks.append("NOT ctl")
+    checks.append("NOT wide")
     # ids: present, ASCII, not float-corrupted
     checks.append(f"v_id IS NOT NULL AND {_ascii('v_id')} AND NOT regexp_full_match(v_id, '{_FLOAT_ID}')")
     for name in ("author_id", "reply_to_id", "repost_of_id", "quote_of_id", "reply_to_author_id"):
@@ -430,7 +447,8 @@ def posts_sql(header: list[str], cols: dict[str, int], platform: str | None, del
     return f"""
 WITH a AS (
   SELECT rowid AS r, rowid + $1 + 2 AS line, {', '.join(base)}, {raw} AS raw,
-         regexp_matches(l, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]|{_risky_pattern(delimiter)}') AS ctl
+         regexp_matches(l, '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]|{_risky_pattern(delimiter)}') AS ctl,
+         {_wide(delimiter, len(header))} AS wide
   FROM {_TABLE}
 ), b AS (
   SELECT *, {', '.join(times)}, {author} AS author_handle,
