@@ -679,85 +679,50 @@ def _ahead(items: Iterator[Any], n: int = 1) -> Generator[Any, None, None]:
     the GIL, so parsing the next blocks overlaps making and writing the rows of the last). An
     exception in the thread is raised here; when the caller stops early, the thread stops after
     its item."""
-    import queue
-    import threading
-
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, n))
-    stop = threading.Event()
-
-    def put(kind: str, x: Any) -> bool:
-        while not stop.is_set():
-            try:
-                q.put((kind, x), timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for x in items:
-                if not put("item", x):
-                    return
-                del x
-            put("end", None)
-        except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
-            put("error", e)
-
-    t = threading.Thread(target=work, name="gs-read-ahead", daemon=True)
-    t.start()
-    try:
-        while True:
-            kind, x = q.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise x
-            yield x
-            del x
-    finally:
-        stop.set()
-        while t.is_alive():  # let a blocked put end
-            try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        t.join()
+    return _in_order(items, lambda _w, x: x, workers=1, limit=max(1, n) + 1)
 
 
-def _in_order(items: Iterator[Any], work: Callable[[int, Any], Any], workers: int = 2
-              ) -> Generator[Any, None, None]:
+def _in_order(items: Iterator[Any], work: Callable[[int, Any], Any], workers: int = 2,
+              limit: int | None = None) -> Generator[Any, None, None]:
     """``work(w, item)`` for each of ``items``, on ``workers`` threads of ours (``w``, the thread's
     number, picks resources of its own, such as a cursor), yielded in the items' order. The items
-    are taken one at a time (a file read in order); at most ``workers`` are taken and not yet
-    yielded, so memory holds what the threads work on and the caller's last item. An exception in
-    a thread (or in ``items``) is raised here, in its item's turn; when the caller stops early,
-    the threads stop after their items."""
+    are taken one at a time (a file read in order, or parsed: ``items`` may do work of its own); at
+    most ``limit`` (default: ``workers``) are taken and not yet yielded, so memory holds those and
+    the caller's last item. An exception in a thread (or in ``items``) is raised here, in its item's
+    turn; when the caller stops early, the threads stop after their items."""
     import threading
 
-    cond = threading.Condition()
+    cap = limit or workers
+    cond = threading.Condition()  # the shared state below; never held while an item is read or worked
+    take = threading.Lock()  # items are read one at a time, numbered as read
     done: dict[int, tuple[str, Any]] = {}
-    state = {"taken": 0, "yielded": 0, "end": -1, "stop": False}
+    state = {"taken": 0, "read": 0, "yielded": 0, "end": -1, "stop": False}
 
     def run(w: int) -> None:
         while True:
-            with cond:
-                while not state["stop"] and state["end"] < 0 and state["taken"] - state["yielded"] >= workers:
+            with cond:  # a place among the items in flight
+                while not state["stop"] and state["end"] < 0 and state["taken"] - state["yielded"] >= cap:
                     cond.wait()
                 if state["stop"] or state["end"] >= 0:
                     return
-                k = state["taken"]
+                state["taken"] += 1
+            with take:
+                if state["stop"]:  # the caller stopped while this thread waited its turn
+                    return
+                k = state["read"]
                 try:
                     item = next(items)
+                    state["read"] = k + 1
                 except StopIteration:
-                    state["end"] = k
-                    cond.notify_all()
+                    with cond:
+                        state["end"] = k
+                        cond.notify_all()
                     return
                 except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
-                    done[k], state["end"] = ("error", e), k + 1
-                    cond.notify_all()
+                    with cond:
+                        done[k], state["end"] = ("error", e), k + 1
+                        cond.notify_all()
                     return
-                state["taken"] = k + 1
             try:
                 out: tuple[str, Any] = ("item", work(w, item))
             except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
