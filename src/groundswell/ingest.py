@@ -1216,10 +1216,13 @@ class _Run:
         sink.skip_through = resume_line
         started = time.monotonic()
 
+        too_long: dict[int, int] = {}  # physical line -> its length, for lines too long to read
+
         class _Chain(io.RawIOBase):
             def __init__(self, items: Iterable[tuple[bytes | None, int]]) -> None:
                 self._it = iter(items)
                 self._buf = b""
+                self._line = 0
 
             def readable(self) -> bool:
                 return True
@@ -1227,11 +1230,14 @@ class _Run:
             def readinto(self, b: Any) -> int:
                 while not self._buf:
                     try:
-                        line, _ = next(self._it)
+                        line, n = next(self._it)
                     except StopIteration:
                         return 0
-                    if line is not None:
-                        self._buf = line
+                    self._line += 1
+                    if line is None:  # in its place a line of its own that says so: the lines count on
+                        too_long[self._line] = n
+                        line = _TOO_LONG_MARK + b"\n"
+                    self._buf = line
                 n = min(len(b), len(self._buf))
                 b[:n] = self._buf[:n]
                 self._buf = self._buf[n:]
@@ -1251,7 +1257,7 @@ class _Run:
                 self._flush(sink, prev, 0, complete=False)
                 self.progress.update(self.path, prev, res.posts_read, started)
 
-        checked = _Utf8CheckingSink(sink)
+        checked = _Utf8CheckingSink(sink, too_long, self.options.get("max_line_bytes", MAX_LINE_BYTES))
         csv_only = {} if fmt == detect.FOLLOWS_FORMAT else {"delimiter": self.options.get("delimiter"),
                                                             "encoding": self.options.get("encoding")}
         if fmt == detect.VOLUME_CSV_FORMAT:
@@ -1316,7 +1322,7 @@ class _Run:
                 return resume_line
             with _settings(con, CSV_SETTINGS):
                 return self._csv_posts(csv_fast, sql, resume_line, resume_bytes, header, fmt, cols, first, delimiter)
-        shape = csv_fast.scan(self.path)
+        shape = csv_fast.scan(self.path, self.options.get("max_line_bytes", MAX_LINE_BYTES))
         if shape.ok and self._csv_follows(con, csv_fast, sql, shape.lines - 1, resume_line, header, fmt,
                                           (a, b, pcol)):
             return None
@@ -1383,13 +1389,14 @@ class _Run:
         here = os.path.dirname(os.path.abspath(self.store.path)) if os.path.isfile(str(self.store.path)) else None
         scratch = tempfile.mkdtemp(prefix=".groundswell-csv-", dir=here)
         workers = 2
+        max_line = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         cursors = [self.store.con.cursor() for _ in range(workers)]  # made here: the connection is not shared
 
         def make(w: int, chunk: tuple[int, bytes, int, int]) -> tuple[int, int, Any]:
             lo, data, n, end = chunk
             del chunk
             cur = cursors[w]
-            if not csv_fast.chunk_shape_ok(data, n) or not self.pool.retry_on(
+            if not csv_fast.chunk_shape_ok(data, n, max_line) or not self.pool.retry_on(
                     cur, csv_fast.load_chunk, cur, os.path.join(scratch, f"{w}.csv"), data, len(header), delimiter, n):
                 return lo, end, None
             del data
@@ -1557,24 +1564,46 @@ def _fill_inline(tables: dict[str, pa.Table], lines: dict[int, memoryview]) -> N
     tables.pop("page_posts", None)
 
 
+_TOO_LONG_MARK = b"\x01groundswell: a line too long to read\x01"
+"""What the Python CSV reader reads in place of a line too long to hold (see :meth:`_Run._run_csv`):
+one line, so that the lines after it keep their numbers, and a record holding it is rejected."""
+
+
 class _Utf8CheckingSink:
-    """Rejects CSV records carrying bytes that were not UTF-8 (decoded as surrogates)."""
+    """Rejects CSV records carrying bytes that were not UTF-8 (decoded as surrogates), and those
+    holding a line too long to read (:data:`_TOO_LONG_MARK`, in place of line ``n`` of
+    ``too_long``: line -> length): rejected with the line's length."""
 
-    def __init__(self, sink: BatchSink) -> None:
+    _MARK = _TOO_LONG_MARK.decode("ascii")
+
+    def __init__(self, sink: BatchSink, too_long: dict[int, int] | None = None, limit: int = MAX_LINE_BYTES
+                 ) -> None:
         self._sink = sink
+        self._too_long = too_long if too_long is not None else {}
+        self._limit = limit
 
-    def _bad(self, rec: dict[str, Any]) -> bool:
+    def _long(self, line: int) -> str:
+        """Why a record from ``line`` on that holds a too-long line is rejected: its first such line."""
+        at = min((n for n in self._too_long if n >= line), default=line)
+        n = self._too_long.get(at, 0)
+        where = "" if at == line else f" (line {at:,})"
+        return f"line too long{where} ({n:,} bytes; limit {self._limit:,})"
+
+    def _bad(self, rec: dict[str, Any]) -> str | None:
         for v in rec.values():
             if isinstance(v, str) and not v.isascii():
                 try:
                     v.encode("utf-8")
                 except UnicodeEncodeError:
-                    return True
-        return False
+                    return "not valid UTF-8"
+        if self._too_long and any(isinstance(v, str) and self._MARK in v for v in rec.values()):
+            return self._long(self._sink.line)
+        return None
 
     def post(self, rec: dict[str, Any]) -> None:
-        if self._bad(rec):
-            self._sink.reject("not valid UTF-8")
+        bad = self._bad(rec)
+        if bad:
+            self._sink.reject(bad)
         else:
             self._sink.post(rec)
 
@@ -1583,8 +1612,9 @@ class _Utf8CheckingSink:
             self._sink.account(rec)
 
     def volume(self, rec: dict[str, Any]) -> None:
-        if self._bad(rec):
-            self._sink.reject("not valid UTF-8")
+        bad = self._bad(rec)
+        if bad:
+            self._sink.reject(bad)
         else:
             self._sink.volume(rec)
 
@@ -1592,10 +1622,15 @@ class _Utf8CheckingSink:
         self._sink.deletion(rec)
 
     def follow(self, rec: dict[str, Any]) -> None:
-        if not self._bad(rec):
+        bad = self._bad(rec)
+        if bad and self._too_long and bad.startswith("line too long"):
+            self._sink.reject(bad)
+        elif not bad:
             self._sink.follow(rec)
 
     def reject(self, reason: str) -> None:
+        if self._sink.line in self._too_long:  # the record is the too-long line itself
+            reason = self._long(self._sink.line)
         self._sink.reject(reason)
 
 

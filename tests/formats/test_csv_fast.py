@@ -731,3 +731,60 @@ def test_another_file_between_an_interruption_and_its_resume_gets_pages_of_its_o
         posts = s.table("posts").to_pylist()
     assert len(posts) == 1600
     assert all(p["raw"] is not None and json.loads(p["raw"])["id"] == p["id"] for p in posts)
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last, no line end", "inside a quoted value"])
+def test_a_line_too_long_is_rejected_on_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A line longer than ``max_line_bytes`` is not held: the record it is part of is rejected, with
+    the line's number and length, and the lines after it keep their numbers (the Python reader used to
+    drop it without a word, and every later post came with the line before its own). The fast path
+    leaves the chunk holding it to the Python reader, so both say the same."""
+    rows = [[str(1000 + i), f"user{i % 7}", "2017-10-15T20:21:00.000Z", f"post {i} #Tag"] for i in range(300)]
+    row = {"first": 0, "middle": 130, "last, no line end": 299, "inside a quoted value": 170}[where]
+    rows[row][3] = "x" * 700
+    if where == "inside a quoted value":  # the long line is the second of a record's three
+        rows[row][3] = "a\n" + "x" * 700 + "\nb"
+    path = tmp_path / "p.csv"
+    _write(path, ["id", "author", "created_at", "text"], rows)
+    if where.startswith("last"):
+        path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    _same(path, tmp_path, monkeypatch, chunk_lines=50, max_line_bytes=500)
+    with open_store(tmp_path / "slow.duckdb", read_only=True) as s:
+        rejects = s.con.execute("SELECT source_line, reason FROM rejects").fetchall()
+        lines = dict(s.con.execute("SELECT id, source_line FROM posts").fetchall())
+    long_at = row + 2 + (1 if where == "inside a quoted value" else 0)
+    assert len(rejects) == 1 and rejects[0][0] == row + 2
+    assert "line too long" in rejects[0][1] and "limit 500" in rejects[0][1]
+    if where == "inside a quoted value":
+        assert f"(line {long_at})" in rejects[0][1]
+    assert len(lines) == 299 and str(1000 + row) not in lines
+    # every post on the line it was written on (a record after the quoted one starts 2 lines later)
+    assert all(ln == int(i) - 1000 + 2 + (2 if where == "inside a quoted value" and int(i) - 1000 > row else 0)
+               for i, ln in lines.items())
+
+
+def test_follows_with_a_line_too_long(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [[str(i % 9), str(i % 4), "twitter"] for i in range(40)]
+    rows[12][0] = "9" * 600
+    path = tmp_path / "follows.csv"
+    _write(path, ["follower_id", "followed_id", "platform"], rows)
+    _same(path, tmp_path, monkeypatch, max_line_bytes=500)
+    with open_store(tmp_path / "fast.duckdb", read_only=True) as s:
+        rejects = s.con.execute("SELECT source_line, reason FROM rejects").fetchall()
+    assert len(rejects) == 1 and rejects[0][0] == 14 and "line too long" in rejects[0][1]
+
+
+def test_too_long_is_the_line_readers() -> None:
+    """:func:`csv_fast.too_long` says what the ingest's line reader says of the same lines."""
+    import random
+
+    from groundswell.ingest import _lines
+
+    rnd = random.Random(7)
+    for _ in range(3000):
+        limit = rnd.randint(1, 8)
+        data = bytes(rnd.choice(b"ab\n") for _ in range(rnd.randint(0, 30)))
+        want = any(line is None for line, _n in _lines(io.BytesIO(data), limit))
+        assert csv_fast.too_long(data, limit) is want, (data, limit)
+        if want:
+            assert not csv_fast.chunk_shape_ok(data, data.count(b"\n"), limit)

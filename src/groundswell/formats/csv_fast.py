@@ -94,11 +94,14 @@ class Scan:
     reason: str = ""
 
 
-def scan(path: str) -> Scan:
-    """Count the lines and check the byte-level shape the fast path needs (see module doc)."""
+def scan(path: str, max_line: int | None = None) -> Scan:
+    """Count the lines and check the byte-level shape the fast path needs (see module doc); with
+    ``max_line``, that no line is longer (a line about that long is left to the Python reader,
+    which counts exactly)."""
     lines = crs = 0
     prev = b""
     last = b""
+    since = 0  # bytes of the line the last block ended in
     with open(path, "rb") as f:
         while True:
             block = f.read(_SCAN_BLOCK)
@@ -106,6 +109,17 @@ def scan(path: str) -> Scan:
                 break
             if b"\x00" in block or b"\x01" in block:
                 return Scan(False, reason="NUL or SOH bytes")
+            if max_line is not None:
+                nl = block.find(b"\n")
+                if nl < 0:
+                    since += len(block)
+                else:
+                    end = block.rfind(b"\n") + 1
+                    if since + nl >= max_line or too_long(block, max_line, nl + 1, end):
+                        return Scan(False, reason="a line too long")
+                    since = len(block) - end
+                if since >= max_line:
+                    return Scan(False, reason="a line too long")
             cr = block.count(b"\r")
             edge = prev[-2:] + block[:2]  # what runs across the two blocks (no copy of the block)
             if b"\n\n" in block or b"\n\n" in edge or ((cr or b"\r" in edge)
@@ -205,17 +219,36 @@ def chunks(path: str, first: int, step: int, at: int = 0) -> Iterator[tuple[int,
             lo += n
 
 
-def chunk_shape_ok(data: bytes, n: int) -> bool:
+def chunk_shape_ok(data: bytes, n: int, max_line: int | None = None) -> bool:
     """:func:`scan`'s byte-level checks, of one chunk of ``n`` whole lines (``data``, from
     :func:`chunks`): no NUL or SOH byte, no blank line, and ``\\r`` only in a ``\\r\\n`` ending
     every line (the chunk is read by DuckDB alone, so its line ends need agree only among
-    themselves; that each ``\\r`` is in a line end, DuckDB's count of records tells)."""
+    themselves; that each ``\\r`` is in a line end, DuckDB's count of records tells); and no line
+    the Python reader refuses as longer than ``max_line`` bytes."""
     if b"\x00" in data or b"\x01" in data or data.startswith(b"\n") or b"\n\n" in data:
+        return False
+    if max_line is not None and too_long(data, max_line):
         return False
     cr = data.count(b"\r")
     if cr and (data.startswith(b"\r\n") or b"\n\r\n" in data or cr != n - (0 if data.endswith(b"\n") else 1)):
         return False
     return True
+
+
+def too_long(data: bytes, max_line: int, start: int = 0, stop: int | None = None) -> bool:
+    """Whether one of these whole lines (``data[start:stop]``) is longer than ``max_line`` bytes as
+    the ingest's line reader counts (it reads ``max_line + 1`` bytes at a time: a line is too long
+    when they hold no line end and the line goes on, or end the file)."""
+    size = len(data) if stop is None else stop
+    if size - start <= max_line:
+        return False
+    at, find = start, data.find
+    while at < size:
+        nl = find(b"\n", at, min(size, at + max_line + 1))
+        if nl < 0:
+            return size - at > max_line
+        at = nl + 1
+    return False
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:
