@@ -788,3 +788,17 @@ def test_too_long_is_the_line_readers() -> None:
         assert csv_fast.too_long(data, limit) is want, (data, limit)
         if want:
             assert not csv_fast.chunk_shape_ok(data, data.count(b"\n"), limit)
+
+
+def test_volume_series_with_a_line_too_long(tmp_path: Path) -> None:
+    """A volume series (read in Python only) rejects the too-long line on its own line and keeps the rest."""
+    path = tmp_path / "vol.csv"
+    rows = ["start,end,count"] + [f"2017-10-{10 + i}T00:00:00Z,2017-10-{11 + i}T00:00:00Z,"
+                                  f"{'9' * 700 if i == 4 else i * 10}" for i in range(10)]
+    path.write_text("\n".join(rows) + "\n")
+    with open_store(tmp_path / "v.duckdb") as s:
+        res = ingest(s, [str(path)], progress=False, max_line_bytes=500, query="#metoo", format="volume-csv")
+        rejects = s.con.execute("SELECT source_line, reason FROM rejects").fetchall()
+        counts = sorted(r[0] for r in s.con.execute("SELECT count FROM volumes").fetchall())
+    assert res.files[0].rejected == 1 and rejects[0][0] == 6 and "line too long" in rejects[0][1]
+    assert counts == [i * 10 for i in range(10) if i != 4]
