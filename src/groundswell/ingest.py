@@ -798,6 +798,7 @@ class _Run:
         self.stream: IO[bytes] | None = None
         # pages (store.pages) keep the lines the fast path reads; a redacting store (whose raw must
         # not give back what was redacted) and the Spark ingest (options["inline_raw"]) keep raw inline
+        self.max_line: int = options.get("max_line_bytes", MAX_LINE_BYTES)  # longer lines are rejected
         self.keep_pages = (self.redact is None and not options.get("inline_raw")
                            and getattr(store, "has_pages", lambda: False)())
         self.page_base: int | None = None  # pages of this file are numbered page_base + line
@@ -819,7 +820,7 @@ class _Run:
         self.progress.start(self.path, raw)
         try:
             head: list[tuple[bytes | None, int]] = []
-            it = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
+            it = _lines(f, self.max_line)
             for item in it:
                 head.append(item)
                 if len(head) >= 20:
@@ -965,7 +966,7 @@ class _Run:
         if resume_bytes:
             # a plain file: jump to where the last committed chunk ended
             f.seek(resume_bytes)
-            lines = _lines(f, self.options.get("max_line_bytes", MAX_LINE_BYTES))
+            lines = _lines(f, self.max_line)
             line_no, nbytes = resume_line, resume_bytes
         else:
             sink.skip_through = resume_line
@@ -998,7 +999,6 @@ class _Run:
         group of blocks (:data:`FAST_GROUP_BYTES` of input) are made in one statement and written
         in one transaction, which records how far the input got (the group's last line)."""
         res = self.result
-        max_line = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         if resume_bytes:  # a plain file: jump to where the last committed chunk ended
             f.seek(resume_bytes)
             head = []
@@ -1010,7 +1010,7 @@ class _Run:
         group: list[_Parsed] = []
         size = 0
         self._page_base()  # read from the store here: the reading thread has a cursor of its own
-        blocks = _blocks(f, [line for line, _ in head], self.block_bytes, max_line, line_no + 1)
+        blocks = _blocks(f, [line for line, _ in head], self.block_bytes, self.max_line, line_no + 1)
         with self.store.con.cursor() as cur:
             # a group's blocks parsed ahead while the last group's rows are made and written
             pieces = _ahead(self._parse_blocks(blocks, fast, skip, cur), max(1, group_bytes // self.block_bytes))
@@ -1152,11 +1152,10 @@ class _Run:
 
     def _python_lines(self, todo: list[tuple[int, Any, int]], parser: Any, sink: BatchSink, fmt: str) -> None:
         loads, parse = orjson.loads, parser.parse
-        limit = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         for line_no, line, n in todo:
             sink.line, sink.line_bytes = line_no, n
             if line is None:
-                sink.reject(f"line too long ({n:,} bytes; limit {limit:,})")
+                sink.reject(_too_long_reason(n, self.max_line))
                 continue
             line = bytes(line)
             try:
@@ -1257,7 +1256,7 @@ class _Run:
                 self._flush(sink, prev, 0, complete=False)
                 self.progress.update(self.path, prev, res.posts_read, started)
 
-        checked = _Utf8CheckingSink(sink, too_long, self.options.get("max_line_bytes", MAX_LINE_BYTES))
+        checked = _CheckingSink(sink, too_long, self.max_line)
         csv_only = {} if fmt == detect.FOLLOWS_FORMAT else {"delimiter": self.options.get("delimiter"),
                                                             "encoding": self.options.get("encoding")}
         if fmt == detect.VOLUME_CSV_FORMAT:
@@ -1322,7 +1321,7 @@ class _Run:
                 return resume_line
             with _settings(con, CSV_SETTINGS):
                 return self._csv_posts(csv_fast, sql, resume_line, resume_bytes, header, fmt, cols, first, delimiter)
-        shape = csv_fast.scan(self.path, self.options.get("max_line_bytes", MAX_LINE_BYTES))
+        shape = csv_fast.scan(self.path, self.max_line)
         if shape.ok and self._csv_follows(con, csv_fast, sql, shape.lines - 1, resume_line, header, fmt,
                                           (a, b, pcol)):
             return None
@@ -1389,14 +1388,13 @@ class _Run:
         here = os.path.dirname(os.path.abspath(self.store.path)) if os.path.isfile(str(self.store.path)) else None
         scratch = tempfile.mkdtemp(prefix=".groundswell-csv-", dir=here)
         workers = 2
-        max_line = self.options.get("max_line_bytes", MAX_LINE_BYTES)
         cursors = [self.store.con.cursor() for _ in range(workers)]  # made here: the connection is not shared
 
         def make(w: int, chunk: tuple[int, bytes, int, int]) -> tuple[int, int, Any]:
             lo, data, n, end = chunk
             del chunk
             cur = cursors[w]
-            if not csv_fast.chunk_shape_ok(data, n, max_line) or not self.pool.retry_on(
+            if not csv_fast.chunk_shape_ok(data, n, self.max_line) or not self.pool.retry_on(
                     cur, csv_fast.load_chunk, cur, os.path.join(scratch, f"{w}.csv"), data, len(header), delimiter, n):
                 return lo, end, None
             del data
@@ -1564,12 +1562,19 @@ def _fill_inline(tables: dict[str, pa.Table], lines: dict[int, memoryview]) -> N
     tables.pop("page_posts", None)
 
 
+def _too_long_reason(n: int, limit: int, line: int | None = None) -> str:
+    """The reject's reason for a line of ``n`` bytes over ``limit`` (``line``: its number, where the
+    record began on an earlier line)."""
+    where = "" if line is None else f" (line {line:,})"
+    return f"line too long{where} ({n:,} bytes; limit {limit:,})"
+
+
 _TOO_LONG_MARK = b"\x01groundswell: a line too long to read\x01"
 """What the Python CSV reader reads in place of a line too long to hold (see :meth:`_Run._run_csv`):
 one line, so that the lines after it keep their numbers, and a record holding it is rejected."""
 
 
-class _Utf8CheckingSink:
+class _CheckingSink:
     """Rejects CSV records carrying bytes that were not UTF-8 (decoded as surrogates), and those
     holding a line too long to read (:data:`_TOO_LONG_MARK`, in place of line ``n`` of
     ``too_long``: line -> length): rejected with the line's length."""
@@ -1585,18 +1590,25 @@ class _Utf8CheckingSink:
     def _long(self, line: int) -> str:
         """Why a record from ``line`` on that holds a too-long line is rejected: its first such line."""
         at = min((n for n in self._too_long if n >= line), default=line)
-        n = self._too_long.get(at, 0)
-        where = "" if at == line else f" (line {at:,})"
-        return f"line too long{where} ({n:,} bytes; limit {self._limit:,})"
+        return _too_long_reason(self._too_long.get(at, 0), self._limit, None if at == line else at)
 
-    def _bad(self, rec: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _not_utf8(rec: dict[str, Any]) -> bool:
         for v in rec.values():
             if isinstance(v, str) and not v.isascii():
                 try:
                     v.encode("utf-8")
                 except UnicodeEncodeError:
-                    return "not valid UTF-8"
-        if self._too_long and any(isinstance(v, str) and self._MARK in v for v in rec.values()):
+                    return True
+        return False
+
+    def _holds_long(self, rec: dict[str, Any]) -> bool:
+        return bool(self._too_long) and any(isinstance(v, str) and self._MARK in v for v in rec.values())
+
+    def _bad(self, rec: dict[str, Any]) -> str | None:
+        if self._not_utf8(rec):
+            return "not valid UTF-8"
+        if self._holds_long(rec):
             return self._long(self._sink.line)
         return None
 
@@ -1622,10 +1634,10 @@ class _Utf8CheckingSink:
         self._sink.deletion(rec)
 
     def follow(self, rec: dict[str, Any]) -> None:
-        bad = self._bad(rec)
-        if bad and self._too_long and bad.startswith("line too long"):
-            self._sink.reject(bad)
-        elif not bad:
+        # a follow that is not UTF-8 is left out without a reject (as before); one holding a long line is rejected
+        if self._holds_long(rec):
+            self._sink.reject(self._long(self._sink.line))
+        elif not self._not_utf8(rec):
             self._sink.follow(rec)
 
     def reject(self, reason: str) -> None:
