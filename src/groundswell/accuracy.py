@@ -255,9 +255,11 @@ def evaluate(seeds: Iterable[int], intervals: Sequence[str] = INTERVALS, resolut
                 if on_movement is not None:
                     on_movement(out[-1])
         else:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            # spawned, not forked: the caller may hold threads (DuckDB's, a test runner's) a fork would copy mid-work
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
                 for m in pool.map(_one, args):
                     out.append(m)
                     if on_movement is not None:
