@@ -1577,7 +1577,8 @@ one line, so that the lines after it keep their numbers, and a record holding it
 class _CheckingSink:
     """Rejects CSV records carrying bytes that were not UTF-8 (decoded as surrogates), and those
     holding a line too long to read (:data:`_TOO_LONG_MARK`, in place of line ``n`` of
-    ``too_long``: line -> length): rejected with the line's length."""
+    ``too_long``: line -> length): rejected with the line's length. A post and its author's account
+    are one record (one row): the account of a post rejected here is left out with it."""
 
     _MARK = _TOO_LONG_MARK.decode("ascii")
 
@@ -1586,6 +1587,7 @@ class _CheckingSink:
         self._sink = sink
         self._too_long = too_long if too_long is not None else {}
         self._limit = limit
+        self._dropped: int | None = None  # the line of the last post rejected here
 
     def _long(self, line: int) -> str:
         """Why a record from ``line`` on that holds a too-long line is rejected: its first such line."""
@@ -1612,33 +1614,31 @@ class _CheckingSink:
             return self._long(self._sink.line)
         return None
 
-    def post(self, rec: dict[str, Any]) -> None:
+    def _take(self, rec: dict[str, Any], take: Callable[[dict[str, Any]], None]) -> bool:
+        """``take(rec)`` when the record is clean, else its reject; whether it was taken."""
         bad = self._bad(rec)
         if bad:
             self._sink.reject(bad)
-        else:
-            self._sink.post(rec)
+            return False
+        take(rec)
+        return True
+
+    def post(self, rec: dict[str, Any]) -> None:
+        if not self._take(rec, self._sink.post):
+            self._dropped = self._sink.line
 
     def account(self, rec: dict[str, Any]) -> None:
-        if not self._bad(rec):
-            self._sink.account(rec)
+        if self._sink.line != self._dropped:  # else its post was rejected, and the row's reject says so
+            self._take(rec, self._sink.account)
 
     def volume(self, rec: dict[str, Any]) -> None:
-        bad = self._bad(rec)
-        if bad:
-            self._sink.reject(bad)
-        else:
-            self._sink.volume(rec)
+        self._take(rec, self._sink.volume)
 
     def deletion(self, rec: dict[str, Any]) -> None:
         self._sink.deletion(rec)
 
     def follow(self, rec: dict[str, Any]) -> None:
-        # a follow that is not UTF-8 is left out without a reject (as before); one holding a long line is rejected
-        if self._holds_long(rec):
-            self._sink.reject(self._long(self._sink.line))
-        elif not self._not_utf8(rec):
-            self._sink.follow(rec)
+        self._take(rec, self._sink.follow)
 
     def reject(self, reason: str) -> None:
         if self._sink.line in self._too_long:  # the record is the too-long line itself

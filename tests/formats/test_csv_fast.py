@@ -774,6 +774,39 @@ def test_follows_with_a_line_too_long(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(rejects) == 1 and rejects[0][0] == 14 and "line too long" in rejects[0][1]
 
 
+def test_the_account_of_a_rejected_row_is_left_out_with_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post and its author's account are one row: a row rejected for a line too long stores neither.
+    The long line is inside the row's quoted text, so the account's own fields are whole (its account
+    used to be stored)."""
+    rows = [[str(1000 + i), f"user{i % 7}", str(50 + i % 7), "2017-10-15T20:21:00.000Z", f"post {i} #Tag",
+             f"User {i % 7}", str(10 * (i % 7))] for i in range(200)]
+    rows[90][1], rows[90][2] = "loner", "999"  # the only post of account 999
+    rows[90][4] = "a\n" + "x" * 700 + "\nb"
+    path = tmp_path / "p.csv"
+    _write(path, ["id", "author", "author_id", "created_at", "text", "user_name", "user_followers_count"], rows)
+    _same(path, tmp_path, monkeypatch, chunk_lines=50, max_line_bytes=500)
+    with open_store(tmp_path / "slow.duckdb", read_only=True) as s:
+        rejects = s.con.execute("SELECT source_line, reason FROM rejects").fetchall()
+        accounts = {r[0] for r in s.con.execute("SELECT id FROM accounts").fetchall()}
+        posts = s.con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
+    assert len(rejects) == 1 and rejects[0][0] == 92 and "line too long" in rejects[0][1]
+    assert posts == 199 and accounts == {str(50 + k) for k in range(7)}
+
+
+def test_a_follow_not_utf8_is_rejected_on_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A follow whose bytes are not UTF-8 is rejected on its line (it used to be left out without a
+    reject: read, not stored, not counted); the others are stored."""
+    rows = [f"https://x.social/users/a{i},https://y.social/users/b{i % 5},mastodon".encode() for i in range(30)]
+    rows[17] = b"https://x.social/users/a17,https://y.social/users/b\xff2,mastodon"
+    path = tmp_path / "follows.csv"
+    path.write_bytes(b"follower_id,followed_id,platform\n" + b"\n".join(rows) + b"\n")
+    _same(path, tmp_path, monkeypatch)
+    with open_store(tmp_path / "fast.duckdb", read_only=True) as s:
+        rejects = s.con.execute("SELECT source_line, reason FROM rejects").fetchall()
+        stored = s.con.execute("SELECT count(*) FROM follows").fetchall()[0][0]
+    assert rejects == [(19, "not valid UTF-8")] and stored == 29
+
+
 def test_too_long_is_the_line_readers() -> None:
     """:func:`csv_fast.too_long` says what the ingest's line reader says of the same lines."""
     import random
