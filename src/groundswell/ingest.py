@@ -1582,10 +1582,9 @@ class _CheckingSink:
 
     _MARK = _TOO_LONG_MARK.decode("ascii")
 
-    def __init__(self, sink: BatchSink, too_long: dict[int, int] | None = None, limit: int = MAX_LINE_BYTES
-                 ) -> None:
+    def __init__(self, sink: BatchSink, too_long: dict[int, int], limit: int) -> None:
         self._sink = sink
-        self._too_long = too_long if too_long is not None else {}
+        self._too_long = too_long
         self._limit = limit
         self._dropped: int | None = None  # the line of the last post rejected here
 

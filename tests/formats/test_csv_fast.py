@@ -823,6 +823,31 @@ def test_too_long_is_the_line_readers() -> None:
             assert not csv_fast.chunk_shape_ok(data, data.count(b"\n"), limit)
 
 
+def test_scan_refuses_every_line_too_long_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`csv_fast.scan` with a line limit never passes a file the ingest's line reader finds a line
+    too long in, however the file falls into blocks (it may refuse a line of about the limit: the
+    Python reader then reads the file, exactly)."""
+    import random
+
+    from groundswell.ingest import _lines
+
+    rnd = random.Random(11)
+    path = tmp_path / "s.csv"
+    for _ in range(600):
+        limit = rnd.randint(1, 8)
+        data = bytes(rnd.choice(b"ab\n") for _ in range(rnd.randint(0, 30)))
+        path.write_bytes(data)
+        long = any(line is None for line, _n in _lines(io.BytesIO(data), limit))
+        for size in (1, 2, 3, 5, 1 << 20):
+            monkeypatch.setattr(csv_fast, "_SCAN_BLOCK", size)
+            got = csv_fast.scan(str(path), limit)
+            if long:
+                assert not got.ok, (data, limit, size)
+            elif got.ok is False and got.reason == "a line too long":
+                # refused only for a line of the limit's length exactly (as the reader counts)
+                assert any(len(x) >= limit for x in data.split(b"\n")), (data, limit, size)
+
+
 def test_volume_series_with_a_line_too_long(tmp_path: Path) -> None:
     """A volume series (read in Python only) rejects the too-long line on its own line and keeps the rest."""
     path = tmp_path / "vol.csv"
