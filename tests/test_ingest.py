@@ -440,6 +440,45 @@ def test_fast_path_lines_left_to_python_inside_a_group(tmp_path: Path, monkeypat
     assert store_digest(fast) == store_digest(slow)
 
 
+def test_includes_of_another_type_are_rejected_and_the_tweets_kept(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose ``includes.users`` (or tweets, media, places, or ``includes`` itself) is not of
+    its type is rejected on its line, naming what was left out; the page's own tweets are stored.
+    They used to be dropped without a word. The fast path leaves such lines to Python: both stores
+    are the same."""
+    lines = _big_input(tmp_path, 8).read_bytes().splitlines(keepends=True)
+    k = 22  # past the 20 lines read first to find the format
+    broken = {k: ("users", {"id": "1"}), k + 3: ("tweets", "none"), k + 7: ("media", 3), k + 11: (None, [])}
+    for at, (key, value) in broken.items():
+        page = json.loads(lines[at])
+        assert page["data"] and page["includes"]["users"]
+        if key is None:
+            page["includes"] = value
+        else:
+            page["includes"][key] = value
+        lines[at] = json.dumps(page).encode() + b"\n"
+    src = tmp_path / "includes.jsonl"
+    src.write_bytes(b"".join(lines))
+    fast, slow = tmp_path / "fast.duckdb", tmp_path / "slow.duckdb"
+    with open_store(fast) as st:
+        got = ingest(st, [str(src)], progress=False, chunk_bytes=src.stat().st_size // 30)
+    monkeypatch.setenv("GROUNDSWELL_NO_FAST_PATH", "1")
+    with open_store(slow) as st:
+        ingest(st, [str(src)], progress=False)
+    assert got.files[0].rejected == 4
+    with open_store(fast) as st:
+        rejects = st.con.execute("SELECT source_line, reason FROM rejects ORDER BY source_line").fetchall()
+        for at in broken:
+            stored = st.con.execute("SELECT count(*) FROM posts WHERE source_line = ? AND NOT is_reference",
+                                    [at + 1]).fetchall()[0][0]
+            assert stored == len(json.loads(lines[at])["data"])
+    assert rejects == [(k + 1, "includes.users: a JSON dict, not a list"),
+                       (k + 4, "includes.tweets: a JSON str, not a list"),
+                       (k + 8, "includes.media: a JSON int, not a list"),
+                       (k + 12, "includes: a JSON list, not an object")]
+    assert store_digest(fast) == store_digest(slow)
+
+
 def test_fast_path_error_in_the_reading_thread_is_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure of the parse, which runs in a thread ahead of the writes, is raised by ingest
     (a bug is not hidden), and what was committed before it stays."""

@@ -244,6 +244,12 @@ def test_rules_on_synthetic_pages(con: duckdb.DuckDBPyConnection, tmp_path: Path
         _page([{"id": "10", "username": "alice", "name": "A"}]),  # users lookup
         _page([_tweet("80", entities={"mentions": [{"username": "Ünïcode"}]})], users=USERS),
         _page([_tweet("81")], users=[{"id": 10, "username": "alice"}]),
+        # includes (or a list of it) of another type: Python rejects it on the line, keeps the tweets
+        _page([_tweet("83")], users={"id": "10", "username": "alice"}),
+        _page([_tweet("84")], tweets="none"),
+        _page([_tweet("85")], media={"media_key": "3_1"}),
+        _page([_tweet("86")], places=5),
+        {**_page([_tweet("87")]), "includes": ["users"]},
         "not json",
         "",
     ]

@@ -300,6 +300,26 @@ def _index(items: Any, key: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+INCLUDED = ("users", "tweets", "media", "places")
+"""The lists of a page's ``includes`` that are read: accounts, referenced tweets, and the lookups
+of media and places."""
+
+
+def _includes(includes: Any, sink: Sink) -> dict[str, Any]:
+    """A page's ``includes``, its lists that are not lists (or itself, not an object) rejected on
+    the page's line and left out: their accounts or tweets (or the posts' media and places) were
+    not read, and the tweets in ``data`` still are. Absent or null is nothing to read."""
+    if includes is None:
+        return {}
+    if not isinstance(includes, dict):
+        sink.reject(f"includes: a JSON {type(includes).__name__}, not an object")
+        return {}
+    bad = [k for k in INCLUDED if includes.get(k) is not None and not isinstance(includes[k], list)]
+    for key in bad:
+        sink.reject(f"includes.{key}: a JSON {type(includes[key]).__name__}, not a list")
+    return {k: v for k, v in includes.items() if k not in bad} if bad else includes
+
+
 def _retrieved_at(obj: dict[str, Any]) -> datetime | None:
     tw = obj.get("__twarc")
     if isinstance(tw, dict):
@@ -374,9 +394,7 @@ def parse(obj: Any, sink: Sink) -> None:
             return
         if _is_list_object(first):
             raise RecordError("a list-lookup page (lists, not tweets)")
-    includes = obj.get("includes")
-    if not isinstance(includes, dict):
-        includes = {}
+    includes = _includes(obj.get("includes"), sink)
     observed = _retrieved_at(obj)
 
     # users-lookup page: data items are users (they have a username, tweets do not)

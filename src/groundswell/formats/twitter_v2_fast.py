@@ -25,8 +25,10 @@ about back to the caller (``fallback``), whole, to be parsed in Python:
   counts pages, users-lookup pages, list pages, errors-only pages; an empty
   ``data`` list is handled: it emits nothing, as in Python);
 * a list field (``referenced_tweets``, ``hashtags``, ``mentions``, ``urls``,
-  ``media_keys``) anywhere in the line holding something other than a list or
-  null; an object field (``entities``, ``note_tweet``, ``attachments``,
+  ``media_keys``, and ``includes``' ``users``, ``tweets``, ``media``, ``places``)
+  anywhere in the line holding something other than a list or null, or
+  ``includes`` something other than an object or null (Python rejects it on the
+  line and keeps the tweets); an object field (``entities``, ``note_tweet``, ``attachments``,
   ``geo``, ``public_metrics``) holding none of the keys read from it (which is
   how a string or number in its place shows); any list item that is not an
   object with the keys read from it;
@@ -98,7 +100,8 @@ _PAGE = _struct({
 # what orjson (so the Python parser) would read differently or refuse, and list fields that are
 # not lists: the whole line goes to Python (texts may match too: that only costs speed). A line is
 # risky where any of them matches (one pass of their alternation, see _steps).
-_LIST_KEYS = r'"(referenced_tweets|hashtags|mentions|urls|media_keys)"\s*:\s*[^\[\sn]'
+_LIST_KEYS = r'"(referenced_tweets|hashtags|mentions|urls|media_keys|users|tweets|media|places)"\s*:\s*[^\[\sn]'
+_INCLUDES = r'"includes"\s*:\s*[^{\sn]'  # includes not an object: Python rejects it on the line
 _NAN = r'[:,\[]\s*-?(NaN|Infinity)'
 _COMMA = r',\s*[\]}]'
 _LIST_PAGE = r'"(member_count|owner_id)"\s*:'  # a list-lookup page: refused whole by Python
@@ -202,7 +205,7 @@ def _steps() -> list[tuple[str, str]]:
     page's nested values, 4% of the parse)."""
     # the risks of a line (module doc): one regular expression, the alternatives of all (one pass
     # over the text: half the time of a pass for each)
-    either = "|".join(f"(?:{r})" for r in (_LIST_KEYS, _LIST_PAGE, _NAN, _COMMA, *_BIG))
+    either = "|".join(f"(?:{r})" for r in (_LIST_KEYS, _INCLUDES, _LIST_PAGE, _NAN, _COMMA, *_BIG))
     risky = f"regexp_matches(text, '{either}')"
     ra = "p.__twarc.retrieved_at"
     pages = f"""
