@@ -472,11 +472,55 @@ def test_includes_of_another_type_are_rejected_and_the_tweets_kept(tmp_path: Pat
             stored = st.con.execute("SELECT count(*) FROM posts WHERE source_line = ? AND NOT is_reference",
                                     [at + 1]).fetchall()[0][0]
             assert stored == len(json.loads(lines[at])["data"])
-    assert rejects == [(k + 1, "includes.users: a JSON dict, not a list"),
-                       (k + 4, "includes.tweets: a JSON str, not a list"),
-                       (k + 8, "includes.media: a JSON int, not a list"),
+    assert rejects == [(k + 1, "includes.users: a JSON object, not a list"),
+                       (k + 4, "includes.tweets: a JSON string, not a list"),
+                       (k + 8, "includes.media: a JSON number, not a list"),
                        (k + 12, "includes: a JSON list, not an object")]
     assert store_digest(fast) == store_digest(slow)
+
+
+def test_pages_without_twarc_with_odd_users_and_authors_are_read(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages saved without twarc (no ``__twarc``: accounts are observed at their first tweet) whose
+    users are not objects, have no id or a list for one, or whose tweets name a list as author,
+    are read: the bad items rejected on their lines, the rest stored, on both paths. Such a page
+    used to stop the whole ingest with an internal error (TypeError, KeyError)."""
+    at = "2021-01-0{}T00:00:00.000Z"
+    pages = [
+        {"data": [{"id": "1", "text": "x", "author_id": "10", "created_at": at.format(1)}],
+         "includes": {"users": [5, "x", None, {"id": "10", "username": "a"}]}},
+        {"data": [{"id": "2", "text": "x", "author_id": "11", "created_at": at.format(2)}],
+         "includes": {"users": [{"username": "b"}, {"id": ["11"], "username": "b"}, {"id": "11", "username": "b"}]}},
+        {"data": [{"id": "3", "text": "x", "author_id": ["12"], "created_at": at.format(3)},
+                  {"id": "4", "text": "x", "author_id": "12", "created_at": at.format(4)}],
+         "includes": {"users": [{"id": "12", "username": "c"}]}},
+        {"data": [{"id": "20", "username": "u"}, 5, {"name": "no id"}]},  # a users lookup
+    ]
+    src = tmp_path / "saved.jsonl"
+    src.write_text("".join(json.dumps(p) + "\n" for p in pages))
+    got = {}
+    for name, env in (("fast", None), ("slow", "1")):
+        if env:
+            monkeypatch.setenv("GROUNDSWELL_NO_FAST_PATH", env)
+        with open_store(tmp_path / f"{name}.duckdb") as st:
+            got[name] = ingest(st, [str(src)], progress=False)
+            rejects = st.con.execute("SELECT source_line, reason FROM rejects ORDER BY ALL").fetchall()
+            posts = st.con.execute("SELECT id FROM posts ORDER BY id").fetchall()
+            accounts = st.con.execute("SELECT id, handle, observed_at FROM accounts ORDER BY id").fetchall()
+        assert rejects == [(1, "includes.users[0]: a user is not an object"),
+                           (1, "includes.users[1]: a user is not an object"),
+                           (1, "includes.users[2]: a user is not an object"),
+                           (2, "includes.users[0]: missing id"),
+                           (2, "includes.users[1]: id is a list, not a string or integer"),
+                           (3, "data[0]: id is a list, not a string or integer"),
+                           (4, "data[1]: a user is not an object"),
+                           (4, "data[2]: missing id")], name
+        assert posts == [("1",), ("2",), ("4",)], name
+        # observed at the author's first tweet on the page
+        assert [(i, h, str(o)) for i, h, o in accounts] == [
+            ("10", "a", "2021-01-01 00:00:00"), ("11", "b", "2021-01-02 00:00:00"),
+            ("12", "c", "2021-01-04 00:00:00"), ("20", "u", "1970-01-01 00:00:00")], name
+    assert store_digest(tmp_path / "fast.duckdb") == store_digest(tmp_path / "slow.duckdb")
 
 
 def test_fast_path_error_in_the_reading_thread_is_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

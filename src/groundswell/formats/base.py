@@ -49,6 +49,7 @@ __all__ = [
     "objs_of",
     "str_of",
     "record_id_problem",
+    "json_type",
 ]
 
 
@@ -141,6 +142,15 @@ def epoch_time(value: Any, unit: str = "s") -> datetime | None:
     return datetime.fromtimestamp(value / div, _UTC).replace(tzinfo=None)
 
 
+_JSON_TYPES = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for a reason ("a JSON string, not a list")."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
 def obj_of(value: Any, what: str) -> dict[str, Any]:
     """An object field: missing or empty is ``{}``; anything but an object is a bad record."""
     if not value:
@@ -164,7 +174,7 @@ def objs_of(value: Any, what: str) -> list[dict[str, Any]]:
     items = list_of(value, what)
     for item in items:
         if not isinstance(item, dict):
-            raise RecordError(f"{what} holds a {type(item).__name__}, not an object")
+            raise RecordError(f"{what} holds a JSON {json_type(item)}, not an object")
     return items
 
 

@@ -55,6 +55,7 @@ from groundswell.formats.base import (
     epoch_time,
     fold_tag,
     iso_time,
+    json_type,
     post_kind,
     raw_json,
 )
@@ -91,7 +92,7 @@ def time_us(obj: Any) -> int | None:
 def parse(obj: Any, sink: Sink) -> None:
     """Parse one Jetstream event into ``sink``."""
     if not isinstance(obj, dict):
-        raise RecordError(f"not a Jetstream event: a JSON {type(obj).__name__}")
+        raise RecordError(f"not a Jetstream event: a JSON {json_type(obj)}")
     did = obj.get("did")
     if not isinstance(did, str) or not did.startswith("did:"):
         raise RecordError("Jetstream event without a did")

@@ -52,7 +52,7 @@ from typing import Any
 
 from groundswell.formats import bluesky
 from groundswell.formats import envelope as env
-from groundswell.formats.base import RecordError, Sink, iso_time, response_json
+from groundswell.formats.base import RecordError, Sink, iso_time, json_type, response_json
 
 NAME = "bluesky-api"
 PLATFORM = bluesky.NAME
@@ -99,7 +99,7 @@ def parse(obj: Any, sink: Sink) -> None:
     else:
         body = obj
     if not isinstance(body, dict):
-        raise RecordError(f"not a Bluesky API response: a JSON {type(body).__name__}")
+        raise RecordError(f"not a Bluesky API response: a JSON {json_type(body)}")
     read = _Reader(sink, fetched)
     if "posts" in body:
         read.each(body["posts"], "posts", read.post_view)

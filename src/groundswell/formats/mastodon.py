@@ -89,6 +89,7 @@ from groundswell.formats.base import (
     as_id,
     fold_tag,
     iso_time,
+    json_type,
     post_kind,
     raw_json,
 )
@@ -134,7 +135,7 @@ def parse(obj: Any, sink: Sink) -> None:
                 sink.reject(f"element {i}: {e}")
         return
     if not isinstance(obj, dict):
-        raise RecordError(f"not a Mastodon status: a JSON {type(obj).__name__}")
+        raise RecordError(f"not a Mastodon status: a JSON {json_type(obj)}")
     if "event" in obj and "payload" in obj:
         _event(obj, sink)
     elif "ancestors" in obj and "descendants" in obj:

@@ -23,7 +23,7 @@ from typing import Any
 
 from groundswell.formats import envelope as env
 from groundswell.formats import mastodon
-from groundswell.formats.base import RecordError, Sink, response_json
+from groundswell.formats.base import RecordError, Sink, json_type, response_json
 
 NAME = "mastodon-api"
 PLATFORM = mastodon.NAME
@@ -53,7 +53,7 @@ def parse(obj: Any, sink: Sink) -> None:
     elif isinstance(body, dict) and "ancestors" in body and "descendants" in body:
         body = {k: [_on(s, meta.server) for s in v] if isinstance(v, list) else v for k, v in body.items()}
     else:
-        raise RecordError(f"not a list of statuses or a context: a JSON {type(body).__name__}")
+        raise RecordError(f"not a list of statuses or a context: a JSON {json_type(body)}")
     mastodon.parse(body, _Observed(sink, meta.fetched_at))
 
 
@@ -68,7 +68,7 @@ def _reblogged_by(body: Any, meta: env.Envelope, sink: Sink) -> None:
     if not subject:
         raise RecordError("reblogged_by without the subject status")
     if not isinstance(body, list):
-        raise RecordError(f"reblogged_by is not a list: a JSON {type(body).__name__}")
+        raise RecordError(f"reblogged_by is not a list: a JSON {json_type(body)}")
     for i, account in enumerate(body):
         if not isinstance(account, dict):
             sink.reject(f"element {i}: account is not an object")

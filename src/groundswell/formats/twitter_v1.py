@@ -39,6 +39,7 @@ from groundswell.formats.base import (
     as_id,
     fold_tag,
     iso_time,
+    json_type,
     obj_of,
     objs_of,
     post_kind,
@@ -255,7 +256,7 @@ def _emit(t: dict[str, Any], observed: datetime | None, is_reference: bool, sink
 def parse(obj: Any, sink: Sink) -> None:
     """Read one v1.1 tweet line (or user-lookup line)."""
     if not isinstance(obj, dict):
-        raise RecordError(f"not a v1.1 tweet: a JSON {type(obj).__name__}, not an object")
+        raise RecordError(f"not a v1.1 tweet: a JSON {json_type(obj)}, not an object")
     if "user" not in obj and _is_user(obj):
         status = obj.get("status")
         when = None

@@ -50,6 +50,7 @@ from groundswell.formats.base import (
     as_id,
     fold_tag,
     iso_time,
+    json_type,
     list_of,
     obj_of,
     objs_of,
@@ -245,7 +246,7 @@ def post_from_tweet(
     place = country = None
     geo = obj_of(get("geo"), "geo")
     if geo:
-        pid = geo.get("place_id")
+        pid = _key(geo.get("place_id"))
         p = places.get(pid) if pid is not None else None
         if p is not None:
             place = p.get("full_name")
@@ -289,14 +290,20 @@ def post_from_tweet(
 # --------------------------------------------------------------------------- parse
 
 
+def _key(value: Any) -> Any:
+    """A value that can look up a user or an object by id (a string or an integer), or None: a
+    list or an object is no key (and cannot be one of a dict)."""
+    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
 def _index(items: Any, key: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if isinstance(items, list):
         for item in items:
             if isinstance(item, dict):
-                k = item.get(key)
-                if isinstance(k, (str, int)) and not isinstance(k, bool):  # a list or object is no key
-                    out[k] = item  # type: ignore[index]
+                k = _key(item.get(key))
+                if k is not None:
+                    out[k] = item
     return out
 
 
@@ -312,11 +319,11 @@ def _includes(includes: Any, sink: Sink) -> dict[str, Any]:
     if includes is None:
         return {}
     if not isinstance(includes, dict):
-        sink.reject(f"includes: a JSON {type(includes).__name__}, not an object")
+        sink.reject(f"includes: a JSON {json_type(includes)}, not an object")
         return {}
     bad = [k for k in INCLUDED if includes.get(k) is not None and not isinstance(includes[k], list)]
     for key in bad:
-        sink.reject(f"includes.{key}: a JSON {type(includes[key]).__name__}, not a list")
+        sink.reject(f"includes.{key}: a JSON {json_type(includes[key])}, not a list")
     return {k: v for k, v in includes.items() if k not in bad} if bad else includes
 
 
@@ -342,15 +349,17 @@ def _parse_counts(obj: dict[str, Any], data: list[Any], sink: Sink) -> None:
     query = _counts_query(obj)
     for i, b in enumerate(data):
         try:
-            count = b["tweet_count"]
+            if not isinstance(b, dict):
+                raise RecordError(f"a JSON {json_type(b)}, not an object")
+            count = b.get("tweet_count")
             if isinstance(count, bool) or not isinstance(count, int):
                 raise RecordError("tweet_count is not an integer")
             sink.volume(
                 {
                     "platform": "twitter",
                     "query": query,
-                    "start": iso_time(b["start"]),
-                    "end": iso_time(b["end"]),
+                    "start": iso_time(b.get("start")),
+                    "end": iso_time(b.get("end")),
                     "count": count,
                 }
             )
@@ -366,7 +375,8 @@ def _emit_users(
         try:
             when = observed
             if when is None:
-                when = seen_at.get(u["id"], fallback)
+                key = _key(u.get("id")) if isinstance(u, dict) else None
+                when = seen_at.get(key, fallback) if key is not None else fallback
             sink.account(account_from_user(u, when))
         except _SHAPE_ERRORS as exc:
             sink.reject(_shape_reason(f"{where}[{i}]", exc))
@@ -375,7 +385,7 @@ def _emit_users(
 def parse(obj: Any, sink: Sink) -> None:
     """Read one twarc2 page (or streaming record, or whole response)."""
     if not isinstance(obj, dict):
-        raise RecordError(f"not a twarc2 page: a JSON {type(obj).__name__}, not an object")
+        raise RecordError(f"not a twarc2 page: a JSON {json_type(obj)}, not an object")
     data = obj.get("data")
     if data is None:
         if "data" in obj or "errors" in obj or "meta" in obj:
@@ -432,7 +442,7 @@ def parse(obj: Any, sink: Sink) -> None:
                     continue
                 if when is None:
                     continue
-                aid = t.get("author_id")
+                aid = _key(t.get("author_id"))
                 if aid is not None and aid not in seen_at:
                     seen_at[aid] = when
                 if newest is None or when > newest:
@@ -456,7 +466,7 @@ def _emit_tweets(
     for i, t in enumerate(items):
         try:
             if not isinstance(t, dict):
-                raise RecordError(f"a JSON {type(t).__name__}, not an object")
+                raise RecordError(f"a JSON {json_type(t)}, not an object")
             if skip and isinstance(t.get("id"), str) and t["id"] in skip:
                 continue
             rec = post_from_tweet(t, users, media, places, observed, is_reference)
@@ -488,7 +498,7 @@ def sniff_compliance(obj: Any) -> bool:
 def parse_compliance(obj: Any, sink: Sink) -> None:
     """One compliance line → one deletion (``compliance:<reason>``)."""
     if not isinstance(obj, dict):
-        raise RecordError(f"not a compliance line: a JSON {type(obj).__name__}")
+        raise RecordError(f"not a compliance line: a JSON {json_type(obj)}")
     try:
         pid = as_id(obj["id"])
     except KeyError:

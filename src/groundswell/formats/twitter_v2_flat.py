@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from groundswell.formats.base import RecordError, Sink, iso_time, list_of
+from groundswell.formats.base import RecordError, Sink, iso_time, json_type, list_of
 from groundswell.formats.twitter_v2 import account_from_user, post_from_tweet
 
 NAME = "twitter-v2-flat"
@@ -66,13 +66,18 @@ def unflatten(t: dict[str, Any]) -> dict[str, Any]:
     if isinstance(geo, dict) and "full_name" in geo:
         out["geo"] = {k: geo[k] for k in _GEO_KEYS if k in geo}
     ent = out.get("entities")
-    if isinstance(ent, dict) and ent.get("mentions"):
+    if isinstance(ent, dict) and isinstance(ent.get("mentions"), list):  # else rejected by post_from_tweet
         mentions = [
             {k: m[k] for k in _MENTION_KEYS if k in m} if isinstance(m, dict) else m
             for m in ent["mentions"]
         ]
         out["entities"] = {**ent, "mentions": mentions}
     return out
+
+
+def _items(value: Any) -> list[Any]:
+    """A list's items, or none when it is not a list (the tweet's own reading rejects it)."""
+    return value if isinstance(value, list) else []
 
 
 def _expansions(
@@ -88,13 +93,13 @@ def _expansions(
             users[u["id"]] = u
     ent = t.get("entities")
     if isinstance(ent, dict):
-        for m in ent.get("mentions") or ():
+        for m in _items(ent.get("mentions")):
             if isinstance(m, dict) and isinstance(m.get("id"), (str, int)) and "name" in m:
                 users.setdefault(m["id"], m)
                 users.setdefault("@" + str(m.get("username", "")).lower(), m)
     att = t.get("attachments")
     if isinstance(att, dict):
-        for m in att.get("media") or ():
+        for m in _items(att.get("media")):
             if isinstance(m, dict) and isinstance(m.get("media_key"), str):
                 media[m["media_key"]] = m
     geo = t.get("geo")
@@ -105,7 +110,7 @@ def _expansions(
 def parse(obj: Any, sink: Sink) -> None:
     """Read one flattened v2 tweet."""
     if not isinstance(obj, dict):
-        raise RecordError(f"not a flattened tweet: a JSON {type(obj).__name__}")
+        raise RecordError(f"not a flattened tweet: a JSON {json_type(obj)}")
     tw = obj.get("__twarc")
     observed: datetime | None = None
     if isinstance(tw, dict):
