@@ -287,11 +287,10 @@ def _apart(obj: Any, k: int) -> Any:
 
 
 def _changed_pages(pages: list[dict[str, Any]]) -> Iterator[Any]:
-    from ..fuzz.test_mutations import OTHERS, _paths, _trim, _with
+    from ..fuzz.test_mutations import OTHERS, _paths, _variants, _with
 
     for page in pages:
-        page = _trim(page)
-        for variant in (page, {k: v for k, v in page.items() if k != "__twarc"}):
+        for variant in _variants("twitter-v2", page):
             for path in _paths(variant):
                 if path:  # the page itself in another type is refused whole by both
                     for value in OTHERS:
